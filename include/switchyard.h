@@ -1,0 +1,169 @@
+/*
+ * switchyard.h - the handler interface of switchyard.
+ *
+ * A handler is a named piece of C that answers requests for the routes that
+ * name it in the config. Built-in handlers (src/handlers/) use only this
+ * header, so whatever they can do a plugin can do too.
+ *
+ * Life of a handler:
+ *   1. At config load, in the master, init() validates the route's "args"
+ *      object and builds an immutable per-route state. Errors name the key;
+ *      the server adds the file and the route.
+ *   2. In a worker, handle() is called once per request, either on the
+ *      worker's event loop (route mode "nonblocking") or on a pool thread
+ *      (mode "blocking"). A handler that needs the loop (timers, offload)
+ *      sets SY_HANDLER_LOOP_ONLY; the config then refuses it on a blocking
+ *      route.
+ *   3. handle() fills the response through sy_resp_*() and returns SY_DONE,
+ *      or, on the loop only, returns SY_PENDING and later calls
+ *      sy_req_finish() from a loop callback (a timer, an I/O event).
+ *
+ * Threads: every sy_* function may be called from the thread running
+ * handle() for that request. sy_req_base() and sy_req_finish() are loop-only.
+ */
+#ifndef SWITCHYARD_H
+#define SWITCHYARD_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include <jansson.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define SY_ABI_VERSION	1
+
+struct event_base;
+
+/* One request and its response; owned by the server. */
+struct sy_req;
+
+/* What handle() returns. Negative means failure, as everywhere. */
+enum sy_result {
+	SY_ERROR = -1,		/* the server answers 500 */
+	SY_DONE = 0,		/* the response is complete */
+	SY_PENDING = 1		/* loop only: sy_req_finish() will follow */
+};
+
+/* Handler flags. */
+#define SY_HANDLER_LOOP_ONLY	0x1	/* must run on the loop thread */
+
+struct sy_handler {
+	unsigned	 abi;		/* SY_ABI_VERSION */
+	const char	*name;		/* the config's "handler" value */
+	unsigned	 flags;		/* SY_HANDLER_* */
+
+	/*
+	 * Validate args (NULL when the route has none) and build the
+	 * per-route state in *state (may stay NULL). On error return -1 and
+	 * write "key: what is wrong" into err. Runs in the master at config
+	 * load and on reload; must not start threads or open sockets. May be
+	 * NULL when the handler takes no args; args are then refused.
+	 */
+	int		(*init)(const json_t *args, void **state, char *err,
+			    size_t errlen);
+
+	/* Free what init() built. May be NULL. */
+	void		(*free)(void *state);
+
+	/*
+	 * Answer one request. state is what init() built for this route.
+	 * Returns an enum sy_result.
+	 */
+	int		(*handle)(struct sy_req *req, void *state);
+};
+
+/* -- Request ----------------------------------------------------------- */
+
+/* "GET", "POST", ... */
+const char	*sy_req_method(const struct sy_req *req);
+
+/* The path of the request target, without the query, as sent. */
+const char	*sy_req_path(const struct sy_req *req);
+
+/* The raw query string without '?', or NULL when there is none. */
+const char	*sy_req_query_string(const struct sy_req *req);
+
+/*
+ * Look up query parameter name. On success the percent-decoded value is
+ * written NUL-terminated into buf and its length returned; -1 when the
+ * parameter is absent or does not fit in bufsize.
+ */
+ssize_t		 sy_req_query(const struct sy_req *req, const char *name,
+		    char *buf, size_t bufsize);
+
+/* The first header called name (case-insensitive), or NULL. */
+const char	*sy_req_header(const struct sy_req *req, const char *name);
+
+/* The request body (complete, already de-chunked); *len may be 0. */
+const void	*sy_req_body(const struct sy_req *req, size_t *len);
+
+/* The configured path of the route that matched, e.g. "/static/". */
+const char	*sy_req_route(const struct sy_req *req);
+
+/*
+ * Loop only: the worker's event base, for timers and other events that
+ * finish a SY_PENDING request.
+ */
+struct event_base *sy_req_base(const struct sy_req *req);
+
+/*
+ * Nonzero when the client has gone away. A pending handler still calls
+ * sy_req_finish(); the server then drops the response.
+ */
+int		 sy_req_aborted(const struct sy_req *req);
+
+/* -- Response ---------------------------------------------------------- */
+
+/* Set the status code (default 200). */
+void		 sy_resp_status(struct sy_req *req, int status);
+
+/*
+ * Add a response header. The server writes Date, Server, Content-Length
+ * and Connection itself; these names are refused. Returns -1 when name or
+ * value is invalid (empty name, CR or LF) or too long.
+ */
+int		 sy_resp_header(struct sy_req *req, const char *name,
+		    const char *value);
+
+/* Set the Content-Type header. */
+void		 sy_resp_content_type(struct sy_req *req, const char *type);
+
+/* Append to the body (copied). Returns 0 or -1 when out of memory. */
+int		 sy_resp_body(struct sy_req *req, const void *data, size_t len);
+
+/* Append data that stays valid for the life of the process (not copied). */
+int		 sy_resp_body_static(struct sy_req *req, const void *data,
+		    size_t len);
+
+/* Append printf-formatted text to the body. */
+int		 sy_resp_printf(struct sy_req *req, const char *fmt, ...)
+		    __attribute__((format(printf, 2, 3)));
+
+/*
+ * Answer with status and json encoded compactly, Content-Type
+ * application/json. Takes the reference to json. Returns -1 when it
+ * cannot be encoded.
+ */
+int		 sy_resp_json(struct sy_req *req, int status, json_t *json);
+
+/*
+ * Answer with status and the body {"detail": message}, the shape FastAPI
+ * uses for errors.
+ */
+int		 sy_resp_error(struct sy_req *req, int status,
+		    const char *message);
+
+/*
+ * Loop only: complete a request for which handle() returned SY_PENDING.
+ * The server writes the response; req must not be used afterwards.
+ */
+void		 sy_req_finish(struct sy_req *req);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* SWITCHYARD_H */

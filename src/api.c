@@ -1,0 +1,300 @@
+/*
+ * api.c - request accessors and response builders for handlers.
+ *
+ * These run on whichever thread runs the handler, so they touch only the
+ * sy_req itself; evbuffers are safe there because one request's buffers
+ * are used by one thread at a time (the loop hands the request to a pool
+ * thread and takes it back).
+ */
+#include "autoconfig.h"
+
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include <event2/buffer.h>
+
+#include "api.h"
+
+int
+api_req_init(struct sy_req *req, struct event_base *base, api_done_cb done_cb,
+    void *done_arg)
+{
+	memset(req, 0, sizeof(*req));
+	req->base = base;
+	req->done_cb = done_cb;
+	req->done_arg = done_arg;
+	if ((req->body = evbuffer_new()) == NULL)
+		return -1;
+	return 0;
+}
+
+void
+api_req_cleanup(struct sy_req *req)
+{
+	if (req->body != NULL)
+		evbuffer_free(req->body);
+	req->body = NULL;
+}
+
+void
+api_req_start(struct sy_req *req, const struct http_req *http,
+    const struct config_route *route)
+{
+	req->http = http;
+	req->route = route;
+	req->status = 200;
+	req->content_type[0] = '\0';
+	req->headers_len = 0;
+	req->pending = 0;
+	req->aborted = 0;
+	/* The body was moved to the connection's output: it is empty. */
+}
+
+const char *
+sy_req_method(const struct sy_req *req)
+{
+	return req->http->method;
+}
+
+const char *
+sy_req_path(const struct sy_req *req)
+{
+	return req->http->path;
+}
+
+const char *
+sy_req_query_string(const struct sy_req *req)
+{
+	return req->http->query;
+}
+
+static int
+hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c = tolower(c);
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+/* Percent-decode (and '+' to space, as forms do) src[0..len) into buf. */
+static ssize_t
+decode(const char *src, size_t len, char *buf, size_t bufsize)
+{
+	size_t	 i, n = 0;
+	int	 hi, lo;
+
+	for (i = 0; i < len; i++) {
+		if (n + 1 >= bufsize)
+			return -1;
+		if (src[i] == '%' && i + 2 < len &&
+		    (hi = hexval((unsigned char)src[i + 1])) >= 0 &&
+		    (lo = hexval((unsigned char)src[i + 2])) >= 0) {
+			buf[n++] = (char)(hi << 4 | lo);
+			i += 2;
+		} else if (src[i] == '+')
+			buf[n++] = ' ';
+		else
+			buf[n++] = src[i];
+	}
+	if (n >= bufsize)
+		return -1;
+	buf[n] = '\0';
+	return (ssize_t)n;
+}
+
+ssize_t
+sy_req_query(const struct sy_req *req, const char *name, char *buf,
+    size_t bufsize)
+{
+	const char	*q = req->http->query, *end, *eq;
+	size_t		 name_len = strlen(name);
+
+	if (q == NULL || bufsize == 0)
+		return -1;
+	while (*q != '\0') {
+		if ((end = strchr(q, '&')) == NULL)
+			end = q + strlen(q);
+		eq = memchr(q, '=', (size_t)(end - q));
+		if (eq == NULL)
+			eq = end;
+		if ((size_t)(eq - q) == name_len &&
+		    memcmp(q, name, name_len) == 0)
+			return decode(eq == end ? end : eq + 1,
+			    (size_t)(end - (eq == end ? end : eq + 1)), buf,
+			    bufsize);
+		q = *end == '&' ? end + 1 : end;
+	}
+	return -1;
+}
+
+const char *
+sy_req_header(const struct sy_req *req, const char *name)
+{
+	return http_req_header(req->http, name);
+}
+
+const void *
+sy_req_body(const struct sy_req *req, size_t *len)
+{
+	*len = req->http->body_len;
+	return req->http->body != NULL ? req->http->body : "";
+}
+
+const char *
+sy_req_route(const struct sy_req *req)
+{
+	return req->route->path;
+}
+
+struct event_base *
+sy_req_base(const struct sy_req *req)
+{
+	return req->base;
+}
+
+int
+sy_req_aborted(const struct sy_req *req)
+{
+	return req->aborted;
+}
+
+void
+sy_resp_status(struct sy_req *req, int status)
+{
+	if (status >= 100 && status <= 999)
+		req->status = status;
+}
+
+/* Header names the server owns: a handler's copy would break framing. */
+static int
+reserved(const char *name)
+{
+	static const char *const names[] = {
+		"content-length", "transfer-encoding", "connection", "date",
+		"server", "content-type"
+	};
+	size_t	 i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strcasecmp(name, names[i]) == 0)
+			return 1;
+	return 0;
+}
+
+static int
+token_ok(const char *s)
+{
+	/* RFC 9110 tchar, the characters a field name may use. */
+	static const char	 extra[] = "!#$%&'*+-.^_`|~";
+
+	if (*s == '\0')
+		return 0;
+	for (; *s != '\0'; s++)
+		if (!isalnum((unsigned char)*s) && strchr(extra, *s) == NULL)
+			return 0;
+	return 1;
+}
+
+static int
+value_ok(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((*s < ' ' && *s != '\t') || *s == 0x7f)
+			return 0;
+	return 1;
+}
+
+int
+sy_resp_header(struct sy_req *req, const char *name, const char *value)
+{
+	size_t	 nlen, vlen;
+
+	if (!token_ok(name) || !value_ok(value) || reserved(name))
+		return -1;
+	nlen = strlen(name);
+	vlen = strlen(value);
+	if (req->headers_len + nlen + vlen + 4 > sizeof(req->headers))
+		return -1;
+	memcpy(req->headers + req->headers_len, name, nlen);
+	req->headers_len += nlen;
+	memcpy(req->headers + req->headers_len, ": ", 2);
+	req->headers_len += 2;
+	memcpy(req->headers + req->headers_len, value, vlen);
+	req->headers_len += vlen;
+	memcpy(req->headers + req->headers_len, "\r\n", 2);
+	req->headers_len += 2;
+	return 0;
+}
+
+void
+sy_resp_content_type(struct sy_req *req, const char *type)
+{
+	if (value_ok(type) && strlen(type) < sizeof(req->content_type))
+		memcpy(req->content_type, type, strlen(type) + 1);
+}
+
+int
+sy_resp_body(struct sy_req *req, const void *data, size_t len)
+{
+	return evbuffer_add(req->body, data, len);
+}
+
+int
+sy_resp_body_static(struct sy_req *req, const void *data, size_t len)
+{
+	return evbuffer_add_reference(req->body, data, len, NULL, NULL);
+}
+
+int
+sy_resp_printf(struct sy_req *req, const char *fmt, ...)
+{
+	va_list	 ap;
+	int	 n;
+
+	va_start(ap, fmt);
+	n = evbuffer_add_vprintf(req->body, fmt, ap);
+	va_end(ap);
+	return n < 0 ? -1 : 0;
+}
+
+/* json_dump_callback sink: straight into the body, no temporary string. */
+static int
+dump_cb(const char *buf, size_t len, void *arg)
+{
+	return evbuffer_add(arg, buf, len);
+}
+
+int
+sy_resp_json(struct sy_req *req, int status, json_t *json)
+{
+	int	 rc;
+
+	if (json == NULL)
+		return -1;
+	sy_resp_status(req, status);
+	sy_resp_content_type(req, "application/json");
+	rc = json_dump_callback(json, dump_cb, req->body,
+	    JSON_COMPACT | JSON_ENCODE_ANY);
+	json_decref(json);
+	return rc;
+}
+
+int
+sy_resp_error(struct sy_req *req, int status, const char *message)
+{
+	evbuffer_drain(req->body, evbuffer_get_length(req->body));
+	return sy_resp_json(req, status, json_pack("{s:s}", "detail", message));
+}
+
+void
+sy_req_finish(struct sy_req *req)
+{
+	req->pending = 0;
+	req->done_cb(req, req->done_arg);
+}

@@ -1,0 +1,59 @@
+/*
+ * api.h - the server side of include/switchyard.h.
+ *
+ * struct sy_req is what a handler sees: the parsed request (owned by the
+ * connection) and the response being built. The connection embeds one and
+ * reuses it for each request; api.c knows nothing of connections and
+ * reaches back through done_cb when a pending request finishes.
+ */
+#ifndef API_H
+#define API_H
+
+#include <stddef.h>
+
+#include "switchyard.h"
+#include "config.h"
+#include "http.h"
+
+struct evbuffer;
+
+#define API_HEADERS_MAX		2048	/* bytes of handler headers */
+#define API_CTYPE_MAX		128
+
+typedef void	(*api_done_cb)(struct sy_req *req, void *arg);
+
+struct sy_req {
+	const struct http_req		*http;	/* the request, read-only */
+	const struct config_route	*route;
+	struct event_base		*base;
+
+	int		 status;		/* default 200 */
+	char		 content_type[API_CTYPE_MAX];	/* "" when unset */
+	char		 headers[API_HEADERS_MAX];	/* "Name: v\r\n"... */
+	size_t		 headers_len;
+	struct evbuffer	*body;
+
+	unsigned	 pending:1;	/* handle() returned SY_PENDING */
+	unsigned	 aborted:1;	/* the client is gone */
+
+	api_done_cb	 done_cb;	/* sy_req_finish() calls it */
+	void		*done_arg;
+};
+
+/*
+ * Prepare req for a connection on base. done_cb runs when a pending
+ * request calls sy_req_finish(). Returns -1 when out of memory.
+ */
+int	api_req_init(struct sy_req *req, struct event_base *base,
+	    api_done_cb done_cb, void *done_arg);
+
+/* Free what api_req_init() allocated. */
+void	api_req_cleanup(struct sy_req *req);
+
+/*
+ * Start a response to http for route: status 200, no headers, empty body.
+ */
+void	api_req_start(struct sy_req *req, const struct http_req *http,
+	    const struct config_route *route);
+
+#endif /* API_H */

@@ -1,0 +1,1122 @@
+/*
+ * config.c - JSON to a validated, immutable struct config.
+ *
+ * The only user of jansson's parser. The file is parsed whole, then
+ * walked once: every object is first checked for unknown keys (a typo
+ * must not silently become a default), then its known keys are read in
+ * a fixed order, so a file with several mistakes always reports the same
+ * one first. The first error stops the load; the struct config built so
+ * far is freed through config_free(), the one teardown path, which is
+ * why routes are counted in conf->nroutes only once their handler state
+ * exists.
+ *
+ * Syntax errors carry jansson's line and column. jansson keeps no
+ * positions for values, so semantic errors instead name the key path
+ * ("timeouts.header_ms", "routes[2] (\"/ping\"): mode"), which is what
+ * a person needs to find the line anyway.
+ */
+#include "autoconfig.h"
+
+#include <sys/types.h>
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "config.h"
+#include "listener.h"
+#include "registry.h"
+#include "xmalloc.h"
+
+#define CONFIG_FILE_MAX		(16 * 1024 * 1024)	/* bytes */
+#define CONFIG_PATH_MAX		1024	/* route path, bytes */
+#define CONFIG_WORKERS_MAX	1024
+#define CONFIG_QUOTE_MAX	64	/* user text shown in a message */
+#define CONFIG_LABEL_MAX	192	/* "routes[N] (\"/p\"): key" */
+#define CONFIG_DEFAULT_LISTEN	"127.0.0.1:8080"
+
+/* An unsigned integer key, its range and default. */
+struct int_key {
+	const char	*name;
+	json_int_t	 lo, hi;
+	json_int_t	 def;
+	size_t		 off;		/* in the struct it fills */
+	size_t		 size;		/* sizeof(unsigned) or sizeof(size_t) */
+	int		 zero_off;	/* 0 also allowed, meaning "off" */
+};
+
+#define UINT_KEY(s, f)	offsetof(s, f), sizeof(unsigned)
+
+static const struct int_key top_ints[] = {
+	{ "threads", 1, 1024, 40, UINT_KEY(struct config, threads), 0 },
+	{ "queue_limit", 1, 1000000, 1024,
+	    UINT_KEY(struct config, queue_limit), 0 },
+	{ "loop_block_warn_ms", 0, 60000, 100,
+	    UINT_KEY(struct config, loop_block_warn_ms), 0 },
+	{ "worker_timeout_ms", 100, 3600000, 30000,
+	    UINT_KEY(struct config, worker_timeout_ms), 1 },
+};
+
+static const struct int_key timeout_ints[] = {
+	{ "header_ms", 1, 86400000, 10000,
+	    UINT_KEY(struct config_timeouts, header_ms), 0 },
+	{ "body_ms", 1, 86400000, 30000,
+	    UINT_KEY(struct config_timeouts, body_ms), 0 },
+	{ "keepalive_ms", 0, 86400000, 5000,
+	    UINT_KEY(struct config_timeouts, keepalive_ms), 0 },
+	{ "send_ms", 1, 86400000, 30000,
+	    UINT_KEY(struct config_timeouts, send_ms), 0 },
+	{ "handler_ms", 1, 86400000, 30000,
+	    UINT_KEY(struct config_timeouts, handler_ms), 0 },
+	{ "shutdown_ms", 1, 86400000, 30000,
+	    UINT_KEY(struct config_timeouts, shutdown_ms), 0 },
+};
+
+static const struct int_key limit_ints[] = {
+	{ "max_connections", 1, 1000000, 10000,
+	    UINT_KEY(struct config_limits, max_connections), 0 },
+	{ "header_bytes", 1024, 1048576, 8192,
+	    UINT_KEY(struct config_limits, header_bytes), 0 },
+	{ "uri_bytes", 256, 1048576, 4096,
+	    UINT_KEY(struct config_limits, uri_bytes), 0 },
+	{ "headers", 1, 10000, 100,
+	    UINT_KEY(struct config_limits, headers), 0 },
+	{ "body_bytes", 0, 1073741824, 1048576,
+	    offsetof(struct config_limits, body_bytes), sizeof(size_t), 0 },
+};
+
+#define NITEMS(a)	(sizeof(a) / sizeof((a)[0]))
+
+static const char *const top_keys[] = {
+	"listen", "workers", "threads", "queue_limit", "loop_block_warn_ms",
+	"worker_timeout_ms", "timeouts", "limits", "access_log", "error_log",
+	"log_level", "user", "group", "pid_file", "routes", NULL
+};
+static const char *const timeout_keys[] = {
+	"header_ms", "body_ms", "keepalive_ms", "send_ms", "handler_ms",
+	"shutdown_ms", NULL
+};
+static const char *const limit_keys[] = {
+	"max_connections", "header_bytes", "uri_bytes", "headers",
+	"body_bytes", NULL
+};
+static const char *const route_keys[] = {
+	"path", "match", "methods", "handler", "mode", "args", NULL
+};
+
+/* Indexed by enum config_mode. */
+static const char *const mode_names[] = {
+	"nonblocking", "blocking", "auto", NULL
+};
+/* Indexed by enum config_match. */
+static const char *const match_names[] = {
+	"exact", "prefix", NULL
+};
+/* Indexed by enum config_log_level. */
+static const char *const level_names[] = {
+	"error", "warning", "info", "debug", NULL
+};
+/* Bit i is CONFIG_METHOD_*: 1 << i. */
+static const char *const method_names[] = {
+	"GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", NULL
+};
+
+static int	 fail(struct config_error *, const char *, ...)
+		    __attribute__((format(printf, 2, 3)));
+static const char *quote(const char *, char *, size_t);
+static const char *key_name(const char *, char *, size_t);
+static const char *type_name(const json_t *);
+static void	 list_names(const char *const *, char *, size_t);
+static int	 check_keys(const json_t *, const char *const *, const char *,
+		    struct config_error *);
+static int	 get_int(const json_t *, const char *, const struct int_key *,
+		    void *, struct config_error *);
+static int	 get_ints(const json_t *, const char *, const struct int_key *,
+		    size_t, void *, struct config_error *);
+static int	 get_string(const json_t *, const char *, const char **,
+		    struct config_error *);
+static int	 get_enum(const json_t *, const char *, const char *const *,
+		    int *, struct config_error *);
+static int	 parse_listen(const json_t *, struct config *,
+		    struct config_error *);
+static int	 parse_workers(const json_t *, struct config *,
+		    struct config_error *);
+static int	 parse_logs(const json_t *, struct config *,
+		    struct config_error *);
+static int	 parse_ids(const json_t *, struct config *,
+		    struct config_error *);
+static int	 parse_methods(const json_t *, const char *, unsigned *,
+		    struct config_error *);
+static void	 add_handler_name(const struct sy_handler *, void *);
+static int	 parse_handler(const json_t *, const char *,
+		    const struct sy_handler **, struct config_error *);
+static int	 parse_path(const json_t *, const char *, struct config_route *,
+		    struct config_error *);
+static int	 check_duplicate(const struct config *,
+		    const struct config_route *, const char *,
+		    struct config_error *);
+static int	 init_handler(const json_t *, const char *,
+		    struct config_route *, struct config_error *);
+static int	 parse_route(const json_t *, unsigned, struct config *,
+		    struct config_error *);
+static int	 parse_routes(const json_t *, struct config *,
+		    struct config_error *);
+static struct config *config_build(const json_t *, const char *,
+		    struct config_error *);
+
+/* Fill err->text for a semantic error (no position). Returns -1. */
+static int
+fail(struct config_error *err, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	err->line = 0;
+	err->column = 0;
+	va_start(ap, fmt);
+	(void)vsnprintf(err->text, sizeof(err->text), fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+/*
+ * s as a JSON-style quoted string, escaped and cut to CONFIG_QUOTE_MAX
+ * bytes, so a stray newline or a huge value cannot break the one-line
+ * message it is shown in.
+ */
+static const char *
+quote(const char *s, char *buf, size_t bufsize)
+{
+	size_t		 n = 0, i;
+	unsigned char	 c;
+	char		 esc[8];
+
+	/* Room for the closing quote, "..." and the NUL. */
+	if (bufsize < 8) {
+		if (bufsize > 0)
+			buf[0] = '\0';
+		return buf;
+	}
+	buf[n++] = '"';
+	for (i = 0; s[i] != '\0'; i++) {
+		if (i >= CONFIG_QUOTE_MAX) {
+			memcpy(buf + n, "...", 3);
+			n += 3;
+			break;
+		}
+		c = (unsigned char)s[i];
+		if (c == '"' || c == '\\')
+			(void)snprintf(esc, sizeof(esc), "\\%c", c);
+		else if (c < 0x20 || c == 0x7f)
+			(void)snprintf(esc, sizeof(esc), "\\u%04x", c);
+		else {
+			esc[0] = (char)c;
+			esc[1] = '\0';
+		}
+		if (n + strlen(esc) + 5 > bufsize) {
+			memcpy(buf + n, "...", 3);
+			n += 3;
+			break;
+		}
+		memcpy(buf + n, esc, strlen(esc));
+		n += strlen(esc);
+	}
+	buf[n++] = '"';
+	buf[n] = '\0';
+	return buf;
+}
+
+/* An object key as the user wrote it: bare when plain, quoted if not. */
+static const char *
+key_name(const char *key, char *buf, size_t bufsize)
+{
+	size_t	 i;
+
+	for (i = 0; key[i] != '\0' && i < CONFIG_QUOTE_MAX; i++)
+		if (strchr("abcdefghijklmnopqrstuvwxyz"
+		    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-", key[i]) == NULL)
+			break;
+	if (i == 0 || key[i] != '\0')
+		return quote(key, buf, bufsize);
+	(void)snprintf(buf, bufsize, "%s", key);
+	return buf;
+}
+
+/* For "must be an integer, not a string". */
+static const char *
+type_name(const json_t *v)
+{
+	switch (json_typeof(v)) {
+	case JSON_OBJECT:
+		return "an object";
+	case JSON_ARRAY:
+		return "an array";
+	case JSON_STRING:
+		return "a string";
+	case JSON_INTEGER:
+		return "an integer";
+	case JSON_REAL:
+		return "a real number";
+	case JSON_TRUE:
+	case JSON_FALSE:
+		return "a boolean";
+	case JSON_NULL:
+		return "null";
+	}
+	return "unknown";
+}
+
+/* "a, b, c" from a NULL-terminated list. */
+static void
+list_names(const char *const *names, char *buf, size_t bufsize)
+{
+	size_t	 i, n = 0;
+	int	 r;
+
+	buf[0] = '\0';
+	for (i = 0; names[i] != NULL && n < bufsize; i++) {
+		r = snprintf(buf + n, bufsize - n, "%s%s", i ? ", " : "",
+		    names[i]);
+		if (r < 0)
+			break;
+		n += (size_t)r;
+	}
+}
+
+/*
+ * Refuse keys of obj not in known; where is the path of obj ("" at the
+ * top level, "timeouts." for a sub-object, "routes[0] (...): " in a
+ * route).
+ */
+static int
+check_keys(const json_t *obj, const char *const *known, const char *where,
+    struct config_error *err)
+{
+	const char	*key;
+	json_t		*v;
+	char		 names[256], kbuf[CONFIG_QUOTE_MAX + 8];
+	size_t		 i;
+
+	/* json_object_foreach() wants a mutable object; it does not write. */
+	json_object_foreach((json_t *)(uintptr_t)obj, key, v) {
+		for (i = 0; known[i] != NULL; i++)
+			if (strcmp(key, known[i]) == 0)
+				break;
+		if (known[i] == NULL) {
+			list_names(known, names, sizeof(names));
+			return fail(err, "%s%s: unknown key (known: %s)", where,
+			    key_name(key, kbuf, sizeof(kbuf)), names);
+		}
+	}
+	return 0;
+}
+
+/* Store v (or the default when v is NULL) as k says, at base + k->off. */
+static int
+get_int(const json_t *v, const char *label, const struct int_key *k,
+    void *base, struct config_error *err)
+{
+	json_int_t	 n = k->def;
+	char		*p = (char *)base + k->off;
+
+	if (v != NULL) {
+		if (!json_is_integer(v))
+			return fail(err, "%s: must be an integer, not %s",
+			    label, type_name(v));
+		n = json_integer_value(v);
+		if (!(k->zero_off && n == 0) && (n < k->lo || n > k->hi))
+			return fail(err, "%s: %" JSON_INTEGER_FORMAT " is out "
+			    "of range %" JSON_INTEGER_FORMAT "..%"
+			    JSON_INTEGER_FORMAT "%s", label, n, k->lo, k->hi,
+			    k->zero_off ? " (or 0 for off)" : "");
+	}
+	if (k->size == sizeof(size_t))
+		*(size_t *)(void *)p = (size_t)n;
+	else
+		*(unsigned *)(void *)p = (unsigned)n;
+	return 0;
+}
+
+/* Every key of table from obj (NULL: all defaults); prefix as "limits.". */
+static int
+get_ints(const json_t *obj, const char *prefix, const struct int_key *table,
+    size_t n, void *base, struct config_error *err)
+{
+	char	 label[CONFIG_LABEL_MAX];
+	size_t	 i;
+
+	for (i = 0; i < n; i++) {
+		(void)snprintf(label, sizeof(label), "%s%s", prefix,
+		    table[i].name);
+		if (get_int(obj ? json_object_get(obj, table[i].name) : NULL,
+		    label, &table[i], base, err) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/* A non-empty string; *s borrows from v. */
+static int
+get_string(const json_t *v, const char *label, const char **s,
+    struct config_error *err)
+{
+	if (!json_is_string(v))
+		return fail(err, "%s: must be a string, not %s", label,
+		    type_name(v));
+	if (json_string_length(v) == 0)
+		return fail(err, "%s: must not be empty", label);
+	*s = json_string_value(v);
+	return 0;
+}
+
+/* One of names; *val is its index. */
+static int
+get_enum(const json_t *v, const char *label, const char *const *names,
+    int *val, struct config_error *err)
+{
+	const char	*s;
+	char		 list[128], qbuf[CONFIG_QUOTE_MAX + 8];
+	int		 i;
+
+	if (!json_is_string(v))
+		return fail(err, "%s: must be a string, not %s", label,
+		    type_name(v));
+	s = json_string_value(v);
+	for (i = 0; names[i] != NULL; i++)
+		if (strcmp(s, names[i]) == 0) {
+			*val = i;
+			return 0;
+		}
+	list_names(names, list, sizeof(list));
+	return fail(err, "%s: %s is not one of %s", label,
+	    quote(s, qbuf, sizeof(qbuf)), list);
+}
+
+static int
+parse_listen(const json_t *v, struct config *conf, struct config_error *err)
+{
+	struct config_listen	*l;
+	json_t			*item;
+	const char		*text;
+	char			 why[256], qbuf[CONFIG_QUOTE_MAX + 8];
+	char			 qbuf2[CONFIG_QUOTE_MAX + 8];
+	size_t			 i, j, n;
+
+	if (v == NULL) {
+		conf->listen = xcalloc(1, sizeof(*conf->listen));
+		l = &conf->listen[0];
+		(void)snprintf(l->text, sizeof(l->text), "%s",
+		    CONFIG_DEFAULT_LISTEN);
+		if (listener_parse(l->text, &l->addr, &l->addrlen, why,
+		    sizeof(why)) == -1)
+			return fail(err, "listen: default \"%s\": %s",
+			    CONFIG_DEFAULT_LISTEN, why);
+		conf->nlisten = 1;
+		return 0;
+	}
+	if (!json_is_array(v))
+		return fail(err, "listen: must be an array of addresses, not %s",
+		    type_name(v));
+	if ((n = json_array_size(v)) == 0)
+		return fail(err, "listen: must hold at least one address");
+	conf->listen = xcalloc(n, sizeof(*conf->listen));
+	json_array_foreach(v, i, item) {
+		l = &conf->listen[i];
+		if (!json_is_string(item))
+			return fail(err, "listen[%zu]: must be a string, not %s",
+			    i, type_name(item));
+		text = json_string_value(item);
+		quote(text, qbuf, sizeof(qbuf));
+		if (json_string_length(item) >= sizeof(l->text))
+			return fail(err, "listen[%zu]: %s: longer than %zu "
+			    "bytes", i, qbuf, sizeof(l->text) - 1);
+		why[0] = '\0';
+		if (listener_parse(text, &l->addr, &l->addrlen, why,
+		    sizeof(why)) == -1)
+			return fail(err, "listen[%zu]: %s: %s", i, qbuf, why);
+		(void)snprintf(l->text, sizeof(l->text), "%s", text);
+		/*
+		 * Compare addresses, not text: "*:80" and "0.0.0.0:80" are
+		 * one socket, and binding it twice would fail at startup
+		 * with a less helpful EADDRINUSE. listener_parse() zeroes
+		 * the storage, so memcmp() sees no stale padding.
+		 */
+		for (j = 0; j < i; j++)
+			if (conf->listen[j].addrlen == l->addrlen &&
+			    memcmp(&conf->listen[j].addr, &l->addr,
+			    l->addrlen) == 0)
+				return fail(err, "listen[%zu]: %s: same address "
+				    "as listen[%zu] (%s)", i, qbuf, j,
+				    quote(conf->listen[j].text, qbuf2,
+				    sizeof(qbuf2)));
+		conf->nlisten = i + 1;
+	}
+	return 0;
+}
+
+static int
+parse_workers(const json_t *v, struct config *conf, struct config_error *err)
+{
+	static const struct int_key	 k = { "workers", 1, CONFIG_WORKERS_MAX,
+	    1, UINT_KEY(struct config, workers), 0 };
+	long				 ncpu;
+	char				 qbuf[CONFIG_QUOTE_MAX + 8];
+
+	if (json_is_string(v)) {
+		if (strcmp(json_string_value(v), "auto") != 0)
+			return fail(err, "workers: must be a positive integer "
+			    "or \"auto\", not %s",
+			    quote(json_string_value(v), qbuf, sizeof(qbuf)));
+		/* One worker per online CPU; sysconf() may say -1. */
+		ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+		if (ncpu < 1)
+			ncpu = 1;
+		if (ncpu > CONFIG_WORKERS_MAX)
+			ncpu = CONFIG_WORKERS_MAX;
+		conf->workers = (unsigned)ncpu;
+		return 0;
+	}
+	if (v != NULL && !json_is_integer(v))
+		return fail(err, "workers: must be a positive integer or "
+		    "\"auto\", not %s", type_name(v));
+	return get_int(v, k.name, &k, conf, err);
+}
+
+static int
+parse_logs(const json_t *root, struct config *conf, struct config_error *err)
+{
+	const json_t	*v;
+	const char	*s;
+	int		 level;
+
+	if ((v = json_object_get(root, "access_log")) != NULL) {
+		if (!json_is_string(v))
+			return fail(err, "access_log: must be a string, not %s",
+			    type_name(v));
+		if (json_string_length(v) == 0)
+			return fail(err, "access_log: must not be empty (use "
+			    "\"off\", \"stderr\" or a path)");
+		s = json_string_value(v);
+		if (strcmp(s, "off") != 0)
+			conf->access_log = xstrdup(s);
+	}
+
+	if ((v = json_object_get(root, "error_log")) != NULL) {
+		if (!json_is_string(v))
+			return fail(err, "error_log: must be a string, not %s",
+			    type_name(v));
+		if (json_string_length(v) == 0)
+			return fail(err, "error_log: must not be empty (use "
+			    "\"stderr\" or a path)");
+		s = json_string_value(v);
+		/*
+		 * Errors cannot be turned off; without this, "off" would
+		 * quietly become a file called off in the working directory.
+		 */
+		if (strcmp(s, "off") == 0)
+			return fail(err, "error_log: cannot be \"off\" (use "
+			    "\"stderr\" or a path)");
+		conf->error_log = xstrdup(s);
+	} else
+		conf->error_log = xstrdup("stderr");
+
+	level = CONFIG_LOG_INFO;
+	if ((v = json_object_get(root, "log_level")) != NULL &&
+	    get_enum(v, "log_level", level_names, &level, err) == -1)
+		return -1;
+	conf->log_level = (enum config_log_level)level;
+	return 0;
+}
+
+/*
+ * user, group and pid_file. The names are looked up now so that a typo
+ * fails the load (and a reload keeps the old config) instead of the
+ * privilege drop at startup.
+ */
+static int
+parse_ids(const json_t *root, struct config *conf, struct config_error *err)
+{
+	const json_t	*v;
+	const char	*s;
+	char		 qbuf[CONFIG_QUOTE_MAX + 8];
+
+	if ((v = json_object_get(root, "user")) != NULL) {
+		if (get_string(v, "user", &s, err) == -1)
+			return -1;
+		if (getpwnam(s) == NULL)
+			return fail(err, "user: no such user %s",
+			    quote(s, qbuf, sizeof(qbuf)));
+		conf->user = xstrdup(s);
+	}
+	if ((v = json_object_get(root, "group")) != NULL) {
+		if (get_string(v, "group", &s, err) == -1)
+			return -1;
+		if (getgrnam(s) == NULL)
+			return fail(err, "group: no such group %s",
+			    quote(s, qbuf, sizeof(qbuf)));
+		conf->group = xstrdup(s);
+	}
+	if ((v = json_object_get(root, "pid_file")) != NULL) {
+		if (get_string(v, "pid_file", &s, err) == -1)
+			return -1;
+		conf->pid_file = xstrdup(s);
+	}
+	return 0;
+}
+
+static int
+parse_methods(const json_t *v, const char *where, unsigned *mask,
+    struct config_error *err)
+{
+	json_t		*item;
+	const char	*s;
+	char		 list[128], qbuf[CONFIG_QUOTE_MAX + 8];
+	unsigned	 bit;
+	size_t		 i;
+
+	if (v == NULL) {
+		*mask = CONFIG_METHOD_GET | CONFIG_METHOD_HEAD;
+		return 0;
+	}
+	if (!json_is_array(v))
+		return fail(err, "%smethods: must be an array of method names, "
+		    "not %s", where, type_name(v));
+	if (json_array_size(v) == 0)
+		return fail(err, "%smethods: must not be empty", where);
+	*mask = 0;
+	json_array_foreach(v, i, item) {
+		if (!json_is_string(item))
+			return fail(err, "%smethods[%zu]: must be a string, "
+			    "not %s", where, i, type_name(item));
+		s = json_string_value(item);
+		if ((bit = config_method_bit(s)) == 0) {
+			list_names(method_names, list, sizeof(list));
+			return fail(err, "%smethods[%zu]: %s is not one of %s",
+			    where, i, quote(s, qbuf, sizeof(qbuf)), list);
+		}
+		if (*mask & bit)
+			return fail(err, "%smethods[%zu]: %s is listed twice",
+			    where, i, quote(s, qbuf, sizeof(qbuf)));
+		*mask |= bit;
+	}
+	/* A GET route answers HEAD too, as every HTTP server does. */
+	if (*mask & CONFIG_METHOD_GET)
+		*mask |= CONFIG_METHOD_HEAD;
+	return 0;
+}
+
+struct name_list {
+	char	*buf;
+	size_t	 size;
+	size_t	 len;
+};
+
+static void
+add_handler_name(const struct sy_handler *h, void *arg)
+{
+	struct name_list	*nl = arg;
+	int			 r;
+
+	if (nl->len >= nl->size)
+		return;
+	r = snprintf(nl->buf + nl->len, nl->size - nl->len, "%s%s",
+	    nl->len ? ", " : "", h->name);
+	if (r > 0)
+		nl->len += (size_t)r;
+}
+
+static int
+parse_handler(const json_t *v, const char *where,
+    const struct sy_handler **h, struct config_error *err)
+{
+	struct name_list	 nl;
+	const char		*s;
+	char			 names[256], qbuf[CONFIG_QUOTE_MAX + 8];
+
+	if (v == NULL)
+		return fail(err, "%shandler: required", where);
+	if (!json_is_string(v))
+		return fail(err, "%shandler: must be a string, not %s", where,
+		    type_name(v));
+	s = json_string_value(v);
+	if ((*h = registry_find(s)) == NULL) {
+		names[0] = '\0';
+		nl.buf = names;
+		nl.size = sizeof(names);
+		nl.len = 0;
+		registry_foreach(add_handler_name, &nl);
+		return fail(err, "%shandler: %s is not a known handler "
+		    "(known: %s)", where, quote(s, qbuf, sizeof(qbuf)), names);
+	}
+	return 0;
+}
+
+/*
+ * The path must be what a request target's path can be compared with
+ * byte for byte: no query or fragment, nothing a request line cannot
+ * carry.
+ */
+static int
+parse_path(const json_t *v, const char *where, struct config_route *r,
+    struct config_error *err)
+{
+	const char	*s;
+	char		 qbuf[CONFIG_QUOTE_MAX + 8];
+	size_t		 i, len;
+
+	if (v == NULL)
+		return fail(err, "%spath: required", where);
+	if (!json_is_string(v))
+		return fail(err, "%spath: must be a string, not %s", where,
+		    type_name(v));
+	s = json_string_value(v);
+	len = json_string_length(v);
+	quote(s, qbuf, sizeof(qbuf));
+	if (s[0] != '/')
+		return fail(err, "%spath: %s must start with \"/\"", where,
+		    qbuf);
+	if (len > CONFIG_PATH_MAX)
+		return fail(err, "%spath: %s is longer than %d bytes", where,
+		    qbuf, CONFIG_PATH_MAX);
+	for (i = 0; i < len; i++) {
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+			return fail(err, "%spath: %s: control characters are "
+			    "not allowed", where, qbuf);
+		if (s[i] == ' ')
+			return fail(err, "%spath: %s: spaces are not allowed "
+			    "(write %%20)", where, qbuf);
+		if (s[i] == '?' || s[i] == '#')
+			return fail(err, "%spath: %s: \"%c\" is not allowed "
+			    "(a route matches the path only)", where, qbuf,
+			    s[i]);
+	}
+	r->path = xstrdup(s);
+	r->path_len = len;
+	return 0;
+}
+
+/*
+ * Two routes with the same path and match kind that share a method make
+ * the second unreachable for it: refuse instead of guessing.
+ */
+static int
+check_duplicate(const struct config *conf, const struct config_route *r,
+    const char *where, struct config_error *err)
+{
+	const struct config_route	*o;
+	char				 methods[64];
+	unsigned			 both;
+	size_t				 i;
+
+	for (i = 0; i < conf->nroutes; i++) {
+		o = &conf->routes[i];
+		both = o->methods & r->methods;
+		if (o->match != r->match || o->path_len != r->path_len ||
+		    memcmp(o->path, r->path, r->path_len) != 0 || both == 0)
+			continue;
+		/* A clash on HEAD alone may come from a GET the user wrote. */
+		return fail(err, "%sduplicates routes[%u] for %s%s", where,
+		    o->index, config_methods_format(both, methods,
+		    sizeof(methods)), both == CONFIG_METHOD_HEAD &&
+		    ((o->methods | r->methods) & CONFIG_METHOD_GET) ?
+		    " (GET implies HEAD)" : "");
+	}
+	return 0;
+}
+
+static int
+init_handler(const json_t *args, const char *where, struct config_route *r,
+    struct config_error *err)
+{
+	const struct sy_handler	*h = r->handler;
+	char			 why[256];
+
+	if (args != NULL && !json_is_object(args))
+		return fail(err, "%sargs: must be an object, not %s", where,
+		    type_name(args));
+	if (h->init == NULL) {
+		if (args != NULL && json_object_size(args) > 0)
+			return fail(err, "%sargs: handler \"%s\" takes no args",
+			    where, h->name);
+		return 0;
+	}
+	why[0] = '\0';
+	if (h->init(args, &r->state, why, sizeof(why)) == -1) {
+		/* The handler names its key ("ms: required"); add the path. */
+		if (why[0] == '\0')
+			return fail(err, "%sargs: refused by handler \"%s\"",
+			    where, h->name);
+		return fail(err, "%sargs.%s", where, why);
+	}
+	return 0;
+}
+
+/*
+ * routes[i]. On success it is counted in conf->nroutes; on failure it
+ * holds nothing, so config_free() need look no further than nroutes.
+ */
+static int
+parse_route(const json_t *v, unsigned i, struct config *conf,
+    struct config_error *err)
+{
+	struct config_route	*r = &conf->routes[i];
+	const json_t		*path, *mode, *match;
+	char			 where[CONFIG_LABEL_MAX];
+	char			 label[CONFIG_LABEL_MAX + 16];
+	char			 qbuf[CONFIG_QUOTE_MAX + 8];
+	int			 val;
+
+	r->index = i;
+	if (!json_is_object(v))
+		return fail(err, "routes[%u]: must be an object, not %s", i,
+		    type_name(v));
+	/*
+	 * Unknown keys first: a missing "path" or "handler" is most often
+	 * a misspelt one. Every message names the route by its path once
+	 * the path is known to be one.
+	 */
+	path = json_object_get(v, "path");
+	if (json_is_string(path))
+		(void)snprintf(where, sizeof(where), "routes[%u] (%s): ", i,
+		    quote(json_string_value(path), qbuf, sizeof(qbuf)));
+	else
+		(void)snprintf(where, sizeof(where), "routes[%u]: ", i);
+	if (check_keys(v, route_keys, where, err) == -1)
+		return -1;
+	(void)snprintf(label, sizeof(label), "routes[%u]: ", i);
+	if (parse_path(path, label, r, err) == -1)
+		return -1;
+
+	val = CONFIG_MATCH_EXACT;
+	if ((match = json_object_get(v, "match")) != NULL) {
+		(void)snprintf(label, sizeof(label), "%smatch", where);
+		if (get_enum(match, label, match_names, &val, err) == -1)
+			goto fail;
+	}
+	r->match = (enum config_match)val;
+
+	if (parse_methods(json_object_get(v, "methods"), where, &r->methods,
+	    err) == -1)
+		goto fail;
+	if (parse_handler(json_object_get(v, "handler"), where, &r->handler,
+	    err) == -1)
+		goto fail;
+
+	val = CONFIG_MODE_NONBLOCKING;
+	if ((mode = json_object_get(v, "mode")) != NULL) {
+		(void)snprintf(label, sizeof(label), "%smode", where);
+		if (get_enum(mode, label, mode_names, &val, err) == -1)
+			goto fail;
+	}
+	r->mode = (enum config_mode)val;
+	/*
+	 * "auto" starts on the loop but may be moved to the pool at any
+	 * time, so it needs a handler that can run in either.
+	 */
+	if ((r->handler->flags & SY_HANDLER_LOOP_ONLY) &&
+	    r->mode != CONFIG_MODE_NONBLOCKING) {
+		fail(err, "%smode: handler \"%s\" needs the event loop; "
+		    "use \"nonblocking\"", where, r->handler->name);
+		goto fail;
+	}
+
+	if (check_duplicate(conf, r, where, err) == -1)
+		goto fail;
+	/* Last, so that no handler state exists for a route that fails. */
+	if (init_handler(json_object_get(v, "args"), where, r, err) == -1)
+		goto fail;
+	conf->nroutes = i + 1;
+	return 0;
+
+ fail:
+	free(r->path);
+	r->path = NULL;
+	return -1;
+}
+
+static int
+parse_routes(const json_t *v, struct config *conf, struct config_error *err)
+{
+	json_t	*item;
+	size_t	 i, n;
+
+	if (v == NULL)
+		return fail(err, "routes: required (at least one route)");
+	if (!json_is_array(v))
+		return fail(err, "routes: must be an array of routes, not %s",
+		    type_name(v));
+	if ((n = json_array_size(v)) == 0)
+		return fail(err, "routes: must hold at least one route");
+	if (n > UINT_MAX)
+		return fail(err, "routes: too many routes");
+	conf->routes = xcalloc(n, sizeof(*conf->routes));
+	json_array_foreach(v, i, item)
+		if (parse_route(item, (unsigned)i, conf, err) == -1)
+			return -1;
+	return 0;
+}
+
+/* The whole tree; file only names the source. */
+static struct config *
+config_build(const json_t *root, const char *file, struct config_error *err)
+{
+	struct config	*conf;
+	const json_t	*v;
+
+	conf = xcalloc(1, sizeof(*conf));
+	conf->path = xstrdup(file);
+
+	if (!json_is_object(root)) {
+		fail(err, "the top level must be an object, not %s",
+		    type_name(root));
+		goto fail;
+	}
+	if (check_keys(root, top_keys, "", err) == -1)
+		goto fail;
+	if (parse_listen(json_object_get(root, "listen"), conf, err) == -1)
+		goto fail;
+	if (parse_workers(json_object_get(root, "workers"), conf, err) == -1)
+		goto fail;
+	if (get_ints(root, "", top_ints, NITEMS(top_ints), conf, err) == -1)
+		goto fail;
+
+	if ((v = json_object_get(root, "timeouts")) != NULL) {
+		if (!json_is_object(v)) {
+			fail(err, "timeouts: must be an object, not %s",
+			    type_name(v));
+			goto fail;
+		}
+		if (check_keys(v, timeout_keys, "timeouts.", err) == -1)
+			goto fail;
+	}
+	if (get_ints(v, "timeouts.", timeout_ints, NITEMS(timeout_ints),
+	    &conf->timeouts, err) == -1)
+		goto fail;
+
+	if ((v = json_object_get(root, "limits")) != NULL) {
+		if (!json_is_object(v)) {
+			fail(err, "limits: must be an object, not %s",
+			    type_name(v));
+			goto fail;
+		}
+		if (check_keys(v, limit_keys, "limits.", err) == -1)
+			goto fail;
+	}
+	if (get_ints(v, "limits.", limit_ints, NITEMS(limit_ints),
+	    &conf->limits, err) == -1)
+		goto fail;
+	/* The request target is part of the request line, hence the head. */
+	if (conf->limits.uri_bytes > conf->limits.header_bytes) {
+		fail(err, "limits.uri_bytes: %u is larger than "
+		    "limits.header_bytes (%u)", conf->limits.uri_bytes,
+		    conf->limits.header_bytes);
+		goto fail;
+	}
+
+	if (parse_logs(root, conf, err) == -1)
+		goto fail;
+	if (parse_ids(root, conf, err) == -1)
+		goto fail;
+	if (parse_routes(json_object_get(root, "routes"), conf, err) == -1)
+		goto fail;
+	return conf;
+
+ fail:
+	config_free(conf);
+	return NULL;
+}
+
+static void
+error_init(struct config_error *err, const char *file)
+{
+	memset(err, 0, sizeof(*err));
+	(void)snprintf(err->file, sizeof(err->file), "%s", file);
+}
+
+/* Parse len bytes of buf and build the config. */
+static struct config *
+config_parse(const char *buf, size_t len, const char *file,
+    struct config_error *err)
+{
+	struct config	*conf;
+	json_t		*root;
+	json_error_t	 jerr;
+
+	/*
+	 * JSON_DECODE_ANY so that a bare 1 or "x" at the top gets the same
+	 * "must be an object" message as an array, not a syntax error.
+	 */
+	root = json_loadb(buf, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY,
+	    &jerr);
+	if (root == NULL) {
+		/*
+		 * jansson says line -1 when there is no position (out of
+		 * memory), and column 0 at the start of a line (an end of
+		 * file after a newline), where editors count from 1.
+		 */
+		err->line = jerr.line > 0 ? jerr.line : 0;
+		err->column = jerr.line > 0 ? (jerr.column > 0 ?
+		    jerr.column : 1) : 0;
+		(void)snprintf(err->text, sizeof(err->text), "%s", jerr.text);
+		return NULL;
+	}
+	conf = config_build(root, file, err);
+	json_decref(root);
+	return conf;
+}
+
+struct config *
+config_load(const char *path, struct config_error *err)
+{
+	struct config	*conf = NULL;
+	struct stat	 st;
+	char		*buf = NULL;
+	size_t		 len = 0, size = 0;
+	ssize_t		 n;
+	int		 fd, saved;
+
+	error_init(err, path);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+		fail(err, "%s", strerror(errno));
+		return NULL;
+	}
+	if (fstat(fd, &st) == -1) {
+		fail(err, "%s", strerror(errno));
+		goto done;
+	}
+	/* read(2) on a directory fails only later, with a vaguer message. */
+	if (S_ISDIR(st.st_mode)) {
+		fail(err, "%s", strerror(EISDIR));
+		goto done;
+	}
+	/* Not st_size alone: the file may be a pipe or change under us. */
+	for (;;) {
+		if (len == size) {
+			if (size >= CONFIG_FILE_MAX) {
+				fail(err, "larger than %d bytes",
+				    CONFIG_FILE_MAX);
+				goto done;
+			}
+			size = size ? size * 2 : 8192;
+			buf = xreallocarray(buf, size, 1);
+		}
+		if ((n = read(fd, buf + len, size - len)) == -1) {
+			if (errno == EINTR)
+				continue;
+			fail(err, "%s", strerror(errno));
+			goto done;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	conf = config_parse(buf, len, path, err);
+
+ done:
+	saved = errno;
+	free(buf);
+	(void)close(fd);
+	errno = saved;
+	return conf;
+}
+
+struct config *
+config_load_string(const char *json, const char *file,
+    struct config_error *err)
+{
+	if (file == NULL)
+		file = "<string>";
+	error_init(err, file);
+	return config_parse(json, strlen(json), file, err);
+}
+
+char *
+config_error_format(const struct config_error *err, char *buf,
+    size_t bufsize)
+{
+	if (bufsize == 0)
+		return buf;
+	if (err->line > 0)
+		(void)snprintf(buf, bufsize, "%s:%d:%d: %s", err->file,
+		    err->line, err->column, err->text);
+	else if (err->file[0] != '\0')
+		(void)snprintf(buf, bufsize, "%s: %s", err->file, err->text);
+	else
+		(void)snprintf(buf, bufsize, "%s", err->text);
+	return buf;
+}
+
+void
+config_free(struct config *conf)
+{
+	struct config_route	*r;
+	size_t			 i;
+
+	if (conf == NULL)
+		return;
+	for (i = 0; i < conf->nroutes; i++) {
+		r = &conf->routes[i];
+		if (r->handler->free != NULL && r->state != NULL)
+			r->handler->free(r->state);
+		free(r->path);
+	}
+	free(conf->routes);
+	free(conf->listen);
+	free(conf->access_log);
+	free(conf->error_log);
+	free(conf->user);
+	free(conf->group);
+	free(conf->pid_file);
+	free(conf->path);
+	free(conf);
+}
+
+const char *
+config_mode_name(enum config_mode mode)
+{
+	if ((unsigned)mode >= NITEMS(mode_names) - 1)
+		return "unknown";
+	return mode_names[mode];
+}
+
+unsigned
+config_method_bit(const char *name)
+{
+	size_t	 i;
+
+	for (i = 0; method_names[i] != NULL; i++)
+		if (strcmp(name, method_names[i]) == 0)
+			return 1U << i;
+	return 0;
+}
+
+char *
+config_methods_format(unsigned mask, char *buf, size_t bufsize)
+{
+	size_t	 i, n = 0;
+	int	 r;
+
+	if (bufsize == 0)
+		return buf;
+	buf[0] = '\0';
+	for (i = 0; method_names[i] != NULL && n < bufsize; i++) {
+		if ((mask & (1U << i)) == 0)
+			continue;
+		r = snprintf(buf + n, bufsize - n, "%s%s", n ? ", " : "",
+		    method_names[i]);
+		if (r < 0)
+			break;
+		n += (size_t)r;
+	}
+	return buf;
+}

@@ -1,0 +1,142 @@
+/*
+ * config.h - the validated, immutable configuration.
+ *
+ * config_load() reads one JSON file with jansson, checks every key (type,
+ * range, known names) and builds a struct config. Nothing in it points
+ * into jansson's tree. A worker keeps the config it was started with for
+ * its whole life; a reload builds a new one and never edits the old.
+ */
+#ifndef CONFIG_H
+#define CONFIG_H
+
+#include <limits.h>
+#include <stddef.h>
+#include <sys/socket.h>
+
+#include "switchyard.h"
+
+enum config_mode {
+	CONFIG_MODE_NONBLOCKING,	/* handler runs on the loop thread */
+	CONFIG_MODE_BLOCKING,		/* handler runs on a pool thread */
+	CONFIG_MODE_AUTO		/* loop until caught blocking it */
+};
+
+enum config_match {
+	CONFIG_MATCH_EXACT,
+	CONFIG_MATCH_PREFIX
+};
+
+/* Bits of config_route.methods. */
+enum config_method {
+	CONFIG_METHOD_GET	= 1 << 0,
+	CONFIG_METHOD_HEAD	= 1 << 1,
+	CONFIG_METHOD_POST	= 1 << 2,
+	CONFIG_METHOD_PUT	= 1 << 3,
+	CONFIG_METHOD_DELETE	= 1 << 4,
+	CONFIG_METHOD_PATCH	= 1 << 5,
+	CONFIG_METHOD_OPTIONS	= 1 << 6
+};
+
+/* The bit for an HTTP method name ("GET"), or 0 when not routable. */
+unsigned	config_method_bit(const char *name);
+
+/*
+ * Write the names of the methods in mask, comma-separated in the order
+ * above ("GET, HEAD"), into buf. Returns buf.
+ */
+char		*config_methods_format(unsigned mask, char *buf, size_t bufsize);
+
+struct config_listen {
+	char			 text[128];	/* as written: "127.0.0.1:8080" */
+	struct sockaddr_storage	 addr;
+	socklen_t		 addrlen;
+};
+
+struct config_route {
+	char			*path;		/* starts with '/' */
+	size_t			 path_len;
+	enum config_match	 match;
+	unsigned		 methods;	/* CONFIG_METHOD_* bits */
+	enum config_mode	 mode;
+	const struct sy_handler	*handler;
+	void			*state;		/* from handler->init() */
+	unsigned		 index;		/* position in "routes" */
+};
+
+struct config_timeouts {
+	unsigned	header_ms;	/* first byte to end of headers */
+	unsigned	body_ms;	/* end of headers to end of body */
+	unsigned	keepalive_ms;	/* idle between requests */
+	unsigned	send_ms;	/* response write stalls this long */
+	unsigned	handler_ms;	/* blocking handler deadline (504) */
+	unsigned	shutdown_ms;	/* graceful drain before a kill */
+};
+
+struct config_limits {
+	unsigned	max_connections;	/* per worker */
+	unsigned	header_bytes;	/* request line + headers */
+	unsigned	uri_bytes;	/* request target */
+	unsigned	headers;	/* header count */
+	size_t		body_bytes;	/* request body, de-chunked */
+};
+
+enum config_log_level {
+	CONFIG_LOG_ERROR,
+	CONFIG_LOG_WARNING,
+	CONFIG_LOG_INFO,
+	CONFIG_LOG_DEBUG
+};
+
+struct config {
+	char			*path;		/* the file it came from */
+	struct config_listen	*listen;
+	size_t			 nlisten;
+	unsigned		 workers;	/* resolved: "auto" = CPUs */
+	unsigned		 threads;	/* pool threads per worker */
+	unsigned		 queue_limit;	/* pool queue per worker */
+	unsigned		 loop_block_warn_ms;
+	unsigned		 worker_timeout_ms;	/* 0 = no watchdog */
+	struct config_timeouts	 timeouts;
+	struct config_limits	 limits;
+	char			*access_log;	/* path, "stderr" or NULL (off) */
+	char			*error_log;	/* path or "stderr" */
+	enum config_log_level	 log_level;
+	char			*user;		/* NULL: keep the master's */
+	char			*group;
+	char			*pid_file;	/* NULL: none */
+	struct config_route	*routes;
+	size_t			 nroutes;
+};
+
+/*
+ * Where and why loading failed. line and column are 0 when the error is
+ * not a JSON syntax error; text then names the route and the key.
+ */
+struct config_error {
+	char	file[PATH_MAX];
+	int	line;
+	int	column;
+	char	text[512];
+};
+
+/*
+ * Load and validate path. Returns a new config, or NULL with err filled.
+ * Runs handler init() for every route. Main thread only.
+ */
+struct config	*config_load(const char *path, struct config_error *err);
+
+/* Same, from a string; file names the source in errors. For tests. */
+struct config	*config_load_string(const char *json, const char *file,
+		    struct config_error *err);
+
+/* "FILE:LINE:COLUMN: text" or "FILE: text", into buf. Returns buf. */
+char		*config_error_format(const struct config_error *err, char *buf,
+		    size_t bufsize);
+
+/* Free a config and its handler states. Accepts NULL. */
+void		 config_free(struct config *conf);
+
+/* "blocking", "nonblocking" or "auto". */
+const char	*config_mode_name(enum config_mode mode);
+
+#endif /* CONFIG_H */

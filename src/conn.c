@@ -1,0 +1,521 @@
+/*
+ * conn.c - one client connection.
+ *
+ * Design note. A connection is in one of four states:
+ *
+ *   ACTIVE     parsing: waiting for a request or reading one. The timer
+ *              runs the keep-alive timeout between requests, the header
+ *              timeout from a request's first byte to its blank line, and
+ *              the body timeout after that.
+ *   HANDLING   a handler returned SY_PENDING; input waits (pipelining),
+ *              the timer is off, sy_req_finish() brings us back.
+ *   LINGERING  an error was answered before the request was fully read:
+ *              our side is shut down and input is discarded until the
+ *              client closes or the linger time is up, so the client reads
+ *              the answer instead of a reset.
+ *   CLOSED     the socket is gone. A connection closed while HANDLING
+ *              stays allocated until its handler finishes, because the
+ *              handler still holds its sy_req.
+ *
+ * Responses are appended to the bufferevent's output: head and body in
+ * one buffer, written by libevent as the socket allows. When the output
+ * holds more than CONN_OUTPUT_MAX (a client pipelining faster than it
+ * reads) parsing stops until it drains.
+ */
+#include "autoconfig.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+
+#include "accesslog.h"
+#include "api.h"
+#include "config.h"
+#include "conn.h"
+#include "date.h"
+#include "dispatch.h"
+#include "http.h"
+#include "listener.h"
+#include "log.h"
+#include "router.h"
+#include "xmalloc.h"
+
+#define CONN_OUTPUT_MAX		(256 * 1024)	/* pause parsing above */
+#define CONN_INPUT_MAX		(64 * 1024)	/* read at most this ahead */
+#define CONN_LINGER_MS		2000
+
+enum conn_state {
+	CONN_ACTIVE,
+	CONN_HANDLING,
+	CONN_LINGERING,
+	CONN_CLOSED
+};
+
+struct conn {
+	TAILQ_ENTRY(conn)	 entry;
+	struct conn_env		*env;
+	struct bufferevent	*bev;		/* NULL once closed */
+	struct event		*timer;
+	const struct timeval	*timer_tv;	/* armed duration, or NULL */
+	enum conn_state		 state;
+	unsigned		 close_after_write:1;
+	unsigned		 linger:1;	/* shut down, then drain input */
+	unsigned		 write_blocked:1;	/* output over the max */
+	unsigned		 in_env:1;	/* on env->conns */
+	unsigned		 requests;	/* answered on this connection */
+	unsigned		 allowed;	/* Allow methods for a 405 */
+	const struct config_route *route;
+	struct timespec		 start;		/* first byte of the request */
+	struct http_req		 http;
+	struct sy_req		 req;
+	char			 peer[64];	/* for the access log */
+};
+
+static void	conn_process(struct conn *);
+
+static void
+conn_free(struct conn *c)
+{
+	http_req_cleanup(&c->http);
+	api_req_cleanup(&c->req);
+	if (c->timer != NULL)
+		event_free(c->timer);
+	free(c);
+}
+
+/* Unlink c from env and tell the worker a slot is free. */
+static void
+conn_detach(struct conn *c)
+{
+	struct conn_env	*env = c->env;
+
+	if (!c->in_env)
+		return;
+	TAILQ_REMOVE(&env->conns, c, entry);
+	c->in_env = 0;
+	env->nconns--;
+	if (env->closed_cb != NULL)
+		env->closed_cb(env->closed_arg);
+}
+
+void
+conn_close(struct conn *c, const char *reason)
+{
+	if (c->state == CONN_CLOSED)
+		return;
+	log_debug("%s: %s: %s", __func__, c->peer, reason);
+	if (c->bev != NULL) {
+		bufferevent_free(c->bev);	/* closes the socket */
+		c->bev = NULL;
+	}
+	evtimer_del(c->timer);
+	conn_detach(c);
+	if (c->state == CONN_HANDLING) {
+		/* The handler holds c->req: free when it finishes. */
+		c->req.aborted = 1;
+		c->state = CONN_CLOSED;
+		c->env->npending++;
+		return;
+	}
+	c->state = CONN_CLOSED;
+	conn_free(c);
+}
+
+/* Arm the timer for what the connection is waiting for now. */
+static void
+conn_timer_update(struct conn *c)
+{
+	struct conn_env		*env = c->env;
+	const struct timeval	*tv;
+
+	switch (c->http.state) {
+	case HTTP_IDLE:
+		/* A new connection gets the header timeout for its first. */
+		tv = c->requests == 0 ? env->tv_header : env->tv_keepalive;
+		break;
+	case HTTP_HEADERS:
+		tv = env->tv_header;
+		break;
+	case HTTP_BODY:
+		tv = env->tv_body;
+		break;
+	default:
+		return;
+	}
+	/* Same phase, same deadline: re-arming would extend it. */
+	if (tv == c->timer_tv)
+		return;
+	c->timer_tv = tv;
+	evtimer_add(c->timer, tv);
+}
+
+static double
+elapsed_s(const struct timespec *since)
+{
+	struct timespec	 now;
+
+	(void)clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)(now.tv_sec - since->tv_sec) +
+	    (double)(now.tv_nsec - since->tv_nsec) / 1e9;
+}
+
+/* Write the response in c->req and get ready for the next request. */
+static void
+conn_respond(struct conn *c)
+{
+	struct conn_env		*env = c->env;
+	struct sy_req		*r = &c->req;
+	struct evbuffer		*out = bufferevent_get_output(c->bev);
+	struct http_resp_head	 head;
+	struct accesslog_entry	 e;
+	struct timeval		 now;
+	int			 keepalive;
+
+	keepalive = c->http.state == HTTP_COMPLETE && c->http.keepalive &&
+	    !env->draining && env->conf->timeouts.keepalive_ms > 0;
+	head.status = r->status;
+	head.content_type = r->content_type[0] ? r->content_type : NULL;
+	head.extra = r->headers;
+	head.extra_len = r->headers_len;
+	head.body_len = evbuffer_get_length(r->body);
+	/* The loop's cached clock: no system call per response. */
+	(void)event_base_gettimeofday_cached(env->base, &now);
+	head.date = date_format(now.tv_sec);
+	head.keepalive = keepalive;
+	head.http10 = c->http.minor == 0;
+	if (http_resp_head_write(out, &head) == -1) {
+		conn_close(c, "out of memory");
+		return;
+	}
+	if (c->http.head)
+		evbuffer_drain(r->body, head.body_len);
+	else
+		evbuffer_add_buffer(out, r->body);
+
+	if (env->alog != NULL) {
+		e.peer = c->peer;
+		e.http = &c->http;
+		e.status = head.status;
+		e.body_bytes = c->http.head ? 0 : head.body_len;
+		e.duration_s = elapsed_s(&c->start);
+		e.mode = "loop";
+		e.queue_wait_s = 0;
+		e.now = now.tv_sec;
+		accesslog_write(env->alog, &e);
+	}
+
+	c->requests++;
+	c->route = NULL;
+	c->allowed = 0;
+	c->state = CONN_ACTIVE;
+	if (!keepalive) {
+		/* Nothing more is read; the write callback closes. */
+		c->close_after_write = 1;
+		c->linger = c->http.state == HTTP_ERROR;
+		bufferevent_disable(c->bev, EV_READ);
+		evtimer_del(c->timer);
+		c->timer_tv = NULL;
+		return;
+	}
+	http_req_reset(&c->http);
+	c->timer_tv = NULL;		/* a fresh keep-alive deadline */
+}
+
+/* Answer c->http.status with a FastAPI-style error body. */
+static void
+conn_answer_status(struct conn *c)
+{
+	char	 allow[80];
+	int	 status = c->http.status;
+
+	api_req_start(&c->req, &c->http, c->route);
+	if (status == 405)
+		(void)sy_resp_header(&c->req, "Allow",
+		    config_methods_format(c->allowed, allow, sizeof(allow)));
+	(void)sy_resp_error(&c->req, status, http_status_reason(status));
+	conn_respond(c);
+}
+
+/* A whole request is in: run its handler. */
+static void
+conn_handle(struct conn *c)
+{
+	struct conn_env	*env = c->env;
+
+	if (c->http.status != 0) {		/* 404, 405 from routing */
+		conn_answer_status(c);
+		return;
+	}
+	api_req_start(&c->req, &c->http, c->route);
+	if (dispatch_run(&c->req, env->conf->loop_block_warn_ms) ==
+	    SY_PENDING) {
+		c->state = CONN_HANDLING;
+		evtimer_del(c->timer);
+		c->timer_tv = NULL;
+		return;
+	}
+	conn_respond(c);
+}
+
+/* sy_req_finish(): a pending handler is done (loop thread). */
+static void
+conn_finish_cb(struct sy_req *req, void *arg)
+{
+	struct conn	*c = arg;
+
+	if (c->state == CONN_CLOSED) {
+		/* The client left while the handler ran; drop the answer. */
+		c->env->npending--;
+		conn_free(c);
+		return;
+	}
+	c->state = CONN_ACTIVE;
+	conn_respond(c);
+	if (c->state == CONN_ACTIVE && !c->close_after_write)
+		conn_process(c);
+}
+
+/* Routing, once the headers are in: 0, or the status to answer. */
+static int
+conn_headers_cb(struct http_req *http, void *arg)
+{
+	static const char	 cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
+	struct conn		*c = arg;
+
+	c->route = router_match(c->env->router, config_method_bit(http->method),
+	    http->path, http->path_len, &c->allowed);
+	if (c->route == NULL)
+		return c->allowed ? 405 : 404;
+	if (http->expect_continue)
+		(void)evbuffer_add(bufferevent_get_output(c->bev), cont,
+		    sizeof(cont) - 1);
+	return 0;
+}
+
+/* Parse what is buffered and answer every complete request. */
+static void
+conn_process(struct conn *c)
+{
+	struct evbuffer		*in = bufferevent_get_input(c->bev);
+	struct evbuffer		*out = bufferevent_get_output(c->bev);
+	struct evbuffer_iovec	 v;
+	size_t			 n;
+
+	while (c->state == CONN_ACTIVE && !c->close_after_write) {
+		if (evbuffer_get_length(out) > CONN_OUTPUT_MAX) {
+			c->write_blocked = 1;	/* the write callback resumes */
+			break;
+		}
+		if (evbuffer_peek(in, -1, NULL, &v, 1) < 1 || v.iov_len == 0)
+			break;
+		if (c->http.state == HTTP_IDLE)
+			(void)clock_gettime(CLOCK_MONOTONIC, &c->start);
+		n = http_req_feed(&c->http, v.iov_base, v.iov_len);
+		evbuffer_drain(in, n);
+		if (c->http.state == HTTP_ERROR) {
+			log_debug("%s: %s: %d: %s", __func__, c->peer,
+			    c->http.status, c->http.reason);
+			conn_answer_status(c);
+			return;
+		}
+		if (c->http.state == HTTP_COMPLETE)
+			conn_handle(c);
+	}
+	if (c->state == CONN_ACTIVE && !c->close_after_write)
+		conn_timer_update(c);
+}
+
+static void
+conn_read_cb(struct bufferevent *bev, void *arg)
+{
+	struct conn	*c = arg;
+	struct evbuffer	*in = bufferevent_get_input(bev);
+
+	if (c->state == CONN_LINGERING) {
+		evbuffer_drain(in, evbuffer_get_length(in));
+		return;
+	}
+	conn_process(c);
+}
+
+static void
+conn_write_cb(struct bufferevent *bev, void *arg)
+{
+	struct conn	*c = arg;
+
+	if (c->close_after_write) {
+		if (!c->linger) {
+			conn_close(c, "response sent");
+			return;
+		}
+		/*
+		 * The client may still be sending what we refused; closing
+		 * now would reset the connection and lose our answer.
+		 */
+		c->state = CONN_LINGERING;
+		c->close_after_write = 0;
+		(void)shutdown(bufferevent_getfd(bev), SHUT_WR);
+		bufferevent_enable(bev, EV_READ);
+		evtimer_add(c->timer, c->env->tv_linger);
+		return;
+	}
+	if (c->write_blocked) {
+		c->write_blocked = 0;
+		conn_process(c);
+	}
+}
+
+static void
+conn_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	struct conn	*c = arg;
+
+	if (what & BEV_EVENT_TIMEOUT) {
+		conn_close(c, "send timeout");
+		return;
+	}
+	if (what & BEV_EVENT_ERROR) {
+		conn_close(c, evutil_socket_error_to_string(
+		    EVUTIL_SOCKET_ERROR()));
+		return;
+	}
+	/* EOF. */
+	if (c->state == CONN_ACTIVE &&
+	    evbuffer_get_length(bufferevent_get_output(bev)) > 0) {
+		/* Answers are still going out: finish them, then close. */
+		c->close_after_write = 1;
+		c->linger = 0;
+		evtimer_del(c->timer);
+		return;
+	}
+	conn_close(c, "client closed");
+}
+
+static void
+conn_timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn	*c = arg;
+
+	c->timer_tv = NULL;
+	if (c->state != CONN_ACTIVE) {
+		conn_close(c, "linger time over");
+		return;
+	}
+	if (c->http.state == HTTP_HEADERS || c->http.state == HTTP_BODY) {
+		c->http.status = 408;
+		c->http.state = HTTP_ERROR;
+		log_debug("%s: %s: request timeout", __func__, c->peer);
+		conn_answer_status(c);
+		return;
+	}
+	conn_close(c, "keep-alive timeout");
+}
+
+int
+conn_new(struct conn_env *env, int fd, const struct sockaddr *sa,
+    socklen_t salen)
+{
+	struct conn	*c;
+	int		 one = 1;
+
+	/* Small responses must leave now, not after a delayed ACK. */
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	c = xcalloc(1, sizeof(*c));
+	c->env = env;
+	c->bev = bufferevent_socket_new(env->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	c->timer = evtimer_new(env->base, conn_timer_cb, c);
+	if (c->bev == NULL || c->timer == NULL ||
+	    api_req_init(&c->req, env->base, conn_finish_cb, c) == -1) {
+		if (c->bev != NULL)
+			bufferevent_free(c->bev);
+		else
+			(void)close(fd);
+		api_req_cleanup(&c->req);
+		if (c->timer != NULL)
+			event_free(c->timer);
+		free(c);
+		return -1;
+	}
+	http_req_init(&c->http, &env->conf->limits, conn_headers_cb, c);
+	if (env->alog != NULL)
+		(void)listener_format(sa, c->peer, sizeof(c->peer));
+	else
+		c->peer[0] = '\0';
+	bufferevent_setcb(c->bev, conn_read_cb, conn_write_cb, conn_event_cb, c);
+	bufferevent_setwatermark(c->bev, EV_READ, 0, CONN_INPUT_MAX);
+	(void)bufferevent_set_timeouts(c->bev, NULL, &env->tv_send);
+	c->state = CONN_ACTIVE;
+	TAILQ_INSERT_TAIL(&env->conns, c, entry);
+	c->in_env = 1;
+	env->nconns++;
+	if (bufferevent_enable(c->bev, EV_READ) == -1) {
+		conn_close(c, "cannot enable reading");
+		return -1;
+	}
+	conn_timer_update(c);
+	return 0;
+}
+
+static const struct timeval *
+common_timeout(struct event_base *base, unsigned ms)
+{
+	struct timeval	 tv = { ms / 1000, (ms % 1000) * 1000 };
+
+	/* One O(1) queue per distinct duration instead of heap inserts. */
+	return event_base_init_common_timeout(base, &tv);
+}
+
+int
+conn_env_init(struct conn_env *env, struct event_base *base,
+    const struct config *conf)
+{
+	const struct config_timeouts	*t = &conf->timeouts;
+
+	memset(env, 0, sizeof(*env));
+	env->base = base;
+	env->conf = conf;
+	TAILQ_INIT(&env->conns);
+	env->tv_header = common_timeout(base, t->header_ms);
+	env->tv_body = common_timeout(base, t->body_ms);
+	env->tv_keepalive = common_timeout(base, t->keepalive_ms);
+	env->tv_linger = common_timeout(base, CONN_LINGER_MS);
+	env->tv_send.tv_sec = t->send_ms / 1000;
+	env->tv_send.tv_usec = (t->send_ms % 1000) * 1000;
+	if (env->tv_header == NULL || env->tv_body == NULL ||
+	    env->tv_keepalive == NULL || env->tv_linger == NULL)
+		return -1;
+	return 0;
+}
+
+void
+conn_env_drain(struct conn_env *env)
+{
+	struct conn	*c, *next;
+
+	env->draining = 1;
+	for (c = TAILQ_FIRST(&env->conns); c != NULL; c = next) {
+		next = TAILQ_NEXT(c, entry);
+		if (c->state == CONN_ACTIVE && c->http.state == HTTP_IDLE &&
+		    !c->close_after_write &&
+		    evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
+			conn_close(c, "draining");
+	}
+}
+
+void
+conn_env_close_all(struct conn_env *env)
+{
+	struct conn	*c;
+
+	while ((c = TAILQ_FIRST(&env->conns)) != NULL)
+		conn_close(c, "shutting down");
+}

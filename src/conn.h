@@ -1,0 +1,76 @@
+/*
+ * conn.h - one client connection.
+ *
+ * A connection reads requests one at a time, hands each to its route's
+ * handler and writes the answer; pipelined requests wait in the input
+ * buffer, so responses leave in order whatever mode each route has.
+ * Every way out goes through conn_close().
+ */
+#ifndef CONN_H
+#define CONN_H
+
+#include <sys/queue.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+
+struct event_base;
+struct config;
+struct router;
+struct accesslog;
+struct conn;
+
+/* What the connections of one worker share. Loop thread only. */
+struct conn_env {
+	struct event_base	*base;
+	const struct config	*conf;
+	const struct router	*router;
+	struct accesslog	*alog;		/* NULL: access log off */
+
+	/* libevent common timeouts, one queue per duration. */
+	const struct timeval	*tv_header;
+	const struct timeval	*tv_body;
+	const struct timeval	*tv_keepalive;
+	const struct timeval	*tv_linger;
+	struct timeval		 tv_send;
+
+	/* Called after a connection has gone, e.g. to resume accepting. */
+	void			(*closed_cb)(void *arg);
+	void			*closed_arg;
+
+	TAILQ_HEAD(, conn)	 conns;
+	unsigned		 nconns;	/* open sockets */
+	unsigned		 npending;	/* closed, handler running */
+	int			 draining;	/* no new requests */
+};
+
+/*
+ * Fill env's timeouts from conf on base; the rest is the caller's.
+ * Returns -1 when libevent cannot set up its timeout queues.
+ */
+int	conn_env_init(struct conn_env *env, struct event_base *base,
+	    const struct config *conf);
+
+/*
+ * Start serving fd, an accepted socket (the connection owns it from now
+ * on, even on failure). Returns -1 when out of memory.
+ */
+int	conn_new(struct conn_env *env, int fd, const struct sockaddr *sa,
+	    socklen_t salen);
+
+/*
+ * Stop taking requests: idle connections close now, busy ones after
+ * their current response (which says Connection: close).
+ */
+void	conn_env_drain(struct conn_env *env);
+
+/* Close every connection at once (fast stop, exit). */
+void	conn_env_close_all(struct conn_env *env);
+
+/*
+ * End c: close its socket and free it, or, while its handler is still
+ * running, free it when the handler finishes. Idempotent. reason is
+ * logged at debug level.
+ */
+void	conn_close(struct conn *c, const char *reason);
+
+#endif /* CONN_H */

@@ -1,0 +1,15 @@
+/*
+ * handlers.h - the built-in handlers, for registry.c.
+ *
+ * Each lives in its own file and uses only include/switchyard.h and the
+ * libraries it exposes, exactly as a plugin would.
+ */
+#ifndef HANDLERS_H
+#define HANDLERS_H
+
+#include "switchyard.h"
+
+extern const struct sy_handler	handler_hello;
+extern const struct sy_handler	handler_async_sleep;
+
+#endif /* HANDLERS_H */

@@ -1,0 +1,146 @@
+/*
+ * http.h - the HTTP/1.x wire format: requests in, response heads out.
+ *
+ * http-parser does the tokenising; this module turns its callbacks into a
+ * struct http_req, enforces the configured limits and the framing rules
+ * that keep request smuggling out, and maps every failure to the status
+ * code to answer. It never touches a socket: the connection feeds it bytes
+ * and reads its state, so tests can feed it byte streams split anywhere.
+ *
+ * States of one request:
+ *
+ *   IDLE --first byte--> HEADERS --headers done--> BODY --> COMPLETE
+ *                          |                        |
+ *                          +-------> ERROR <--------+
+ *
+ * COMPLETE pauses the parser: pipelined bytes after the request stay with
+ * the caller until http_req_reset() starts the next request. ERROR means
+ * the stream can no longer be trusted: answer req->status and close.
+ */
+#ifndef HTTP_H
+#define HTTP_H
+
+#include <stddef.h>
+
+#include <http_parser.h>
+
+#include "config.h"
+
+struct evbuffer;
+
+enum http_state {
+	HTTP_IDLE,		/* no byte of this request yet */
+	HTTP_HEADERS,		/* request line and headers arriving */
+	HTTP_BODY,		/* body arriving */
+	HTTP_COMPLETE,		/* a whole request; the parser is paused */
+	HTTP_ERROR		/* answer status, then close */
+};
+
+struct http_header {
+	const char	*name;		/* NUL-terminated, as sent */
+	const char	*value;		/* NUL-terminated, trimmed */
+	size_t		 name_len;
+	size_t		 value_len;
+};
+
+struct http_req;
+
+/*
+ * Called once the headers are in, before any body byte is read: the
+ * caller routes the request and returns 0 to go on, or a status (404,
+ * 405...) to answer instead. A request answered this way that has a body
+ * ends in HTTP_ERROR (its body is never read, so the connection must
+ * close); one without a body ends in HTTP_COMPLETE with req->status set.
+ */
+typedef int	(*http_headers_cb)(struct http_req *req, void *arg);
+
+struct http_req {
+	http_parser			 parser;
+	const struct config_limits	*limits;
+	http_headers_cb			 headers_cb;
+	void				*cb_arg;
+
+	enum http_state	 state;
+	int		 status;	/* set in ERROR, or by headers_cb */
+	const char	*reason;	/* why ERROR, for the log */
+
+	/* Request line; pointers into hbuf, valid until http_req_reset(). */
+	const char	*method;	/* "GET" */
+	char		*target;	/* "/path?query", NUL-terminated */
+	size_t		 target_len;
+	const char	*path;		/* target without the query */
+	size_t		 path_len;
+	const char	*query;		/* after '?', or NULL */
+	unsigned short	 major;
+	unsigned short	 minor;
+
+	struct http_header *headers;	/* nheaders used, limits->headers max */
+	unsigned	 nheaders;
+
+	char		*body;		/* de-chunked, body_len bytes */
+	size_t		 body_len;
+	size_t		 body_cap;
+
+	unsigned	 keepalive:1;	/* the client allows another request */
+	unsigned	 head:1;	/* HEAD: answer without a body */
+	unsigned	 expect_continue:1;	/* wants "100 Continue" */
+	unsigned	 has_body:1;	/* Content-Length > 0 or chunked */
+
+	/* Parse state, private to http.c. */
+	char		*hbuf;		/* target and header text */
+	size_t		 hbuf_len;
+	size_t		 hbuf_cap;
+	size_t		 piece_off;	/* start of the piece being copied */
+	unsigned char	 piece;		/* what the parser is sending */
+	unsigned	 seen_host:1;
+	unsigned	 te_unknown:1;	/* a coding other than chunked */
+};
+
+/*
+ * Prepare req for a connection: buffers sized from limits (which must
+ * outlive req). headers_cb may be NULL.
+ */
+void	http_req_init(struct http_req *req, const struct config_limits *limits,
+	    http_headers_cb headers_cb, void *cb_arg);
+
+/* Free req's buffers. */
+void	http_req_cleanup(struct http_req *req);
+
+/* Forget the current request and get ready for the next one. */
+void	http_req_reset(struct http_req *req);
+
+/*
+ * Parse up to len bytes of data. Returns how many were consumed; the rest
+ * belongs to the next request (after COMPLETE) or is garbage (after
+ * ERROR). Read req->state afterwards. Must not be called in COMPLETE or
+ * ERROR.
+ */
+size_t	http_req_feed(struct http_req *req, const char *data, size_t len);
+
+/* The value of the first header called name (any case), or NULL. */
+const char *http_req_header(const struct http_req *req, const char *name);
+
+/* The reason phrase for status ("Not Found"), "Unknown" if none. */
+const char *http_status_reason(int status);
+
+/* What goes into a response head besides the status line. */
+struct http_resp_head {
+	int		 status;
+	const char	*content_type;	/* NULL: no Content-Type */
+	const char	*extra;		/* "Name: value\r\n"..., or NULL */
+	size_t		 extra_len;
+	size_t		 body_len;	/* Content-Length */
+	const char	*date;		/* from date_format() */
+	unsigned	 keepalive:1;	/* 0: Connection: close */
+	unsigned	 http10:1;	/* say "Connection: keep-alive" */
+};
+
+/*
+ * Append the status line and headers (Date, Server, Content-Type,
+ * Content-Length, Connection, extra) and the blank line to out, in one
+ * evbuffer_add. Returns 0, or -1 when out of memory.
+ */
+int	http_resp_head_write(struct evbuffer *out,
+	    const struct http_resp_head *head);
+
+#endif /* HTTP_H */

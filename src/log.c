@@ -1,0 +1,183 @@
+/*
+ * log.c - the error log.
+ *
+ * Every line is formatted into one buffer and written with one write(2):
+ * pool threads log without a lock, and lines of the master and all
+ * workers, which share the file, never interleave (O_APPEND, < PIPE_BUF).
+ */
+#include "autoconfig.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+
+#define LOG_LINE_MAX	2048
+
+static int		 log_fd = STDERR_FILENO;
+static char		*log_path;		/* NULL: stderr */
+static enum log_level	 log_level = LOG_LEVEL_INFO;
+static char		 log_role[32] = "master";
+static int		 log_journal;		/* stderr is journald's */
+
+static const struct {
+	const char	*name;
+	int		 syslog;		/* sd-daemon(3) priority */
+} levels[] = {
+	[LOG_LEVEL_ERROR] = { "error", 3 },
+	[LOG_LEVEL_WARNING] = { "warning", 4 },
+	[LOG_LEVEL_INFO] = { "info", 6 },
+	[LOG_LEVEL_DEBUG] = { "debug", 7 },
+};
+
+static int
+open_log(const char *path)
+{
+	return open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+}
+
+int
+log_init(const char *path, enum log_level level)
+{
+	int	 fd;
+
+	log_level = level;
+	/*
+	 * journald sets JOURNAL_STREAM to "device:inode" of the stream it
+	 * gave us; only when stderr is that stream do the <N> prefixes mean
+	 * anything (sd-daemon(3)).
+	 */
+	log_journal = getenv("JOURNAL_STREAM") != NULL;
+	if (path == NULL || strcmp(path, "stderr") == 0) {
+		free(log_path);
+		log_path = NULL;
+		if (log_fd != STDERR_FILENO)
+			(void)close(log_fd);
+		log_fd = STDERR_FILENO;
+		return 0;
+	}
+	if ((fd = open_log(path)) == -1)
+		return -1;
+	if (log_fd != STDERR_FILENO)
+		(void)close(log_fd);
+	log_fd = fd;
+	free(log_path);
+	log_path = strdup(path);
+	log_journal = 0;
+	return 0;
+}
+
+void
+log_set_role(const char *role)
+{
+	(void)snprintf(log_role, sizeof(log_role), "%s", role);
+}
+
+void
+log_set_level(enum log_level level)
+{
+	log_level = level;
+}
+
+int
+log_reopen(void)
+{
+	int	 fd;
+
+	if (log_path == NULL)
+		return 0;
+	if ((fd = open_log(log_path)) == -1)
+		return -1;
+	/* dup2 keeps the descriptor number, so no line is lost in between. */
+	if (dup2(fd, log_fd) == -1) {
+		(void)close(fd);
+		return -1;
+	}
+	(void)close(fd);
+	return 0;
+}
+
+static void
+vlog(enum log_level level, int with_errno, const char *fmt, va_list ap)
+{
+	char		 line[LOG_LINE_MAX];
+	size_t		 len = 0, room;
+	int		 n, saved = errno;
+	struct timespec	 ts;
+	struct tm	 tm;
+
+	if (level > log_level)
+		return;
+	if (log_journal) {
+		n = snprintf(line, sizeof(line), "<%d>%s: %s: ",
+		    levels[level].syslog, log_role, levels[level].name);
+	} else {
+		(void)clock_gettime(CLOCK_REALTIME, &ts);
+		(void)localtime_r(&ts.tv_sec, &tm);
+		len = strftime(line, sizeof(line), "%Y-%m-%dT%H:%M:%S", &tm);
+		n = snprintf(line + len, sizeof(line) - len,
+		    ".%03ld switchyard[%ld] %s: %s: ", ts.tv_nsec / 1000000,
+		    (long)getpid(), log_role, levels[level].name);
+	}
+	len += n > 0 ? (size_t)n : 0;
+	room = sizeof(line) - 1 - len;	/* keep one byte for '\n' */
+	n = vsnprintf(line + len, room + 1, fmt, ap);
+	if (n > 0)
+		len += (size_t)n < room ? (size_t)n : room;
+	if (with_errno && len < sizeof(line) - 1) {
+		n = snprintf(line + len, sizeof(line) - 1 - len, ": %s",
+		    strerror(saved));
+		if (n > 0)
+			len += (size_t)n < sizeof(line) - 1 - len ?
+			    (size_t)n : sizeof(line) - 1 - len;
+	}
+	line[len++] = '\n';
+	(void)write(log_fd, line, len);
+	errno = saved;
+}
+
+#define LOG_FN(fn, level, with_errno)			\
+void							\
+fn(const char *fmt, ...)				\
+{							\
+	va_list	 ap;					\
+							\
+	va_start(ap, fmt);				\
+	vlog(level, with_errno, fmt, ap);		\
+	va_end(ap);					\
+}
+
+LOG_FN(log_error, LOG_LEVEL_ERROR, 1)
+LOG_FN(log_errorx, LOG_LEVEL_ERROR, 0)
+LOG_FN(log_warn, LOG_LEVEL_WARNING, 1)
+LOG_FN(log_warnx, LOG_LEVEL_WARNING, 0)
+LOG_FN(log_info, LOG_LEVEL_INFO, 0)
+LOG_FN(log_debug, LOG_LEVEL_DEBUG, 0)
+
+void
+fatal(const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	vlog(LOG_LEVEL_ERROR, 1, fmt, ap);
+	va_end(ap);
+	exit(1);
+}
+
+void
+fatalx(const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	vlog(LOG_LEVEL_ERROR, 0, fmt, ap);
+	va_end(ap);
+	exit(1);
+}

@@ -1,0 +1,322 @@
+/*
+ * worker.c - one worker process: its loop, its listeners, its connections.
+ *
+ * Design note. The worker accepts only on its own slot's SO_REUSEPORT
+ * sockets, so the kernel spreads new connections over the workers and a
+ * worker that stops leaves its queue to its replacement. Accepting pauses
+ * (the listening events are deleted, not polled) while max_connections
+ * are open, and for ACCEPT_RETRY_MS after EMFILE and friends: a listener
+ * left armed then would wake the loop for ever without progress.
+ *
+ * Stopping: TERM or QUIT (or the master's pipe reaching EOF) stops
+ * accepting, closes idle connections and lets the busy ones finish; the
+ * worker exits when none is left or after timeouts.shutdown_ms. INT
+ * exits at once.
+ */
+#include "autoconfig.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "accesslog.h"
+#include "config.h"
+#include "conn.h"
+#include "log.h"
+#include "router.h"
+#include "worker.h"
+#include "xmalloc.h"
+
+#define ACCEPT_BATCH		64	/* accepts per wake-up, for fairness */
+#define ACCEPT_RETRY_MS		100	/* pause after EMFILE */
+
+struct worker {
+	struct event_base	*base;
+	const struct config	*conf;
+	struct conn_env		 env;
+	struct router		*router;
+	struct event		**accept_evs;	/* one per listener */
+	size_t			 naccept;
+	int			 accepting;	/* accept events are added */
+	int			 stopping;
+	struct event		*retry_ev;	/* resume after EMFILE */
+	struct event		*flush_ev;	/* access log, every second */
+	struct event		*stop_ev;	/* shutdown_ms deadline */
+	struct event		*sig_evs[5];
+	struct event		*master_ev;
+};
+
+static void
+worker_accept_set(struct worker *w, int on)
+{
+	size_t	 i;
+
+	if (w->accepting == on)
+		return;
+	for (i = 0; i < w->naccept; i++) {
+		if (on)
+			event_add(w->accept_evs[i], NULL);
+		else
+			event_del(w->accept_evs[i]);
+	}
+	w->accepting = on;
+}
+
+/* Exit the loop once the last connection and handler are gone. */
+static void
+worker_check_done(struct worker *w)
+{
+	if (w->stopping && w->env.nconns == 0 && w->env.npending == 0)
+		event_base_loopbreak(w->base);
+}
+
+/* conn_env closed_cb: a connection slot is free again. */
+static void
+worker_conn_closed_cb(void *arg)
+{
+	struct worker	*w = arg;
+
+	if (w->stopping) {
+		worker_check_done(w);
+		return;
+	}
+	if (!w->accepting && w->env.nconns < w->conf->limits.max_connections &&
+	    !evtimer_pending(w->retry_ev, NULL))
+		worker_accept_set(w, 1);
+}
+
+static void
+worker_accept_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct worker		*w = arg;
+	struct sockaddr_storage	 ss;
+	socklen_t		 sslen;
+	struct timeval		 tv = { 0, ACCEPT_RETRY_MS * 1000 };
+	int			 cfd, i;
+
+	for (i = 0; i < ACCEPT_BATCH; i++) {
+		if (w->env.nconns >= w->conf->limits.max_connections) {
+			worker_accept_set(w, 0);
+			return;
+		}
+		sslen = sizeof(ss);
+		cfd = accept4(fd, (struct sockaddr *)&ss, &sslen,
+		    SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (cfd == -1) {
+			switch (errno) {
+			case EAGAIN:
+#if EWOULDBLOCK != EAGAIN
+			case EWOULDBLOCK:
+#endif
+			case EINTR:
+			case ECONNABORTED:
+			case EPROTO:
+				return;
+			case EMFILE:
+			case ENFILE:
+			case ENOBUFS:
+			case ENOMEM:
+				log_warn("accept: pausing for %d ms",
+				    ACCEPT_RETRY_MS);
+				worker_accept_set(w, 0);
+				evtimer_add(w->retry_ev, &tv);
+				return;
+			default:
+				log_warn("accept");
+				return;
+			}
+		}
+		(void)conn_new(&w->env, cfd, (struct sockaddr *)&ss, sslen);
+	}
+}
+
+static void
+worker_retry_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct worker	*w = arg;
+
+	if (!w->stopping)
+		worker_accept_set(w, 1);
+}
+
+static void
+worker_flush_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct worker	*w = arg;
+
+	accesslog_flush(w->env.alog);
+}
+
+static void
+worker_stop_timeout_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct worker	*w = arg;
+
+	log_warnx("shutdown_ms passed with %u connections open: closing them",
+	    w->env.nconns);
+	conn_env_close_all(&w->env);
+	event_base_loopbreak(w->base);
+}
+
+/* Graceful stop: stop accepting, let busy connections finish. */
+static void
+worker_stop(struct worker *w, const char *why)
+{
+	struct timeval	 tv;
+	unsigned	 ms = w->conf->timeouts.shutdown_ms;
+
+	if (w->stopping)
+		return;
+	log_info("stopping (%s): %u connections open", why, w->env.nconns);
+	w->stopping = 1;
+	worker_accept_set(w, 0);
+	conn_env_drain(&w->env);
+	tv.tv_sec = ms / 1000;
+	tv.tv_usec = (ms % 1000) * 1000;
+	evtimer_add(w->stop_ev, &tv);
+	worker_check_done(w);
+}
+
+static void
+worker_signal_cb(evutil_socket_t sig, short what, void *arg)
+{
+	struct worker	*w = arg;
+
+	switch (sig) {
+	case SIGTERM:
+	case SIGQUIT:
+		worker_stop(w, sig == SIGTERM ? "TERM" : "QUIT");
+		break;
+	case SIGINT:
+		conn_env_close_all(&w->env);
+		event_base_loopbreak(w->base);
+		break;
+	case SIGUSR1:
+		if (log_reopen() == -1)
+			log_warn("reopening the error log");
+		if (w->env.alog != NULL && accesslog_reopen(w->env.alog) == -1)
+			log_warn("reopening the access log");
+		break;
+	}
+}
+
+static void
+worker_master_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct worker	*w = arg;
+	char		 buf[64];
+	ssize_t		 n;
+
+	n = read(fd, buf, sizeof(buf));
+	if (n == -1 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n > 0)
+		return;
+	/* EOF: the master died; nobody will supervise us. */
+	event_del(w->master_ev);
+	worker_stop(w, "master gone");
+}
+
+static void
+worker_free(struct worker *w)
+{
+	size_t	 i;
+
+	for (i = 0; i < w->naccept; i++)
+		event_free(w->accept_evs[i]);
+	free(w->accept_evs);
+	for (i = 0; i < sizeof(w->sig_evs) / sizeof(w->sig_evs[0]); i++)
+		if (w->sig_evs[i] != NULL)
+			event_free(w->sig_evs[i]);
+	if (w->master_ev != NULL)
+		event_free(w->master_ev);
+	if (w->retry_ev != NULL)
+		event_free(w->retry_ev);
+	if (w->flush_ev != NULL)
+		event_free(w->flush_ev);
+	if (w->stop_ev != NULL)
+		event_free(w->stop_ev);
+	accesslog_free(w->env.alog);
+	router_free(w->router);
+	event_base_free(w->base);
+}
+
+void
+worker_main(const struct worker_params *p)
+{
+	static const int	 sigs[] = { SIGTERM, SIGQUIT, SIGINT, SIGUSR1 };
+	struct worker		 w;
+	struct timeval		 sec = { 1, 0 };
+	char			 role[32];
+	size_t			 i;
+
+	(void)snprintf(role, sizeof(role), "worker %u", p->slot);
+	log_set_role(role);
+
+	/* Die with the master; then close the race with its death. */
+	(void)prctl(PR_SET_PDEATHSIG, SIGTERM);
+	if (getppid() != p->master_pid)
+		exit(0);
+
+	/*
+	 * The inherited base still shares the master's epoll set and signal
+	 * pipe: reinit before anything else touches it, then drop it.
+	 */
+	if (event_reinit(p->inherited) == -1)
+		fatalx("event_reinit failed");
+	event_base_free(p->inherited);
+	(void)signal(SIGHUP, SIG_IGN);	/* the master coordinates reloads */
+
+	memset(&w, 0, sizeof(w));
+	w.conf = p->conf;
+	if ((w.base = event_base_new()) == NULL)
+		fatalx("event_base_new failed");
+	if (conn_env_init(&w.env, w.base, p->conf) == -1)
+		fatalx("cannot set up timeouts");
+	if ((w.router = router_new(p->conf)) == NULL)
+		fatalx("cannot build the route table");
+	w.env.router = w.router;
+	w.env.closed_cb = worker_conn_closed_cb;
+	w.env.closed_arg = &w;
+	if (p->conf->access_log != NULL &&
+	    (w.env.alog = accesslog_open(p->conf->access_log)) == NULL)
+		fatal("access log %s", p->conf->access_log);
+
+	w.naccept = p->nfds;
+	w.accept_evs = xcalloc(p->nfds, sizeof(*w.accept_evs));
+	for (i = 0; i < p->nfds; i++)
+		if ((w.accept_evs[i] = event_new(w.base, p->fds[i],
+		    EV_READ | EV_PERSIST, worker_accept_cb, &w)) == NULL)
+			fatalx("event_new failed");
+	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
+		w.sig_evs[i] = evsignal_new(w.base, sigs[i], worker_signal_cb,
+		    &w);
+		if (w.sig_evs[i] == NULL || evsignal_add(w.sig_evs[i], NULL))
+			fatalx("cannot watch signal %d", sigs[i]);
+	}
+	w.master_ev = event_new(w.base, p->master_fd, EV_READ | EV_PERSIST,
+	    worker_master_cb, &w);
+	w.retry_ev = evtimer_new(w.base, worker_retry_cb, &w);
+	w.stop_ev = evtimer_new(w.base, worker_stop_timeout_cb, &w);
+	w.flush_ev = event_new(w.base, -1, EV_PERSIST, worker_flush_cb, &w);
+	if (w.master_ev == NULL || w.retry_ev == NULL || w.stop_ev == NULL ||
+	    w.flush_ev == NULL || event_add(w.master_ev, NULL) == -1)
+		fatalx("cannot set up the worker's events");
+	if (w.env.alog != NULL)
+		event_add(w.flush_ev, &sec);
+	worker_accept_set(&w, 1);
+
+	log_debug("%s: serving on %zu sockets", __func__, p->nfds);
+	(void)event_base_dispatch(w.base);
+
+	conn_env_close_all(&w.env);
+	worker_free(&w);
+	exit(0);
+}
