@@ -30,11 +30,7 @@
 /* Longest text shown back from the input, so errors stay one short line. */
 #define LISTENER_QUOTE_MAX	64
 
-static void	 set_err(char *, size_t, const char *, ...)
-		    __attribute__((format(printf, 3, 4)));
-static int	 parse_port(const char *, size_t, in_port_t *, char *, size_t);
-
-static void
+static void __attribute__((format(printf, 3, 4)))
 set_err(char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list	 ap;

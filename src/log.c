@@ -103,7 +103,7 @@ log_reopen(void)
 	return 0;
 }
 
-static void
+static void __attribute__((format(printf, 3, 0)))
 vlog(enum log_level level, int with_errno, const char *fmt, va_list ap)
 {
 	char		 line[LOG_LINE_MAX];

@@ -47,13 +47,6 @@ struct router {
 	size_t				  ngroups;
 };
 
-static int	path_cmp(const char *, size_t, const char *, size_t);
-static int	exact_cmp(const void *, const void *);
-static int	prefix_cmp(const void *, const void *);
-static const struct config_route *
-		find_route(const struct config_route *const *, size_t, size_t,
-		    const char *, size_t, unsigned, unsigned *);
-
 /* Byte-wise, case-sensitive; a proper prefix sorts first. */
 static int
 path_cmp(const char *a, size_t alen, const char *b, size_t blen)
