@@ -174,6 +174,9 @@ static int	 parse_routes(const json_t *, struct config *,
 		    struct config_error *);
 static struct config *config_build(const json_t *, const char *,
 		    struct config_error *);
+static void	 error_init(struct config_error *, const char *);
+static struct config *config_parse(const char *, size_t, const char *,
+		    struct config_error *);
 
 /* Fill err->text for a semantic error (no position). Returns -1. */
 static int
