@@ -258,7 +258,7 @@ pool_submit(struct pool *p, struct pool_job *job)
 int
 pool_cancel(struct pool *p, struct pool_job *job)
 {
-	int	 error = 0;
+	int	 error = ENOENT;	/* also for a state out of range */
 
 	lock_pool(p);
 	switch (job->state) {
@@ -267,13 +267,15 @@ pool_cancel(struct pool *p, struct pool_job *job)
 		atomic_fetch_sub_explicit(&p->nqueued, 1,
 		    memory_order_relaxed);
 		job->state = POOL_JOB_IDLE;
+		error = 0;
 		break;
 	case POOL_JOB_RUNNING:
 	case POOL_JOB_FINISHED:
 		error = EBUSY;
 		break;
-	default:
-		error = ENOENT;
+	case POOL_JOB_IDLE:
+	case POOL_JOB_DELIVERED:
+	case POOL_JOB_DROPPED:
 		break;
 	}
 	unlock_pool(p);

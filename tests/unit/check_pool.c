@@ -102,14 +102,16 @@ static void
 gate_wait_arrived(struct gate *g, unsigned n)
 {
 	struct timespec	 ts = deadline();
+	unsigned	 arrived;
 	int		 rc = 0;
 
 	pthread_mutex_lock(&g->mtx);
 	while (g->arrived < n && rc == 0)
 		rc = pthread_cond_timedwait(&g->cond, &g->mtx, &ts);
+	arrived = g->arrived;
 	pthread_mutex_unlock(&g->mtx);
 	ck_assert_msg(rc == 0, "only %u of %u jobs reached the gate",
-	    g->arrived, n);
+	    arrived, n);
 }
 
 /* Pool thread. */
@@ -462,6 +464,40 @@ START_TEST(test_cancel)
 }
 END_TEST
 
+/*
+ * Finished but not delivered: with one thread, once the gated job after
+ * it has started, the first job's work has returned, and the loop has
+ * not run since, so its done() is still pending.
+ */
+START_TEST(test_cancel_finished)
+{
+	struct pool	*p;
+	struct gate	 g;
+	struct tjob	 a, blocker;
+
+	gate_init(&g);
+	ck_assert_ptr_nonnull(p = pool_new(base, 1, 4));
+	tjob_init(&a, work_record, NULL);
+	tjob_init(&blocker, work_gated, &g);
+	ck_assert_int_eq(pool_submit(p, &a.job), 0);
+	ck_assert_int_eq(pool_submit(p, &blocker.job), 0);
+	gate_wait_arrived(&g, 1);
+
+	errno = 0;
+	ck_assert_int_eq(pool_cancel(p, &a.job), -1);
+	ck_assert_int_eq(errno, EBUSY);
+	ck_assert_int_eq(a.done, 0);
+
+	gate_open(&g);
+	run_until_done(base, 2);
+	ck_assert_int_eq(a.ran, 1);
+	ck_assert_int_eq(a.done, 1);
+	ck_assert_uint_eq(a.done_seq, 0);
+	pool_free(p);
+	gate_cleanup(&g);
+}
+END_TEST
+
 START_TEST(test_counters)
 {
 	struct pool	*p;
@@ -701,6 +737,7 @@ pool_suite(void)
 	tcase_add_test(tc, test_parallel);
 	tcase_add_test(tc, test_queue_full);
 	tcase_add_test(tc, test_cancel);
+	tcase_add_test(tc, test_cancel_finished);
 	tcase_add_test(tc, test_counters);
 	tcase_add_test(tc, test_stop_graceful);
 	tcase_add_test(tc, test_free_in_flight);
