@@ -123,6 +123,7 @@ conn_close(struct conn *c, const char *reason)
 		/* The handler holds c->req: free when it finishes. */
 		c->req.aborted = 1;
 		c->state = CONN_CLOSED;
+		TAILQ_INSERT_TAIL(&c->env->orphans, c, entry);
 		c->env->npending++;
 		return;
 	}
@@ -271,11 +272,15 @@ static void
 conn_finish_cb(struct sy_req *req, void *arg)
 {
 	struct conn	*c = arg;
+	struct conn_env	*env = c->env;
 
 	if (c->state == CONN_CLOSED) {
 		/* The client left while the handler ran; drop the answer. */
-		c->env->npending--;
+		TAILQ_REMOVE(&env->orphans, c, entry);
+		env->npending--;
 		conn_free(c);
+		if (env->closed_cb != NULL)
+			env->closed_cb(env->closed_arg);
 		return;
 	}
 	c->state = CONN_ACTIVE;
@@ -484,6 +489,7 @@ conn_env_init(struct conn_env *env, struct event_base *base,
 	env->base = base;
 	env->conf = conf;
 	TAILQ_INIT(&env->conns);
+	TAILQ_INIT(&env->orphans);
 	env->tv_header = common_timeout(base, t->header_ms);
 	env->tv_body = common_timeout(base, t->body_ms);
 	env->tv_keepalive = common_timeout(base, t->keepalive_ms);
@@ -518,4 +524,16 @@ conn_env_close_all(struct conn_env *env)
 
 	while ((c = TAILQ_FIRST(&env->conns)) != NULL)
 		conn_close(c, "shutting down");
+}
+
+void
+conn_env_free_orphans(struct conn_env *env)
+{
+	struct conn	*c;
+
+	while ((c = TAILQ_FIRST(&env->orphans)) != NULL) {
+		TAILQ_REMOVE(&env->orphans, c, entry);
+		env->npending--;
+		conn_free(c);
+	}
 }

@@ -37,9 +37,10 @@ struct conn_env {
 	void			(*closed_cb)(void *arg);
 	void			*closed_arg;
 
-	TAILQ_HEAD(, conn)	 conns;
-	unsigned		 nconns;	/* open sockets */
-	unsigned		 npending;	/* closed, handler running */
+	TAILQ_HEAD(, conn)	 conns;		/* open sockets */
+	TAILQ_HEAD(, conn)	 orphans;	/* closed, handler running */
+	unsigned		 nconns;	/* length of conns */
+	unsigned		 npending;	/* length of orphans */
 	int			 draining;	/* no new requests */
 };
 
@@ -65,6 +66,12 @@ void	conn_env_drain(struct conn_env *env);
 
 /* Close every connection at once (fast stop, exit). */
 void	conn_env_close_all(struct conn_env *env);
+
+/*
+ * Free the connections whose handlers never finished. Only once the loop
+ * will not run again: their handlers' events must never fire.
+ */
+void	conn_env_free_orphans(struct conn_env *env);
 
 /*
  * End c: close its socket and free it, or, while its handler is still

@@ -29,6 +29,7 @@
 
 #include <event2/event.h>
 
+#include "accesslog.h"
 #include "config.h"
 #include "listener.h"
 #include "log.h"
@@ -280,6 +281,25 @@ master_bind(struct master *m)
 	return 0;
 }
 
+/*
+ * Workers open the access log after fork; a path they cannot open would
+ * make every one of them die at start, over and over. Find out now.
+ */
+static int
+master_check_logs(struct master *m)
+{
+	struct accesslog	*alog;
+
+	if (m->conf->access_log == NULL)
+		return 0;
+	if ((alog = accesslog_open(m->conf->access_log)) == NULL) {
+		log_error("access_log %s", m->conf->access_log);
+		return -1;
+	}
+	accesslog_free(alog);
+	return 0;
+}
+
 static void
 master_free(struct master *m)
 {
@@ -329,7 +349,7 @@ master_run(struct config *conf)
 
 	/* A client that vanishes must cost an EPIPE, not the process. */
 	(void)signal(SIGPIPE, SIG_IGN);
-	if (master_bind(&m) == -1)
+	if (master_check_logs(&m) == -1 || master_bind(&m) == -1)
 		goto done;
 	if (pipe2(m.pipe, O_CLOEXEC) == -1) {
 		log_error("pipe");

@@ -317,6 +317,7 @@ worker_main(const struct worker_params *p)
 	(void)event_base_dispatch(w.base);
 
 	conn_env_close_all(&w.env);
+	conn_env_free_orphans(&w.env);
 	worker_free(&w);
 	exit(0);
 }
