@@ -73,21 +73,22 @@
 TAILQ_HEAD(pool_job_list, pool_job);
 
 struct pool {
-	pthread_mutex_t		 lock;		/* guards the fields below */
+	pthread_mutex_t		 lock;		/* lists, flags, job states */
 	pthread_cond_t		 cond;		/* queue grew, or a flag set */
 	struct pool_job_list	 queue;		/* QUEUED, FIFO */
-	struct pool_job_list	 finished;	/* FINISHED, completion order */
-	int			 stopping;	/* refuse submits; drain, exit */
+	struct pool_job_list	 finished;	/* FINISHED, in that order */
+	int			 stopping;	/* no submits; drain, exit */
 	int			 dropping;	/* start nothing more, exit */
 
+	/* Written under lock, read without it. */
 	atomic_uint		 nqueued;	/* jobs in queue */
 	atomic_uint		 nbusy;		/* jobs in RUNNING */
 	unsigned		 queue_limit;	/* max nqueued, >= 1 */
 
 	pthread_t		*threads;
-	unsigned		 nthreads;	/* started; joined by pool_free */
+	unsigned		 nthreads;	/* started, to join */
 	int			 wakefd;	/* eventfd, -1 if none */
-	struct event		*wakeev;	/* EV_READ|EV_PERSIST on wakefd */
+	struct event		*wakeev;	/* persistent read on wakefd */
 };
 
 static void	*run_thread(void *);

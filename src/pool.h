@@ -54,10 +54,10 @@ enum pool_job_state {
 struct pool_job {
 	pool_job_fn		 work;		/* pool thread */
 	pool_job_fn		 done;		/* loop thread, after work */
-	TAILQ_ENTRY(pool_job)	 entry;		/* queue or completed list */
-	uint64_t		 submit_ns;	/* CLOCK_MONOTONIC, pool_submit */
+	TAILQ_ENTRY(pool_job)	 entry;		/* the pool's lists */
+	uint64_t		 submit_ns;	/* CLOCK_MONOTONIC, submit */
 	uint64_t		 start_ns;	/* work() began; 0: never ran */
-	uint64_t		 end_ns;	/* work() returned; 0: never ran */
+	uint64_t		 end_ns;	/* work() ended; 0: never ran */
 	enum pool_job_state	 state;		/* read it only in done() */
 };
 
