@@ -49,7 +49,8 @@ api_req_start(struct sy_req *req, const struct http_req *http,
 	req->content_type[0] = '\0';
 	req->headers_len = 0;
 	req->pending = 0;
-	req->aborted = 0;
+	atomic_store(&req->aborted, 0);
+	req->mode = "loop";
 	/* The body was moved to the connection's output: it is empty. */
 }
 
@@ -161,7 +162,7 @@ sy_req_base(const struct sy_req *req)
 int
 sy_req_aborted(const struct sy_req *req)
 {
-	return req->aborted;
+	return atomic_load(&req->aborted);
 }
 
 void

@@ -9,11 +9,13 @@
 #ifndef API_H
 #define API_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 
 #include "switchyard.h"
 #include "config.h"
 #include "http.h"
+#include "pool.h"
 
 struct evbuffer;
 
@@ -34,9 +36,14 @@ struct sy_req {
 	struct evbuffer	*body;
 
 	unsigned	 pending:1;	/* handle() returned SY_PENDING */
-	unsigned	 aborted:1;	/* the client is gone */
+	atomic_int	 aborted;	/* the client is gone; any thread reads */
 
-	api_done_cb	 done_cb;	/* sy_req_finish() calls it */
+	/* Running in the pool: the job, and how it went. */
+	struct pool_job	 job;
+	int		 result;	/* handle()'s return, pool thread */
+	const char	*mode;		/* "loop" or "pool": how it ran */
+
+	api_done_cb	 done_cb;	/* sy_req_finish() and pool jobs */
 	void		*done_arg;
 };
 

@@ -7,8 +7,11 @@
  *              runs the keep-alive timeout between requests, the header
  *              timeout from a request's first byte to its blank line, and
  *              the body timeout after that.
- *   HANDLING   a handler returned SY_PENDING; input waits (pipelining),
- *              the timer is off, sy_req_finish() brings us back.
+ *   HANDLING   the handler runs in the pool or returned SY_PENDING on
+ *              the loop; input waits (pipelining), the timer runs
+ *              timeouts.handler_ms, and the handler's completion brings
+ *              us back. Past the deadline the client gets a 504 and the
+ *              connection closes once the handler lets go of its request.
  *   LINGERING  an error was answered before the request was fully read:
  *              our side is shut down and input is discarded until the
  *              client closes or the linger time is up, so the client reads
@@ -71,6 +74,7 @@ struct conn {
 	unsigned		 linger:1;	/* shut down, then drain input */
 	unsigned		 write_blocked:1;	/* output over the max */
 	unsigned		 in_env:1;	/* on env->conns */
+	unsigned		 timed_out:1;	/* 504 sent, handler still busy */
 	unsigned		 requests;	/* answered on this connection */
 	unsigned		 allowed;	/* Allow methods for a 405 */
 	const struct config_route *route;
@@ -119,9 +123,10 @@ conn_close(struct conn *c, const char *reason)
 	}
 	evtimer_del(c->timer);
 	conn_detach(c);
-	if (c->state == CONN_HANDLING) {
+	if (c->state == CONN_HANDLING &&
+	    dispatch_cancel(c->env->dispatch, &c->req) == -1) {
 		/* The handler holds c->req: free when it finishes. */
-		c->req.aborted = 1;
+		atomic_store(&c->req.aborted, 1);
 		c->state = CONN_CLOSED;
 		TAILQ_INSERT_TAIL(&c->env->orphans, c, entry);
 		c->env->npending++;
@@ -208,8 +213,9 @@ conn_respond(struct conn *c)
 		e.status = head.status;
 		e.body_bytes = c->http.head ? 0 : head.body_len;
 		e.duration_s = elapsed_s(&c->start);
-		e.mode = "loop";
-		e.queue_wait_s = 0;
+		e.mode = r->mode;
+		e.queue_wait_s = r->job.start_ns > r->job.submit_ns ?
+		    (double)(r->job.start_ns - r->job.submit_ns) / 1e9 : 0;
 		e.now = now.tv_sec;
 		accesslog_write(env->alog, &e);
 	}
@@ -257,11 +263,10 @@ conn_handle(struct conn *c)
 		return;
 	}
 	api_req_start(&c->req, &c->http, c->route);
-	if (dispatch_run(&c->req, env->conf->loop_block_warn_ms) ==
-	    SY_PENDING) {
+	if (dispatch_run(env->dispatch, &c->req) == SY_PENDING) {
 		c->state = CONN_HANDLING;
-		evtimer_del(c->timer);
-		c->timer_tv = NULL;
+		c->timer_tv = env->tv_handler;
+		evtimer_add(c->timer, env->tv_handler);
 		return;
 	}
 	conn_respond(c);
@@ -284,6 +289,14 @@ conn_finish_cb(struct sy_req *req, void *arg)
 		return;
 	}
 	c->state = CONN_ACTIVE;
+	evtimer_del(c->timer);
+	c->timer_tv = NULL;
+	if (c->timed_out) {
+		/* The 504 went out instead; close once it has been sent. */
+		if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
+			conn_close(c, "handler finished after its deadline");
+		return;
+	}
 	conn_respond(c);
 	if (c->state == CONN_ACTIVE && !c->close_after_write)
 		conn_process(c);
@@ -405,12 +418,60 @@ conn_event_cb(struct bufferevent *bev, short what, void *arg)
 	conn_close(c, "client closed");
 }
 
+/*
+ * timeouts.handler_ms has passed. A job still queued is taken back and
+ * answered 504 as usual. Otherwise the handler still holds c->req, so the
+ * 504 is written without it and the connection closes after it.
+ */
+static void
+conn_handler_timeout(struct conn *c)
+{
+	static const char	 body[] =
+	    "{\"detail\":\"Gateway Timeout: handler deadline passed\"}";
+	struct http_resp_head	 head;
+	struct evbuffer		*out = bufferevent_get_output(c->bev);
+	struct timeval		 now;
+
+	log_warnx("route %s (handler %s): no answer after %u ms: 504",
+	    c->route->path, c->route->handler->name,
+	    c->env->conf->timeouts.handler_ms);
+	if (dispatch_cancel(c->env->dispatch, &c->req) == 0) {
+		c->state = CONN_ACTIVE;
+		c->http.status = 504;
+		conn_answer_status(c);
+		if (c->state == CONN_ACTIVE && !c->close_after_write)
+			conn_process(c);
+		return;
+	}
+	atomic_store(&c->req.aborted, 1);
+	(void)event_base_gettimeofday_cached(c->env->base, &now);
+	memset(&head, 0, sizeof(head));
+	head.status = 504;
+	head.content_type = "application/json";
+	head.body_len = sizeof(body) - 1;
+	head.date = date_format(now.tv_sec);
+	head.keepalive = 0;
+	if (http_resp_head_write(out, &head) == -1 ||
+	    evbuffer_add(out, body, sizeof(body) - 1) == -1) {
+		conn_close(c, "out of memory");
+		return;
+	}
+	c->timed_out = 1;
+	c->close_after_write = 1;
+	c->linger = 0;
+	bufferevent_disable(c->bev, EV_READ);
+}
+
 static void
 conn_timer_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct conn	*c = arg;
 
 	c->timer_tv = NULL;
+	if (c->state == CONN_HANDLING) {
+		conn_handler_timeout(c);
+		return;
+	}
 	if (c->state != CONN_ACTIVE) {
 		conn_close(c, "linger time over");
 		return;
@@ -494,10 +555,12 @@ conn_env_init(struct conn_env *env, struct event_base *base,
 	env->tv_body = common_timeout(base, t->body_ms);
 	env->tv_keepalive = common_timeout(base, t->keepalive_ms);
 	env->tv_linger = common_timeout(base, CONN_LINGER_MS);
+	env->tv_handler = common_timeout(base, t->handler_ms);
 	env->tv_send.tv_sec = t->send_ms / 1000;
 	env->tv_send.tv_usec = (t->send_ms % 1000) * 1000;
 	if (env->tv_header == NULL || env->tv_body == NULL ||
-	    env->tv_keepalive == NULL || env->tv_linger == NULL)
+	    env->tv_keepalive == NULL || env->tv_linger == NULL ||
+	    env->tv_handler == NULL)
 		return -1;
 	return 0;
 }

@@ -17,6 +17,7 @@ struct event_base;
 struct config;
 struct router;
 struct accesslog;
+struct dispatch;
 struct conn;
 
 /* What the connections of one worker share. Loop thread only. */
@@ -25,12 +26,14 @@ struct conn_env {
 	const struct config	*conf;
 	const struct router	*router;
 	struct accesslog	*alog;		/* NULL: access log off */
+	struct dispatch		*dispatch;	/* runs handlers */
 
 	/* libevent common timeouts, one queue per duration. */
 	const struct timeval	*tv_header;
 	const struct timeval	*tv_body;
 	const struct timeval	*tv_keepalive;
 	const struct timeval	*tv_linger;
+	const struct timeval	*tv_handler;
 	struct timeval		 tv_send;
 
 	/* Called after a connection has gone, e.g. to resume accepting. */

@@ -1,18 +1,62 @@
 /*
- * dispatch.c - runs a route's handler on the loop, timing it.
+ * dispatch.c - runs a route's handler on the loop or in the pool.
  *
- * A handler on a non-blocking route that sleeps or computes freezes every
- * connection of its worker; that is the behaviour users come to measure,
- * so it is reproduced faithfully and reported, never hidden.
+ * Design note. A non-blocking route's handler runs right here, on the
+ * loop thread; a handler that sleeps or computes there freezes every
+ * connection of its worker. That is the behaviour users come to measure,
+ * so it is reproduced faithfully and reported, never hidden: each such
+ * call longer than loop_block_warn_ms is logged with a hint.
+ *
+ * A blocking route's request is handed to the pool as the pool_job
+ * embedded in its sy_req. From pool_submit() until dispatch_done_cb() the
+ * request belongs to the pool thread: the loop does not touch it (a
+ * connection that times out or loses its client waits for the job). The
+ * completion runs on the loop and hands the request back to its owner
+ * through req->done_cb, the same way sy_req_finish() does for a pending
+ * loop handler.
+ *
+ * An auto route starts on the loop; the first call caught blocking it
+ * moves the route to the pool in this worker (promoted[route->index]).
  */
 #include "autoconfig.h"
 
+#include <errno.h>
+#include <stddef.h>
+#include <stdlib.h>
 #include <time.h>
-
-#include <event2/buffer.h>
 
 #include "dispatch.h"
 #include "log.h"
+#include "pool.h"
+#include "xmalloc.h"
+
+struct dispatch {
+	struct pool		*pool;
+	unsigned		 warn_ms;	/* 0: detector off */
+	unsigned char		*promoted;	/* per route index */
+	size_t			 nroutes;
+};
+
+struct dispatch *
+dispatch_new(const struct config *conf, struct pool *pool)
+{
+	struct dispatch	*d = xcalloc(1, sizeof(*d));
+
+	d->pool = pool;
+	d->warn_ms = conf->loop_block_warn_ms;
+	d->nroutes = conf->nroutes;
+	d->promoted = xcalloc(conf->nroutes, 1);
+	return d;
+}
+
+void
+dispatch_free(struct dispatch *d)
+{
+	if (d == NULL)
+		return;
+	free(d->promoted);
+	free(d);
+}
 
 static long long
 now_ns(void)
@@ -23,28 +67,99 @@ now_ns(void)
 	return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
+/* Replace whatever the handler built with a 500. */
+static void
+fail(struct sy_req *req)
+{
+	log_warnx("route %s: handler %s failed", req->route->path,
+	    req->route->handler->name);
+	req->headers_len = 0;
+	req->content_type[0] = '\0';
+	(void)sy_resp_error(req, 500, "Internal Server Error");
+}
+
+/* Pool thread: run the handler. Touches only req. */
+static void
+dispatch_work_cb(struct pool_job *job)
+{
+	struct sy_req	*req = (struct sy_req *)(void *)((char *)job -
+			    offsetof(struct sy_req, job));
+
+	req->result = req->route->handler->handle(req, req->route->state);
+}
+
+/* Loop thread: the job is back; so is req. */
+static void
+dispatch_done_cb(struct pool_job *job)
+{
+	struct sy_req	*req = (struct sy_req *)(void *)((char *)job -
+			    offsetof(struct sy_req, job));
+
+	if (job->state == POOL_JOB_DROPPED)
+		atomic_store(&req->aborted, 1);	/* the worker is exiting */
+	else if (req->result != SY_DONE)
+		fail(req);		/* SY_PENDING is loop-only */
+	req->done_cb(req, req->done_arg);
+}
+
+static int
+dispatch_submit(struct dispatch *d, struct sy_req *req)
+{
+	req->mode = "pool";
+	req->job.work = dispatch_work_cb;
+	req->job.done = dispatch_done_cb;
+	if (pool_submit(d->pool, &req->job) == 0)
+		return SY_PENDING;
+	/* Full queue (or stopping): refuse now, memory stays bounded. */
+	if (errno != EAGAIN && errno != ESHUTDOWN)
+		log_warn("route %s: pool_submit", req->route->path);
+	(void)sy_resp_header(req, "Retry-After", "1");
+	(void)sy_resp_error(req, 503, "Service Unavailable: thread pool "
+	    "queue full");
+	return SY_DONE;
+}
+
 int
-dispatch_run(struct sy_req *req, unsigned warn_ms)
+dispatch_run(struct dispatch *d, struct sy_req *req)
 {
 	const struct config_route	*route = req->route;
 	long long			 start, ms;
 	int				 rc;
 
-	start = warn_ms ? now_ns() : 0;
+	if (route->mode == CONFIG_MODE_BLOCKING ||
+	    (route->mode == CONFIG_MODE_AUTO && d->promoted[route->index]))
+		return dispatch_submit(d, req);
+
+	req->mode = "loop";
+	start = d->warn_ms ? now_ns() : 0;
 	rc = route->handler->handle(req, route->state);
-	if (warn_ms && (ms = (now_ns() - start) / 1000000) >= warn_ms)
-		log_warnx("route %s (handler %s) blocked the event loop for "
-		    "%lld ms; every connection of this worker waited: mark the "
-		    "route \"mode\": \"blocking\" to run it in the thread pool",
-		    route->path, route->handler->name, ms);
-	if (rc == SY_ERROR) {
-		log_warnx("route %s: handler %s failed", route->path,
-		    route->handler->name);
-		req->headers_len = 0;
-		(void)sy_resp_error(req, 500, "Internal Server Error");
-		return SY_ERROR;
+	if (d->warn_ms && (ms = (now_ns() - start) / 1000000) >= d->warn_ms) {
+		if (route->mode == CONFIG_MODE_AUTO) {
+			d->promoted[route->index] = 1;
+			log_warnx("route %s (handler %s, mode auto) blocked the "
+			    "event loop for %lld ms: moved to the thread pool "
+			    "in this worker", route->path, route->handler->name,
+			    ms);
+		} else
+			log_warnx("route %s (handler %s) blocked the event loop "
+			    "for %lld ms; every connection of this worker "
+			    "waited: mark the route \"mode\": \"blocking\" to "
+			    "run it in the thread pool", route->path,
+			    route->handler->name, ms);
 	}
-	if (rc == SY_PENDING)
+	if (rc == SY_PENDING) {
 		req->pending = 1;
-	return rc;
+		return SY_PENDING;
+	}
+	if (rc != SY_DONE)
+		fail(req);
+	return SY_DONE;
+}
+
+int
+dispatch_cancel(struct dispatch *d, struct sy_req *req)
+{
+	if (req->pending)
+		return -1;		/* a loop handler holds it */
+	return pool_cancel(d->pool, &req->job);
 }

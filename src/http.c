@@ -254,7 +254,11 @@ on_headers_complete(http_parser *p)
 		return 0;
 	}
 	if (req->has_body && !(p->flags & F_CHUNKED)) {
-		/* Known length: one allocation of exactly that size. */
+		/*
+		 * Known length: one allocation of exactly that size. A
+		 * small buffer kept by http_req_reset() is replaced.
+		 */
+		free(req->body);
 		req->body_cap = (size_t)p->content_length;
 		req->body = xmalloc(req->body_cap);
 		req->state = HTTP_BODY;
@@ -352,6 +356,8 @@ http_req_reset(struct http_req *req)
 	req->path = NULL;
 	req->path_len = 0;
 	req->query = NULL;
+	req->major = 0;
+	req->minor = 0;
 	req->nheaders = 0;
 	req->body_len = 0;
 	req->keepalive = 0;

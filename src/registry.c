@@ -15,6 +15,7 @@
 static const struct sy_handler *const builtins[] = {
 	&handler_async_sleep,
 	&handler_hello,
+	&handler_sleep,
 };
 
 #define NBUILTINS	(sizeof(builtins) / sizeof(builtins[0]))

@@ -29,7 +29,9 @@
 #include "accesslog.h"
 #include "config.h"
 #include "conn.h"
+#include "dispatch.h"
 #include "log.h"
+#include "pool.h"
 #include "router.h"
 #include "worker.h"
 #include "xmalloc.h"
@@ -42,6 +44,8 @@ struct worker {
 	const struct config	*conf;
 	struct conn_env		 env;
 	struct router		*router;
+	struct pool		*pool;
+	struct dispatch		*dispatch;
 	struct event		**accept_evs;	/* one per listener */
 	size_t			 naccept;
 	int			 accepting;	/* accept events are added */
@@ -177,6 +181,7 @@ worker_stop(struct worker *w, const char *why)
 	log_info("stopping (%s): %u connections open", why, w->env.nconns);
 	w->stopping = 1;
 	worker_accept_set(w, 0);
+	pool_stop(w->pool);		/* queued and running jobs still finish */
 	conn_env_drain(&w->env);
 	tv.tv_sec = ms / 1000;
 	tv.tv_usec = (ms % 1000) * 1000;
@@ -244,6 +249,7 @@ worker_free(struct worker *w)
 	if (w->stop_ev != NULL)
 		event_free(w->stop_ev);
 	accesslog_free(w->env.alog);
+	dispatch_free(w->dispatch);
 	router_free(w->router);
 	event_base_free(w->base);
 }
@@ -283,6 +289,12 @@ worker_main(const struct worker_params *p)
 	if ((w.router = router_new(p->conf)) == NULL)
 		fatalx("cannot build the route table");
 	w.env.router = w.router;
+	/* Threads after fork: they would not survive it. */
+	if ((w.pool = pool_new(w.base, p->conf->threads,
+	    p->conf->queue_limit)) == NULL)
+		fatal("cannot start %u pool threads", p->conf->threads);
+	w.dispatch = dispatch_new(p->conf, w.pool);
+	w.env.dispatch = w.dispatch;
 	w.env.closed_cb = worker_conn_closed_cb;
 	w.env.closed_arg = &w;
 	if (p->conf->access_log != NULL &&
@@ -317,6 +329,8 @@ worker_main(const struct worker_params *p)
 	(void)event_base_dispatch(w.base);
 
 	conn_env_close_all(&w.env);
+	/* Waits for running jobs and delivers every done(): orphans go. */
+	pool_free(w.pool);
 	conn_env_free_orphans(&w.env);
 	worker_free(&w);
 	exit(0);

@@ -11,5 +11,6 @@
 
 extern const struct sy_handler	handler_hello;
 extern const struct sy_handler	handler_async_sleep;
+extern const struct sy_handler	handler_sleep;
 
 #endif /* HANDLERS_H */
