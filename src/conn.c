@@ -85,6 +85,7 @@ struct conn {
 };
 
 static void	conn_process(struct conn *);
+static void	conn_flush(struct conn *);
 
 static void
 conn_free(struct conn *c)
@@ -199,7 +200,10 @@ conn_respond(struct conn *c)
 	head.keepalive = keepalive;
 	head.http10 = c->http.minor == 0;
 	if (http_resp_head_write(out, &head) == -1) {
-		conn_close(c, "out of memory");
+		/* Out of memory: end the connection once the output drains. */
+		c->close_after_write = 1;
+		c->linger = 0;
+		bufferevent_disable(c->bev, EV_READ);
 		return;
 	}
 	if (c->http.head)
@@ -298,8 +302,7 @@ conn_finish_cb(struct sy_req *req, void *arg)
 		return;
 	}
 	conn_respond(c);
-	if (c->state == CONN_ACTIVE && !c->close_after_write)
-		conn_process(c);
+	conn_process(c);		/* pipelined requests, then flush */
 }
 
 /* Routing, once the headers are in: 0, or the status to answer. */
@@ -343,13 +346,14 @@ conn_process(struct conn *c)
 			log_debug("%s: %s: %d: %s", __func__, c->peer,
 			    c->http.status, c->http.reason);
 			conn_answer_status(c);
-			return;
+			break;
 		}
 		if (c->http.state == HTTP_COMPLETE)
 			conn_handle(c);
 	}
 	if (c->state == CONN_ACTIVE && !c->close_after_write)
 		conn_timer_update(c);
+	conn_flush(c);
 }
 
 static void
@@ -365,10 +369,11 @@ conn_read_cb(struct bufferevent *bev, void *arg)
 	conn_process(c);
 }
 
+/* The output has drained: close, linger, or go on parsing. */
 static void
-conn_write_cb(struct bufferevent *bev, void *arg)
+conn_written(struct conn *c)
 {
-	struct conn	*c = arg;
+	struct bufferevent	*bev = c->bev;
 
 	if (c->close_after_write) {
 		if (!c->linger) {
@@ -390,6 +395,42 @@ conn_write_cb(struct bufferevent *bev, void *arg)
 		c->write_blocked = 0;
 		conn_process(c);
 	}
+}
+
+/*
+ * Write what the output holds now, straight from the callback that made
+ * it: all pipelined answers of one read leave in one write(2), and the
+ * usual case needs no EPOLLOUT round trip. Only a short write hands the
+ * rest to libevent (EV_WRITE, with timeouts.send_ms). c may be freed on
+ * return.
+ */
+static void
+conn_flush(struct conn *c)
+{
+	struct evbuffer	*out = bufferevent_get_output(c->bev);
+
+	if (evbuffer_get_length(out) == 0)
+		return;
+	if (evbuffer_write(out, bufferevent_getfd(c->bev)) == -1 &&
+	    errno != EAGAIN && errno != EINTR) {
+		conn_close(c, strerror(errno));
+		return;
+	}
+	if (evbuffer_get_length(out) > 0) {
+		bufferevent_enable(c->bev, EV_WRITE);
+		return;
+	}
+	conn_written(c);
+}
+
+static void
+conn_write_cb(struct bufferevent *bev, void *arg)
+{
+	struct conn	*c = arg;
+
+	/* Drained: writing goes back to conn_flush(). */
+	bufferevent_disable(bev, EV_WRITE);
+	conn_written(c);
 }
 
 static void
@@ -439,8 +480,7 @@ conn_handler_timeout(struct conn *c)
 		c->state = CONN_ACTIVE;
 		c->http.status = 504;
 		conn_answer_status(c);
-		if (c->state == CONN_ACTIVE && !c->close_after_write)
-			conn_process(c);
+		conn_process(c);
 		return;
 	}
 	atomic_store(&c->req.aborted, 1);
@@ -460,6 +500,7 @@ conn_handler_timeout(struct conn *c)
 	c->close_after_write = 1;
 	c->linger = 0;
 	bufferevent_disable(c->bev, EV_READ);
+	conn_flush(c);
 }
 
 static void
@@ -481,6 +522,7 @@ conn_timer_cb(evutil_socket_t fd, short what, void *arg)
 		c->http.state = HTTP_ERROR;
 		log_debug("%s: %s: request timeout", __func__, c->peer);
 		conn_answer_status(c);
+		conn_flush(c);
 		return;
 	}
 	conn_close(c, "keep-alive timeout");
@@ -523,6 +565,8 @@ conn_new(struct conn_env *env, int fd, const struct sockaddr *sa,
 	TAILQ_INSERT_TAIL(&env->conns, c, entry);
 	c->in_env = 1;
 	env->nconns++;
+	/* Writing is ours (conn_flush) until a write falls short. */
+	bufferevent_disable(c->bev, EV_WRITE);
 	if (bufferevent_enable(c->bev, EV_READ) == -1) {
 		conn_close(c, "cannot enable reading");
 		return -1;
