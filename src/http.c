@@ -57,11 +57,13 @@ static int
 append(struct http_req *req, const char *at, size_t len)
 {
 	/*
-	 * One byte per piece is kept for its NUL; the capacity accounts
-	 * for them, so header_bytes is the limit of what the client sent.
+	 * The limit counts what the client sent; the NULs after each piece
+	 * have room of their own in hbuf (see http_req_init).
 	 */
-	if (req->hbuf_len + len + 1 > req->hbuf_cap)
+	if (req->text_len + len > req->limits->header_bytes ||
+	    req->hbuf_len + len + 1 > req->hbuf_cap)
 		return -1;
+	req->text_len += len;
 	memcpy(req->hbuf + req->hbuf_len, at, len);
 	req->hbuf_len += len;
 	return 0;
@@ -365,6 +367,7 @@ http_req_reset(struct http_req *req)
 	req->expect_continue = 0;
 	req->has_body = 0;
 	req->hbuf_len = 0;
+	req->text_len = 0;
 	req->piece_off = 0;
 	req->piece = PIECE_NONE;
 	req->seen_host = 0;

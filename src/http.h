@@ -90,6 +90,7 @@ struct http_req {
 	char		*hbuf;		/* target and header text */
 	size_t		 hbuf_len;
 	size_t		 hbuf_cap;
+	size_t		 text_len;	/* client bytes in hbuf, no NULs */
 	size_t		 piece_off;	/* start of the piece being copied */
 	unsigned char	 piece;		/* what the parser is sending */
 	unsigned	 seen_host:1;
