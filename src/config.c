@@ -832,6 +832,12 @@ parse_route(const json_t *v, unsigned i, struct config *conf,
 		    "use \"nonblocking\"", where, r->handler->name);
 		goto fail;
 	}
+	/* The detector is what moves an auto route: without it, never. */
+	if (r->mode == CONFIG_MODE_AUTO && conf->loop_block_warn_ms == 0) {
+		fail(err, "%smode: \"auto\" needs loop_block_warn_ms > 0 to "
+		    "notice a blocked loop", where);
+		goto fail;
+	}
 
 	if (check_duplicate(conf, r, where, err) == -1)
 		goto fail;

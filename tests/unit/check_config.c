@@ -301,7 +301,7 @@ START_TEST(test_full)
 	ck_assert_uint_eq(conf->workers, 3);
 	ck_assert_uint_eq(conf->threads, 8);
 	ck_assert_uint_eq(conf->queue_limit, 64);
-	ck_assert_uint_eq(conf->loop_block_warn_ms, 0);
+	ck_assert_uint_eq(conf->loop_block_warn_ms, 250);
 	ck_assert_uint_eq(conf->worker_timeout_ms, 0);
 	ck_assert_uint_eq(conf->timeouts.header_ms, 1001);
 	ck_assert_uint_eq(conf->timeouts.body_ms, 1002);
