@@ -408,12 +408,21 @@ static void
 conn_flush(struct conn *c)
 {
 	struct evbuffer	*out = bufferevent_get_output(c->bev);
+	int		 n, err;
 
 	if (evbuffer_get_length(out) == 0)
 		return;
-	if (evbuffer_write(out, bufferevent_getfd(c->bev)) == -1 &&
-	    errno != EAGAIN && errno != EINTR) {
-		conn_close(c, strerror(errno));
+	/*
+	 * A bufferevent keeps its output's start frozen so only it drains
+	 * it (evbuffer_write would fail without touching errno): thaw it
+	 * for this write, as libevent's own write callback does.
+	 */
+	evbuffer_unfreeze(out, 1);
+	n = evbuffer_write(out, bufferevent_getfd(c->bev));
+	err = errno;
+	evbuffer_freeze(out, 1);
+	if (n == -1 && err != EAGAIN && err != EINTR) {
+		conn_close(c, strerror(err));
 		return;
 	}
 	if (evbuffer_get_length(out) > 0) {
