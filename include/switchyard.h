@@ -157,10 +157,43 @@ int		 sy_resp_error(struct sy_req *req, int status,
 		    const char *message);
 
 /*
+ * Append length bytes of the open file fd from offset to the body. The
+ * server sends them with sendfile(2) where it can, and takes ownership of
+ * fd (closed when sent, or on failure). Returns 0 or -1.
+ */
+int		 sy_resp_file(struct sy_req *req, int fd, off_t offset,
+		    off_t length);
+
+/*
  * Loop only: complete a request for which handle() returned SY_PENDING.
  * The server writes the response; req must not be used afterwards.
  */
 void		 sy_req_finish(struct sy_req *req);
+
+/* -- Offload (run_in_threadpool) ---------------------------------------- */
+
+/* Runs on a pool thread: must touch only what arg points to. */
+typedef void	(*sy_offload_fn)(void *arg);
+
+/* Runs on the loop thread once work is over. */
+typedef void	(*sy_offload_done_fn)(struct sy_req *req, void *arg);
+
+/*
+ * Loop only, from a non-blocking handler: run work(arg) on one of the
+ * worker's pool threads, then done(req, arg) back on the loop, which
+ * finishes the request with sy_req_finish(). The handler returns
+ * SY_PENDING after a successful call. Starlette's run_in_threadpool,
+ * asyncio's run_in_executor.
+ *
+ * done() is always called exactly once. When sy_req_aborted(req) is true
+ * there, work() may not have run (the worker is stopping or the client
+ * left): release arg and call sy_req_finish() all the same.
+ *
+ * Returns 0, or -1 when the pool's queue is full (answer 503) or the
+ * worker is stopping; done() is then not called.
+ */
+int		 sy_offload(struct sy_req *req, sy_offload_fn work,
+		    sy_offload_done_fn done, void *arg);
 
 #ifdef __cplusplus
 }

@@ -9,21 +9,26 @@
 #include "autoconfig.h"
 
 #include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include <event2/buffer.h>
 
 #include "api.h"
 
 int
-api_req_init(struct sy_req *req, struct event_base *base, api_done_cb done_cb,
-    void *done_arg)
+api_req_init(struct sy_req *req, struct event_base *base, struct pool *pool,
+    api_done_cb done_cb, void *done_arg)
 {
 	memset(req, 0, sizeof(*req));
 	req->base = base;
+	req->pool = pool;
 	req->done_cb = done_cb;
 	req->done_arg = done_arg;
 	if ((req->body = evbuffer_new()) == NULL)
@@ -298,4 +303,67 @@ sy_req_finish(struct sy_req *req)
 {
 	req->pending = 0;
 	req->done_cb(req, req->done_arg);
+}
+
+int
+sy_resp_file(struct sy_req *req, int fd, off_t offset, off_t length)
+{
+	struct evbuffer_file_segment	*seg;
+	int				 rc;
+
+	/*
+	 * A segment, not evbuffer_add_file(): the same call covers HEAD
+	 * (drained unsent) and keeps the fd's life tied to the buffer.
+	 */
+	seg = evbuffer_file_segment_new(fd, offset, length,
+	    EVBUF_FS_CLOSE_ON_FREE);
+	if (seg == NULL) {
+		(void)close(fd);
+		return -1;
+	}
+	rc = evbuffer_add_file_segment(req->body, seg, 0, length);
+	evbuffer_file_segment_free(seg);	/* the buffer holds a reference */
+	return rc;
+}
+
+struct sy_req *
+api_req_of_job(struct pool_job *job)
+{
+	return (struct sy_req *)(void *)((char *)job -
+	    offsetof(struct sy_req, job));
+}
+
+/* Pool thread: the offloaded function, nothing else. */
+static void
+offload_work_cb(struct pool_job *job)
+{
+	struct sy_req	*req = api_req_of_job(job);
+
+	req->offload_work(req->offload_arg);
+}
+
+/* Loop thread: hand the request back to its handler. */
+static void
+offload_done_cb(struct pool_job *job)
+{
+	struct sy_req	*req = api_req_of_job(job);
+
+	if (job->state == POOL_JOB_DROPPED)
+		atomic_store(&req->aborted, 1);	/* work() never ran */
+	req->offload_done(req, req->offload_arg);
+}
+
+int
+sy_offload(struct sy_req *req, sy_offload_fn work, sy_offload_done_fn done,
+    void *arg)
+{
+	req->offload_work = work;
+	req->offload_done = done;
+	req->offload_arg = arg;
+	req->job.work = offload_work_cb;
+	req->job.done = offload_done_cb;
+	if (pool_submit(req->pool, &req->job) == -1)
+		return -1;
+	req->mode = "offload";
+	return 0;
 }

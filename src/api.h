@@ -39,20 +39,25 @@ struct sy_req {
 	atomic_int	 aborted;	/* the client is gone; any thread reads */
 
 	/* Running in the pool: the job, and how it went. */
+	struct pool	*pool;		/* the worker's */
 	struct pool_job	 job;
 	int		 result;	/* handle()'s return, pool thread */
-	const char	*mode;		/* "loop" or "pool": how it ran */
+	const char	*mode;		/* "loop", "pool", "offload" */
+	sy_offload_fn	 offload_work;	/* sy_offload() in progress */
+	sy_offload_done_fn offload_done;
+	void		*offload_arg;
 
 	api_done_cb	 done_cb;	/* sy_req_finish() and pool jobs */
 	void		*done_arg;
 };
 
 /*
- * Prepare req for a connection on base. done_cb runs when a pending
- * request calls sy_req_finish(). Returns -1 when out of memory.
+ * Prepare req for a connection on base, offloading to pool. done_cb runs
+ * when a pending request calls sy_req_finish(). Returns -1 when out of
+ * memory.
  */
 int	api_req_init(struct sy_req *req, struct event_base *base,
-	    api_done_cb done_cb, void *done_arg);
+	    struct pool *pool, api_done_cb done_cb, void *done_arg);
 
 /* Free what api_req_init() allocated. */
 void	api_req_cleanup(struct sy_req *req);
@@ -62,5 +67,8 @@ void	api_req_cleanup(struct sy_req *req);
  */
 void	api_req_start(struct sy_req *req, const struct http_req *http,
 	    const struct config_route *route);
+
+/* The request whose embedded job is job (pool callbacks). */
+struct sy_req	*api_req_of_job(struct pool_job *job);
 
 #endif /* API_H */

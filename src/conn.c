@@ -551,7 +551,8 @@ conn_new(struct conn_env *env, int fd, const struct sockaddr *sa,
 	c->bev = bufferevent_socket_new(env->base, fd, BEV_OPT_CLOSE_ON_FREE);
 	c->timer = evtimer_new(env->base, conn_timer_cb, c);
 	if (c->bev == NULL || c->timer == NULL ||
-	    api_req_init(&c->req, env->base, conn_finish_cb, c) == -1) {
+	    api_req_init(&c->req, env->base, env->pool, conn_finish_cb,
+	    c) == -1) {
 		if (c->bev != NULL)
 			bufferevent_free(c->bev);
 		else

@@ -18,6 +18,7 @@ struct config;
 struct router;
 struct accesslog;
 struct dispatch;
+struct pool;
 struct conn;
 
 /* What the connections of one worker share. Loop thread only. */
@@ -27,6 +28,7 @@ struct conn_env {
 	const struct router	*router;
 	struct accesslog	*alog;		/* NULL: access log off */
 	struct dispatch		*dispatch;	/* runs handlers */
+	struct pool		*pool;		/* for sy_offload() */
 
 	/* libevent common timeouts, one queue per duration. */
 	const struct timeval	*tv_header;

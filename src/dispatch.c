@@ -21,7 +21,6 @@
 #include "autoconfig.h"
 
 #include <errno.h>
-#include <stddef.h>
 #include <stdlib.h>
 #include <time.h>
 
@@ -82,8 +81,7 @@ fail(struct sy_req *req)
 static void
 dispatch_work_cb(struct pool_job *job)
 {
-	struct sy_req	*req = (struct sy_req *)(void *)((char *)job -
-			    offsetof(struct sy_req, job));
+	struct sy_req	*req = api_req_of_job(job);
 
 	req->result = req->route->handler->handle(req, req->route->state);
 }
@@ -92,8 +90,7 @@ dispatch_work_cb(struct pool_job *job)
 static void
 dispatch_done_cb(struct pool_job *job)
 {
-	struct sy_req	*req = (struct sy_req *)(void *)((char *)job -
-			    offsetof(struct sy_req, job));
+	struct sy_req	*req = api_req_of_job(job);
 
 	if (job->state == POOL_JOB_DROPPED)
 		atomic_store(&req->aborted, 1);	/* the worker is exiting */

@@ -295,6 +295,7 @@ worker_main(const struct worker_params *p)
 		fatal("cannot start %u pool threads", p->conf->threads);
 	w.dispatch = dispatch_new(p->conf, w.pool);
 	w.env.dispatch = w.dispatch;
+	w.env.pool = w.pool;
 	w.env.closed_cb = worker_conn_closed_cb;
 	w.env.closed_arg = &w;
 	if (p->conf->access_log != NULL &&
