@@ -405,25 +405,60 @@ get_enum(const json_t *v, const char *label, const char *const *names,
 	    quote(s, qbuf, sizeof(qbuf)), list);
 }
 
+/*
+ * Parse text into conf->listen[i] and refuse an address listed before it.
+ * label names it in errors ("listen[1]", "-l").
+ */
+static int
+listen_set(struct config *conf, size_t i, const char *text, const char *label,
+    struct config_error *err)
+{
+	struct config_listen	*l = &conf->listen[i];
+	char			 why[256], qbuf[CONFIG_QUOTE_MAX + 8];
+	char			 qbuf2[CONFIG_QUOTE_MAX + 8];
+	size_t			 j;
+
+	quote(text, qbuf, sizeof(qbuf));
+	if (strlen(text) >= sizeof(l->text))
+		return fail(err, "%s: %s: longer than %zu bytes", label, qbuf,
+		    sizeof(l->text) - 1);
+	why[0] = '\0';
+	if (listener_parse(text, &l->addr, &l->addrlen, why,
+	    sizeof(why)) == -1)
+		return fail(err, "%s: %s: %s", label, qbuf, why);
+	(void)snprintf(l->text, sizeof(l->text), "%s", text);
+	/*
+	 * Compare addresses, not text: "*:80" and "0.0.0.0:80" are one
+	 * socket, and binding it twice would fail at startup with a less
+	 * helpful EADDRINUSE. listener_parse() zeroes the storage, so
+	 * memcmp() sees no stale padding.
+	 */
+	for (j = 0; j < i; j++) {
+		if (conf->listen[j].addrlen != l->addrlen ||
+		    memcmp(&conf->listen[j].addr, &l->addr, l->addrlen) != 0)
+			continue;
+		quote(conf->listen[j].text, qbuf2, sizeof(qbuf2));
+		if (label[0] == '-')	/* an option: no index to name */
+			return fail(err, "%s: %s: same address as %s", label,
+			    qbuf, qbuf2);
+		return fail(err, "%s: %s: same address as listen[%zu] (%s)",
+		    label, qbuf, j, qbuf2);
+	}
+	return 0;
+}
+
 static int
 parse_listen(const json_t *v, struct config *conf, struct config_error *err)
 {
-	struct config_listen	*l;
 	json_t			*item;
-	const char		*text;
-	char			 why[256], qbuf[CONFIG_QUOTE_MAX + 8];
-	char			 qbuf2[CONFIG_QUOTE_MAX + 8];
-	size_t			 i, j, n;
+	char			 label[32];
+	size_t			 i, n;
 
 	if (v == NULL) {
 		conf->listen = xcalloc(1, sizeof(*conf->listen));
-		l = &conf->listen[0];
-		(void)snprintf(l->text, sizeof(l->text), "%s",
-		    CONFIG_DEFAULT_LISTEN);
-		if (listener_parse(l->text, &l->addr, &l->addrlen, why,
-		    sizeof(why)) == -1)
-			return fail(err, "listen: default \"%s\": %s",
-			    CONFIG_DEFAULT_LISTEN, why);
+		if (listen_set(conf, 0, CONFIG_DEFAULT_LISTEN, "listen",
+		    err) == -1)
+			return -1;
 		conf->nlisten = 1;
 		return 0;
 	}
@@ -434,34 +469,13 @@ parse_listen(const json_t *v, struct config *conf, struct config_error *err)
 		return fail(err, "listen: must hold at least one address");
 	conf->listen = xcalloc(n, sizeof(*conf->listen));
 	json_array_foreach(v, i, item) {
-		l = &conf->listen[i];
 		if (!json_is_string(item))
 			return fail(err, "listen[%zu]: must be a string, not %s",
 			    i, type_name(item));
-		text = json_string_value(item);
-		quote(text, qbuf, sizeof(qbuf));
-		if (json_string_length(item) >= sizeof(l->text))
-			return fail(err, "listen[%zu]: %s: longer than %zu "
-			    "bytes", i, qbuf, sizeof(l->text) - 1);
-		why[0] = '\0';
-		if (listener_parse(text, &l->addr, &l->addrlen, why,
-		    sizeof(why)) == -1)
-			return fail(err, "listen[%zu]: %s: %s", i, qbuf, why);
-		(void)snprintf(l->text, sizeof(l->text), "%s", text);
-		/*
-		 * Compare addresses, not text: "*:80" and "0.0.0.0:80" are
-		 * one socket, and binding it twice would fail at startup
-		 * with a less helpful EADDRINUSE. listener_parse() zeroes
-		 * the storage, so memcmp() sees no stale padding.
-		 */
-		for (j = 0; j < i; j++)
-			if (conf->listen[j].addrlen == l->addrlen &&
-			    memcmp(&conf->listen[j].addr, &l->addr,
-			    l->addrlen) == 0)
-				return fail(err, "listen[%zu]: %s: same address "
-				    "as listen[%zu] (%s)", i, qbuf, j,
-				    quote(conf->listen[j].text, qbuf2,
-				    sizeof(qbuf2)));
+		(void)snprintf(label, sizeof(label), "listen[%zu]", i);
+		if (listen_set(conf, i, json_string_value(item), label,
+		    err) == -1)
+			return -1;
 		conf->nlisten = i + 1;
 	}
 	return 0;
@@ -549,6 +563,8 @@ parse_logs(const json_t *root, struct config *conf, struct config_error *err)
 static int
 parse_ids(const json_t *root, struct config *conf, struct config_error *err)
 {
+	const struct passwd	*pw;
+	const struct group	*gr;
 	const json_t	*v;
 	const char	*s;
 	char		 qbuf[CONFIG_QUOTE_MAX + 8];
@@ -556,18 +572,21 @@ parse_ids(const json_t *root, struct config *conf, struct config_error *err)
 	if ((v = json_object_get(root, "user")) != NULL) {
 		if (get_string(v, "user", &s, err) == -1)
 			return -1;
-		if (getpwnam(s) == NULL)
+		if ((pw = getpwnam(s)) == NULL)
 			return fail(err, "user: no such user %s",
 			    quote(s, qbuf, sizeof(qbuf)));
 		conf->user = xstrdup(s);
+		conf->uid = pw->pw_uid;
+		conf->gid = pw->pw_gid;		/* unless "group" says */
 	}
 	if ((v = json_object_get(root, "group")) != NULL) {
 		if (get_string(v, "group", &s, err) == -1)
 			return -1;
-		if (getgrnam(s) == NULL)
+		if ((gr = getgrnam(s)) == NULL)
 			return fail(err, "group: no such group %s",
 			    quote(s, qbuf, sizeof(qbuf)));
 		conf->group = xstrdup(s);
+		conf->gid = gr->gr_gid;
 	}
 	if ((v = json_object_get(root, "pid_file")) != NULL) {
 		if (get_string(v, "pid_file", &s, err) == -1)
@@ -1128,4 +1147,28 @@ config_methods_format(unsigned mask, char *buf, size_t bufsize)
 		n += (size_t)r;
 	}
 	return buf;
+}
+
+int
+config_override(struct config *conf, const struct config_overrides *o,
+    struct config_error *err)
+{
+	struct config_listen	*old = conf->listen;
+	size_t			 nold = conf->nlisten, i;
+
+	if (o->workers != 0)
+		conf->workers = o->workers;
+	if (o->nlisten == 0)
+		return 0;
+	conf->listen = xcalloc(o->nlisten, sizeof(*conf->listen));
+	for (i = 0; i < o->nlisten; i++)
+		if (listen_set(conf, i, o->listen[i], "-l", err) == -1) {
+			free(conf->listen);
+			conf->listen = old;
+			conf->nlisten = nold;
+			return -1;
+		}
+	free(old);
+	conf->nlisten = o->nlisten;
+	return 0;
 }

@@ -12,6 +12,7 @@
 #include <limits.h>
 #include <stddef.h>
 #include <sys/socket.h>
+#include <sys/types.h>
 
 #include "switchyard.h"
 
@@ -103,6 +104,8 @@ struct config {
 	enum config_log_level	 log_level;
 	char			*user;		/* NULL: keep the master's */
 	char			*group;
+	uid_t			 uid;		/* of user, when set */
+	gid_t			 gid;		/* of group, else user's */
 	char			*pid_file;	/* NULL: none */
 	struct config_route	*routes;
 	size_t			 nroutes;
@@ -132,6 +135,20 @@ struct config	*config_load_string(const char *json, const char *file,
 /* "FILE:LINE:COLUMN: text" or "FILE: text", into buf. Returns buf. */
 char		*config_error_format(const struct config_error *err, char *buf,
 		    size_t bufsize);
+
+/* Command-line settings that win over the file's, on every (re)load. */
+struct config_overrides {
+	unsigned	  workers;	/* 0: the file's */
+	char		**listen;	/* -l values; nlisten 0: the file's */
+	size_t		  nlisten;
+};
+
+/*
+ * Apply o to a config just loaded, before anything uses it. On error
+ * (a bad -l address) conf is unchanged and err says why.
+ */
+int		 config_override(struct config *conf,
+		    const struct config_overrides *o, struct config_error *err);
 
 /* Free a config and its handler states. Accepts NULL. */
 void		 config_free(struct config *conf);

@@ -11,10 +11,8 @@
 #include <unistd.h>
 
 #include "config.h"
-#include "listener.h"
 #include "log.h"
 #include "master.h"
-#include "xmalloc.h"
 
 #define DEFAULT_CONFIG	SYSCONFDIR "/switchyard/switchyard.json"
 #define MAX_LISTEN_OPTS	64
@@ -55,46 +53,6 @@ parse_workers(const char *s)
 	return (unsigned)n;
 }
 
-/*
- * Apply -w and -l to a freshly loaded config, before anything uses it.
- */
-static int
-apply_overrides(struct config *conf, unsigned workers, char **listen,
-    size_t nlisten)
-{
-	struct config_listen	*l;
-	char			 err[256];
-	size_t			 i, j;
-
-	if (workers != 0)
-		conf->workers = workers;
-	if (nlisten == 0)
-		return 0;
-	l = xcalloc(nlisten, sizeof(*l));
-	for (i = 0; i < nlisten; i++) {
-		if (listener_parse(listen[i], &l[i].addr, &l[i].addrlen, err,
-		    sizeof(err)) == -1) {
-			fprintf(stderr, "switchyard: -l %s: %s\n", listen[i],
-			    err);
-			free(l);
-			return -1;
-		}
-		for (j = 0; j < i; j++)
-			if (l[j].addrlen == l[i].addrlen &&
-			    memcmp(&l[j].addr, &l[i].addr, l[i].addrlen) == 0) {
-				fprintf(stderr, "switchyard: -l %s: given "
-				    "twice\n", listen[i]);
-				free(l);
-				return -1;
-			}
-		(void)snprintf(l[i].text, sizeof(l[i].text), "%s", listen[i]);
-	}
-	free(conf->listen);
-	conf->listen = l;
-	conf->nlisten = nlisten;
-	return 0;
-}
-
 int
 main(int argc, char *argv[])
 {
@@ -105,6 +63,7 @@ main(int argc, char *argv[])
 	int			 ch, test = 0;
 	struct config		*conf;
 	struct config_error	 err;
+	struct config_overrides	 overrides;
 	char			 msg[sizeof(err.text) + PATH_MAX + 32];
 
 	while ((ch = getopt(argc, argv, "c:hl:tVw:")) != -1) {
@@ -147,7 +106,11 @@ main(int argc, char *argv[])
 		    sizeof(msg)));
 		return 1;
 	}
-	if (apply_overrides(conf, workers, listen, nlisten) == -1) {
+	overrides.workers = workers;
+	overrides.listen = listen;
+	overrides.nlisten = nlisten;
+	if (config_override(conf, &overrides, &err) == -1) {
+		fprintf(stderr, "switchyard: %s\n", err.text);
 		config_free(conf);
 		return 1;
 	}

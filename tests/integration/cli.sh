@@ -124,7 +124,7 @@ for l in 1.2.3:80 127.0.0.1 127.0.0.1:0 127.0.0.1:70000 localhost:80 \
     '[::1' '::1:80' '[::1]80' ':80'; do
 	run -t -c "$good" -l "$l"
 	expect_rc "-l '$l' rejected" 1
-	expect_match "-l '$l' error names the option" "$err" "^switchyard: -l "
+	expect_match "-l '$l' error names the option" "$err" "^switchyard: -l"
 done
 run -t -c "$good" -l 127.0.0.1:8080 -l 127.0.0.1:8080
 expect_rc "-l given twice rejected" 1
