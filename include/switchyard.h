@@ -89,10 +89,18 @@ const char	*sy_req_query_string(const struct sy_req *req);
 /*
  * Look up query parameter name. On success the percent-decoded value is
  * written NUL-terminated into buf and its length returned; -1 when the
- * parameter is absent or does not fit in bufsize.
+ * parameter is absent, -2 when its value does not fit in bufsize.
  */
 ssize_t		 sy_req_query(const struct sy_req *req, const char *name,
 		    char *buf, size_t bufsize);
+
+/*
+ * Query parameter name as a decimal integer in min..max, into *value.
+ * Returns 1 when found and valid, 0 when absent (*value untouched), -1
+ * when present but not such an integer (answer 400).
+ */
+int		 sy_req_query_uint(const struct sy_req *req, const char *name,
+		    unsigned long min, unsigned long max, unsigned long *value);
 
 /* The first header called name (case-insensitive), or NULL. */
 const char	*sy_req_header(const struct sy_req *req, const char *name);

@@ -14,6 +14,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
@@ -33,6 +34,12 @@ api_req_init(struct sy_req *req, struct event_base *base, struct pool *pool,
 	req->done_arg = done_arg;
 	if ((req->body = evbuffer_new()) == NULL)
 		return -1;
+	/*
+	 * File segments added to a buffer that drains to a socket stay
+	 * files, sent with sendfile(2); in any other buffer libevent maps
+	 * them at once.
+	 */
+	(void)evbuffer_set_flags(req->body, EVBUFFER_FLAG_DRAINS_TO_FD);
 	return 0;
 }
 
@@ -97,7 +104,7 @@ decode(const char *src, size_t len, char *buf, size_t bufsize)
 
 	for (i = 0; i < len; i++) {
 		if (n + 1 >= bufsize)
-			return -1;
+			return -2;
 		if (src[i] == '%' && i + 2 < len &&
 		    (hi = hexval((unsigned char)src[i + 1])) >= 0 &&
 		    (lo = hexval((unsigned char)src[i + 2])) >= 0) {
@@ -109,7 +116,7 @@ decode(const char *src, size_t len, char *buf, size_t bufsize)
 			buf[n++] = src[i];
 	}
 	if (n >= bufsize)
-		return -1;
+		return -2;
 	buf[n] = '\0';
 	return (ssize_t)n;
 }
@@ -137,6 +144,27 @@ sy_req_query(const struct sy_req *req, const char *name, char *buf,
 		q = *end == '&' ? end + 1 : end;
 	}
 	return -1;
+}
+
+int
+sy_req_query_uint(const struct sy_req *req, const char *name,
+    unsigned long min, unsigned long max, unsigned long *value)
+{
+	char		 buf[24], *end;
+	unsigned long	 n;
+	ssize_t		 len;
+
+	if ((len = sy_req_query(req, name, buf, sizeof(buf))) == -1)
+		return 0;
+	/* strtoul takes "-1" and " 1": digits only. */
+	if (len <= 0 || buf[0] < '0' || buf[0] > '9')
+		return -1;
+	errno = 0;
+	n = strtoul(buf, &end, 10);
+	if (errno != 0 || *end != '\0' || n < min || n > max)
+		return -1;
+	*value = n;
+	return 1;
 }
 
 const char *
@@ -210,8 +238,11 @@ token_ok(const char *s)
 static int
 value_ok(const char *s)
 {
-	for (; *s != '\0'; s++)
-		if ((*s < ' ' && *s != '\t') || *s == 0x7f)
+	const unsigned char	*p = (const unsigned char *)s;
+
+	/* Controls break the framing; bytes >= 0x80 (UTF-8) are fine. */
+	for (; *p != '\0'; p++)
+		if ((*p < ' ' && *p != '\t') || *p == 0x7f)
 			return 0;
 	return 1;
 }
@@ -285,8 +316,9 @@ sy_resp_json(struct sy_req *req, int status, json_t *json)
 		return -1;
 	sy_resp_status(req, status);
 	sy_resp_content_type(req, "application/json");
+	/* 9 digits: "0.00209295", not "0.0020929500000000001". */
 	rc = json_dump_callback(json, dump_cb, req->body,
-	    JSON_COMPACT | JSON_ENCODE_ANY);
+	    JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(9));
 	json_decref(json);
 	return rc;
 }

@@ -451,7 +451,11 @@ conn_event_cb(struct bufferevent *bev, short what, void *arg)
 		conn_close(c, "send timeout");
 		return;
 	}
-	if (what & BEV_EVENT_ERROR) {
+	/*
+	 * An error, or "EOF" while writing: sendfile(2) returning 0 on a
+	 * file that shrank under it. Either way the answer cannot finish.
+	 */
+	if (what & (BEV_EVENT_ERROR | BEV_EVENT_WRITING)) {
 		conn_close(c, evutil_socket_error_to_string(
 		    EVUTIL_SOCKET_ERROR()));
 		return;
@@ -622,16 +626,14 @@ conn_env_init(struct conn_env *env, struct event_base *base,
 void
 conn_env_drain(struct conn_env *env)
 {
-	struct conn	*c, *next;
-
+	/*
+	 * Idle keep-alive connections are left alone: the client may be
+	 * sending on one right now, and closing it under that request is
+	 * what makes reloads lose requests. Each answers its next request
+	 * with "Connection: close" (conn_respond() sees draining), or
+	 * closes at its keep-alive timeout.
+	 */
 	env->draining = 1;
-	for (c = TAILQ_FIRST(&env->conns); c != NULL; c = next) {
-		next = TAILQ_NEXT(c, entry);
-		if (c->state == CONN_ACTIVE && c->http.state == HTTP_IDLE &&
-		    !c->close_after_write &&
-		    evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
-			conn_close(c, "draining");
-	}
 }
 
 void

@@ -64,8 +64,8 @@ int	conn_new(struct conn_env *env, int fd, const struct sockaddr *sa,
 	    socklen_t salen);
 
 /*
- * Stop taking requests: idle connections close now, busy ones after
- * their current response (which says Connection: close).
+ * Drain: every connection closes after its next response (which says
+ * Connection: close); idle ones close at their keep-alive timeout.
  */
 void	conn_env_drain(struct conn_env *env);
 

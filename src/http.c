@@ -84,15 +84,26 @@ piece_end(struct http_req *req, size_t *len)
 static void
 target_finish(struct http_req *req)
 {
-	char	*q;
+	char	*q, *path;
 
 	req->target = piece_end(req, &req->target_len);
 	req->path = req->target;
-	if ((q = memchr(req->target, '?', req->target_len)) != NULL) {
-		req->path_len = (size_t)(q - req->target);
-		req->query = q + 1;
-	} else
-		req->path_len = req->target_len;
+	req->path_len = req->target_len;
+	if ((q = memchr(req->target, '?', req->target_len)) == NULL)
+		return;
+	req->path_len = (size_t)(q - req->target);
+	req->query = q + 1;
+	/*
+	 * Handlers get the path as a string of its own, and the target
+	 * stays whole for the log: a copy, in room http_req_init() kept
+	 * for it outside the header_bytes count.
+	 */
+	path = req->hbuf + req->hbuf_len;
+	memcpy(path, req->target, req->path_len);
+	path[req->path_len] = '\0';
+	req->hbuf_len += req->path_len + 1;
+	req->piece_off = req->hbuf_len;
+	req->path = path;
 }
 
 /* Does the comma-separated list name a coding other than "chunked"? */
@@ -321,8 +332,12 @@ http_req_init(struct http_req *req, const struct config_limits *limits,
 	req->limits = limits;
 	req->headers_cb = headers_cb;
 	req->cb_arg = cb_arg;
-	/* header_bytes of text plus a NUL for the target and each piece. */
-	req->hbuf_cap = limits->header_bytes + 2 * (size_t)limits->headers + 1;
+	/*
+	 * header_bytes of text, a NUL for the target and each piece, and a
+	 * NUL-terminated copy of the path (at most uri_bytes).
+	 */
+	req->hbuf_cap = limits->header_bytes + 2 * (size_t)limits->headers + 1 +
+	    limits->uri_bytes + 1;
 	req->hbuf = xmalloc(req->hbuf_cap);
 	req->headers = xcalloc(limits->headers, sizeof(*req->headers));
 	http_parser_init(&req->parser, HTTP_REQUEST);
@@ -476,9 +491,12 @@ http_resp_head_write(struct evbuffer *out, const struct http_resp_head *h)
 		p = PUT_LIT(p, "\r\nContent-Type: ");
 		p = put(p, h->content_type, ctype_len);
 	}
-	n = snprintf(num, sizeof(num), "%zu", h->body_len);
-	p = PUT_LIT(p, "\r\nContent-Length: ");
-	p = put(p, num, (size_t)n);
+	/* 1xx, 204 and 304 have no body and no length (RFC 9110, 8.6). */
+	if (h->status >= 200 && h->status != 204 && h->status != 304) {
+		n = snprintf(num, sizeof(num), "%zu", h->body_len);
+		p = PUT_LIT(p, "\r\nContent-Length: ");
+		p = put(p, num, (size_t)n);
+	}
 	if (!h->keepalive)
 		p = PUT_LIT(p, "\r\nConnection: close");
 	else if (h->http10)

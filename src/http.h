@@ -68,7 +68,7 @@ struct http_req {
 	const char	*method;	/* "GET" */
 	char		*target;	/* "/path?query", NUL-terminated */
 	size_t		 target_len;
-	const char	*path;		/* target without the query */
+	const char	*path;		/* target without the query, NUL-ended */
 	size_t		 path_len;
 	const char	*query;		/* after '?', or NULL */
 	unsigned short	 major;
@@ -139,7 +139,8 @@ struct http_resp_head {
 /*
  * Append the status line and headers (Date, Server, Content-Type,
  * Content-Length, Connection, extra) and the blank line to out, in one
- * evbuffer_add. Returns 0, or -1 when out of memory.
+ * evbuffer_add. Content-Length is left out for 1xx, 204 and 304, which
+ * never have a body. Returns 0, or -1 when out of memory.
  */
 int	http_resp_head_write(struct evbuffer *out,
 	    const struct http_resp_head *head);

@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,11 +25,15 @@ usage(int status)
 
 	fprintf(f,
 	    "usage: switchyard [-htV] [-c file] [-l addr:port]... [-w workers]\n"
+	    "       switchyard -s reload|stop|quit|reopen [-c file]\n"
 	    "  -c file        configuration file (default %s)\n"
 	    "  -t             check the configuration and exit\n"
 	    "  -w workers     number of worker processes, or \"auto\"\n"
 	    "  -l addr:port   listen here instead of the config's \"listen\"\n"
 	    "                 (repeatable; [v6addr]:port for IPv6)\n"
+	    "  -s signal      signal the running master (found through the\n"
+	    "                 config's pid_file): reload (HUP), stop (TERM),\n"
+	    "                 quit (QUIT), reopen (USR1)\n"
 	    "  -V             print the version and exit\n"
 	    "  -h             this help\n", DEFAULT_CONFIG);
 	exit(status);
@@ -53,6 +58,65 @@ parse_workers(const char *s)
 	return (unsigned)n;
 }
 
+/* -s NAME: the signal, or 0. */
+static int
+signal_of(const char *name)
+{
+	static const struct {
+		const char	*name;
+		int		 sig;
+	} names[] = {
+		{ "reload", SIGHUP }, { "stop", SIGTERM }, { "quit", SIGQUIT },
+		{ "reopen", SIGUSR1 },
+	};
+	size_t	 i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strcmp(name, names[i].name) == 0)
+			return names[i].sig;
+	return 0;
+}
+
+/*
+ * The master's pid from conf's pid_file; 0 with a message on stderr when
+ * there is no running master to signal.
+ */
+static pid_t
+running_master(const struct config *conf, const char *path)
+{
+	char	 buf[32], *end;
+	FILE	*f;
+	long	 pid;
+
+	if (conf->pid_file == NULL) {
+		fprintf(stderr, "switchyard: -s: %s sets no pid_file, so the "
+		    "master cannot be found; signal it with kill(1)\n", path);
+		return 0;
+	}
+	if ((f = fopen(conf->pid_file, "r")) == NULL) {
+		fprintf(stderr, "switchyard: -s: no running master: %s: %s\n",
+		    conf->pid_file, strerror(errno));
+		return 0;
+	}
+	if (fgets(buf, sizeof(buf), f) == NULL)
+		buf[0] = '\0';
+	(void)fclose(f);
+	errno = 0;
+	pid = strtol(buf, &end, 10);
+	if (errno != 0 || end == buf || (*end != '\n' && *end != '\0') ||
+	    pid <= 1) {
+		fprintf(stderr, "switchyard: -s: %s does not hold a pid\n",
+		    conf->pid_file);
+		return 0;
+	}
+	if (kill((pid_t)pid, 0) == -1 && errno == ESRCH) {
+		fprintf(stderr, "switchyard: -s: no running master: pid %ld "
+		    "from %s is gone\n", pid, conf->pid_file);
+		return 0;
+	}
+	return (pid_t)pid;
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -60,13 +124,14 @@ main(int argc, char *argv[])
 	char			*listen[MAX_LISTEN_OPTS];
 	size_t			 nlisten = 0;
 	unsigned		 workers = 0;
-	int			 ch, test = 0;
+	int			 ch, test = 0, sig = 0;
+	pid_t			 pid;
 	struct config		*conf;
 	struct config_error	 err;
 	struct config_overrides	 overrides;
 	char			 msg[sizeof(err.text) + PATH_MAX + 32];
 
-	while ((ch = getopt(argc, argv, "c:hl:tVw:")) != -1) {
+	while ((ch = getopt(argc, argv, "c:hl:s:tVw:")) != -1) {
 		switch (ch) {
 		case 'c':
 			path = optarg;
@@ -80,6 +145,13 @@ main(int argc, char *argv[])
 				return 1;
 			}
 			listen[nlisten++] = optarg;
+			break;
+		case 's':
+			if ((sig = signal_of(optarg)) == 0) {
+				fprintf(stderr, "switchyard: -s %s: expected "
+				    "reload, stop, quit or reopen\n", optarg);
+				return 1;
+			}
 			break;
 		case 't':
 			test = 1;
@@ -114,6 +186,18 @@ main(int argc, char *argv[])
 		config_free(conf);
 		return 1;
 	}
+	if (sig != 0) {
+		pid = running_master(conf, path);
+		config_free(conf);
+		if (pid == 0)
+			return 1;
+		if (kill(pid, sig) == -1) {
+			fprintf(stderr, "switchyard: -s: kill %ld: %s\n",
+			    (long)pid, strerror(errno));
+			return 1;
+		}
+		return 0;
+	}
 	if (test) {
 		/* Never binds: safe to run beside a live server. */
 		printf("configuration OK: %s\n", path);
@@ -126,5 +210,5 @@ main(int argc, char *argv[])
 		config_free(conf);
 		return 1;
 	}
-	return master_run(conf);
+	return master_run(conf, path, &overrides);
 }

@@ -1,19 +1,32 @@
 /*
- * master.c - binds the listeners, forks the workers, supervises them.
+ * master.c - binds the listeners, runs generations of workers, reloads.
  *
- * Design note. The master binds, for every listen address, one
- * SO_REUSEPORT socket per worker slot, and keeps them all open for its
- * whole life: worker k inherits slot k's sockets, and a worker that
- * replaces it (after a crash) inherits the very same sockets, so the
- * connections the kernel queued on them are not lost.
+ * Design note.
  *
- * Signals arrive as loop events (libevent's signal pipe), so everything
- * here runs in normal context. TERM/QUIT stop the workers gracefully and
- * wait for them; INT stops them at once; CHLD reaps and respawns in the
- * same slot, waiting RESPAWN_MIN_MS doubled up to RESPAWN_MAX_MS while a
- * slot keeps crashing. Workers also hold the read end of a pipe whose
- * write end only the master has: when the master dies, by whatever means,
- * they read EOF and stop.
+ * Sockets. For every listen address the master binds one SO_REUSEPORT
+ * socket per worker slot and keeps it open as long as some configuration
+ * wants it. Worker k of any generation inherits slot k's sockets: a
+ * replacement (respawn, reload) accepts on the very same kernel queues,
+ * so no queued connection is lost. A socket no longer wanted (address
+ * removed, fewer workers) is closed by the master when the new generation
+ * takes over; the old worker that holds the last copy accepts what is
+ * queued on it before closing it.
+ *
+ * Generations. A reload (HUP) parses the new file first; an invalid one
+ * changes nothing. A valid one starts a new generation of workers on the
+ * same slots; each reports "R" on its ready pipe once it accepts. When
+ * all have, the new generation serves and the old one drains (TERM: stop
+ * accepting, finish what is in flight, keep-alive connections get
+ * "Connection: close"). A new worker that dies before it is ready rolls
+ * the reload back: the old generation never stopped serving.
+ *
+ * Supervision. Signals arrive as loop events (libevent's signal pipe), so
+ * everything here runs in normal context. A serving worker that dies is
+ * replaced in its slot, after a backoff while the slot keeps crashing.
+ * Each worker ticks a heartbeat in the shared stats segment; one whose
+ * loop has not ticked for worker_timeout_ms is killed and replaced.
+ * Workers hold the read end of a pipe only the master writes to: when the
+ * master dies, however it dies, they read EOF and drain.
  */
 #include "autoconfig.h"
 
@@ -23,6 +36,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/queue.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -34,6 +48,8 @@
 #include "listener.h"
 #include "log.h"
 #include "master.h"
+#include "notify.h"
+#include "stats.h"
 #include "worker.h"
 #include "xmalloc.h"
 
@@ -42,137 +58,538 @@
 #define RESPAWN_MAX_MS		10000
 #define CRASH_WINDOW_S		10	/* a worker dying sooner "crashed" */
 #define STOP_GRACE_MS		1000	/* after shutdown_ms, before KILL */
+#define READY_TIMEOUT_MS	10000	/* a reload's workers must be ready */
+#define WORKERS_MAX		1024
+
+enum wstate {
+	W_STARTING,		/* forked, not yet accepting */
+	W_READY,		/* accepting */
+	W_DRAINING		/* told to drain; not replaced when it exits */
+};
+
+struct master;
+
+struct wproc {
+	TAILQ_ENTRY(wproc)	 entry;
+	struct master		*m;
+	pid_t			 pid;
+	unsigned		 slot;
+	unsigned		 gen;
+	enum wstate		 state;
+	int			 ready_fd;	/* -1 once read or closed */
+	struct event		*ready_ev;
+	struct stats_cell	*cell;
+	int			 stuck;		/* killed by the watchdog */
+};
+
+/* One listen address and its socket in each slot. */
+struct laddr {
+	struct config_listen	 l;
+	int			*fds;		/* nfds entries, -1: none */
+	unsigned		 nfds;
+};
 
 struct slot {
-	pid_t		 pid;		/* 0: not running */
-	int		*fds;		/* one listener per listen address */
-	time_t		 started;
-	unsigned	 backoff_ms;	/* next respawn delay, 0: at once */
-	struct event	*respawn_ev;
+	struct master		*m;
+	unsigned		 k;		/* its index */
+	time_t			 started;	/* of its current worker */
+	unsigned		 backoff_ms;	/* next respawn delay */
+	struct event		*respawn_ev;
 };
 
 struct master {
-	struct config	*conf;
-	struct event_base *base;
-	struct slot	*slots;
-	unsigned	 nslots;
-	int		 pipe[2];	/* workers read [0]; EOF = master gone */
-	int		 stopping;
-	struct event	*sig_evs[7];
-	struct event	*kill_ev;
+	const char			*path;
+	const struct config_overrides	*overrides;
+	struct config			*conf;	/* what the serving gen runs */
+	struct config			*next;	/* a reload in progress */
+	unsigned			 gen;	/* serving generation */
+	unsigned			 next_gen;
+	unsigned			 nworkers; /* serving slots */
+	struct event_base		*base;
+	struct laddr			*addrs;
+	size_t				 naddrs;
+	struct slot			*slots;	/* WORKERS_MAX, stable */
+	unsigned			 nslots_alloc; /* with an event */
+	TAILQ_HEAD(, wproc)		 procs;
+	struct stats			*stats;
+	int				 death[2]; /* workers read [0] */
+	int				 stopping;
+	int				 announced; /* READY=1 sent */
+	int				 reload_again;
+	struct timespec			 reload_start;
+	char				 last_reload[160];
+	char				*pid_file;
+	struct event			*sig_evs[9];
+	struct event			*kill_ev;
+	struct event			*ready_timeout_ev;
+	struct event			*watchdog_ev;
 };
 
-static struct master	*master_self;	/* for the respawn callbacks */
-
 static void	master_spawn(struct master *, unsigned);
+static void	master_reload(struct master *);
+
+static double
+ms_since(const struct timespec *t0)
+{
+	struct timespec	 t;
+
+	(void)clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)(t.tv_sec - t0->tv_sec) * 1e3 +
+	    (double)(t.tv_nsec - t0->tv_nsec) / 1e6;
+}
 
 static unsigned
-master_running(const struct master *m)
+master_count(const struct master *m, unsigned gen, int state)
 {
-	unsigned	 i, n = 0;
+	const struct wproc	*wp;
+	unsigned		 n = 0;
 
-	for (i = 0; i < m->nslots; i++)
-		if (m->slots[i].pid > 0)
+	TAILQ_FOREACH(wp, &m->procs, entry)
+		if (wp->gen == gen && (state < 0 || wp->state == (enum wstate)state))
 			n++;
 	return n;
 }
 
 static void
-master_signal_workers(struct master *m, int sig)
+master_status(struct master *m, int ready)
+{
+	char	 status[256];
+
+	(void)snprintf(status, sizeof(status), "generation %u, %u workers%s%s",
+	    m->gen, m->nworkers, m->last_reload[0] ? "; last reload: " : "",
+	    m->last_reload);
+	if (ready)
+		notify_ready(status);
+	else
+		notify_status(status);
+}
+
+/* -- sockets --------------------------------------------------------- */
+
+static struct laddr *
+master_laddr_find(struct master *m, const struct config_listen *l)
+{
+	size_t	 i;
+
+	for (i = 0; i < m->naddrs; i++)
+		if (m->addrs[i].l.addrlen == l->addrlen &&
+		    memcmp(&m->addrs[i].l.addr, &l->addr, l->addrlen) == 0)
+			return &m->addrs[i];
+	return NULL;
+}
+
+/*
+ * Make sure conf's addresses have a socket in each of slots 0..nslots-1.
+ * Nothing is closed here; on failure the sockets bound so far stay for
+ * master_sockets_prune() to sort out.
+ */
+static int
+master_sockets_ensure(struct master *m, const struct config *conf,
+    unsigned nslots)
+{
+	struct laddr	*a;
+	size_t		 i;
+	unsigned	 k;
+
+	for (i = 0; i < conf->nlisten; i++) {
+		if ((a = master_laddr_find(m, &conf->listen[i])) == NULL) {
+			m->addrs = xreallocarray(m->addrs, m->naddrs + 1,
+			    sizeof(*m->addrs));
+			a = &m->addrs[m->naddrs++];
+			memset(a, 0, sizeof(*a));
+			a->l = conf->listen[i];
+		}
+		if (a->nfds < nslots) {
+			a->fds = xreallocarray(a->fds, nslots, sizeof(int));
+			for (k = a->nfds; k < nslots; k++)
+				a->fds[k] = -1;
+			a->nfds = nslots;
+		}
+		for (k = 0; k < nslots; k++) {
+			if (a->fds[k] != -1)
+				continue;
+			a->fds[k] = listener_bind((struct sockaddr *)&a->l.addr,
+			    a->l.addrlen, LISTEN_BACKLOG);
+			if (a->fds[k] == -1) {
+				log_error("cannot listen on %s", a->l.text);
+				return -1;
+			}
+		}
+	}
+	return 0;
+}
+
+/* Close the master's copies of every socket conf with nslots does not use. */
+static void
+master_sockets_prune(struct master *m, const struct config *conf,
+    unsigned nslots)
+{
+	struct laddr	*a;
+	size_t		 i, j;
+	unsigned	 k;
+	int		 wanted;
+
+	for (i = 0; i < m->naddrs; ) {
+		a = &m->addrs[i];
+		wanted = 0;
+		for (j = 0; j < conf->nlisten; j++)
+			if (conf->listen[j].addrlen == a->l.addrlen &&
+			    memcmp(&conf->listen[j].addr, &a->l.addr,
+			    a->l.addrlen) == 0)
+				wanted = 1;
+		for (k = 0; k < a->nfds; k++)
+			if ((!wanted || k >= nslots) && a->fds[k] != -1) {
+				(void)close(a->fds[k]);
+				a->fds[k] = -1;
+			}
+		if (wanted) {
+			i++;
+			continue;
+		}
+		log_info("no longer listening on %s", a->l.text);
+		free(a->fds);
+		m->addrs[i] = m->addrs[--m->naddrs];
+	}
+}
+
+/* -- workers --------------------------------------------------------- */
+
+static struct stats_cell *
+master_cell_get(struct master *m)
 {
 	unsigned	 i;
+	int		 free_pid = 0;
 
-	for (i = 0; i < m->nslots; i++)
-		if (m->slots[i].pid > 0 && kill(m->slots[i].pid, sig) == -1 &&
-		    errno != ESRCH)
-			log_warn("kill %ld", (long)m->slots[i].pid);
+	for (i = 0; i < STATS_CELLS; i++)
+		if (atomic_compare_exchange_strong(&m->stats->cells[i].pid,
+		    &free_pid, -1))
+			return &m->stats->cells[i];
+		else
+			free_pid = 0;
+	return NULL;
+}
+
+static void
+master_wproc_free(struct master *m, struct wproc *wp)
+{
+	TAILQ_REMOVE(&m->procs, wp, entry);
+	if (wp->ready_ev != NULL)
+		event_free(wp->ready_ev);
+	if (wp->ready_fd != -1)
+		(void)close(wp->ready_fd);
+	if (wp->cell != NULL)
+		atomic_store(&wp->cell->pid, 0);
+	free(wp);
+}
+
+static void
+master_commit(struct master *m)
+{
+	struct config	*old = m->conf;
+	struct wproc	*wp;
+	unsigned	 k;
+
+	m->conf = m->next;
+	m->next = NULL;
+	m->gen = m->next_gen;
+	m->nworkers = m->conf->workers;
+	evtimer_del(m->ready_timeout_ev);
+	master_sockets_prune(m, m->conf, m->nworkers);
+	TAILQ_FOREACH(wp, &m->procs, entry)
+		if (wp->gen != m->gen && wp->state != W_DRAINING) {
+			wp->state = W_DRAINING;
+			if (kill(wp->pid, SIGTERM) == -1)
+				log_warn("kill %ld", (long)wp->pid);
+		}
+	for (k = 0; k < m->nslots_alloc; k++)
+		m->slots[k].backoff_ms = 0;
+	if (old->log_level != m->conf->log_level)
+		log_set_level((enum log_level)m->conf->log_level);
+	if ((old->error_log == NULL) != (m->conf->error_log == NULL) ||
+	    (old->error_log != NULL &&
+	    strcmp(old->error_log, m->conf->error_log) != 0)) {
+		if (log_init(m->conf->error_log,
+		    (enum log_level)m->conf->log_level) == -1)
+			log_warn("reload: error_log %s", m->conf->error_log);
+	}
+	if ((old->pid_file == NULL) != (m->conf->pid_file == NULL) ||
+	    (old->pid_file != NULL &&
+	    strcmp(old->pid_file, m->conf->pid_file) != 0))
+		log_warnx("reload: pid_file cannot change while running; "
+		    "keeping %s", m->pid_file ? m->pid_file : "none");
+	(void)snprintf(m->last_reload, sizeof(m->last_reload),
+	    "generation %u ready %.0f ms after HUP", m->gen,
+	    ms_since(&m->reload_start));
+	log_info("reload: %s (%u workers); draining the previous generation",
+	    m->last_reload, m->nworkers);
+	master_status(m, 1);
+	config_free(old);
+	if (m->reload_again) {
+		m->reload_again = 0;
+		master_reload(m);
+	}
+}
+
+static void
+master_rollback(struct master *m, const char *why)
+{
+	struct wproc	*wp;
+
+	evtimer_del(m->ready_timeout_ev);
+	log_errorx("reload failed: %s; generation %u keeps serving", why,
+	    m->gen);
+	(void)snprintf(m->last_reload, sizeof(m->last_reload), "failed: %s",
+	    why);
+	/* They may have taken connections already: let them finish those. */
+	TAILQ_FOREACH(wp, &m->procs, entry)
+		if (wp->gen == m->next_gen && wp->state != W_DRAINING) {
+			wp->state = W_DRAINING;
+			(void)kill(wp->pid, SIGTERM);
+		}
+	master_sockets_prune(m, m->conf, m->nworkers);
+	config_free(m->next);
+	m->next = NULL;
+	master_status(m, 1);
+	m->reload_again = 0;
+}
+
+/* Every worker of the generation being started is ready? */
+static void
+master_check_ready(struct master *m)
+{
+	if (m->next != NULL) {
+		if (master_count(m, m->next_gen, W_READY) == m->next->workers)
+			master_commit(m);
+		return;
+	}
+	if (!m->announced &&
+	    master_count(m, m->gen, W_READY) == m->nworkers) {
+		m->announced = 1;
+		log_info("ready: %u workers", m->nworkers);
+		master_status(m, 1);
+	}
+}
+
+static void
+master_ready_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct wproc	*wp = arg;
+	struct master	*m = wp->m;
+	char		 c;
+	ssize_t		 n;
+
+	n = read(fd, &c, 1);
+	if (n == -1 && (errno == EINTR || errno == EAGAIN))
+		return;
+	event_del(wp->ready_ev);
+	(void)close(wp->ready_fd);
+	wp->ready_fd = -1;
+	if (n == 1 && c == 'R' && wp->state == W_STARTING) {
+		wp->state = W_READY;
+		if (!m->stopping)
+			master_check_ready(m);
+	}
+}
+
+/* Listening sockets of slot k for conf, in conf's order, into fds. */
+static void
+master_slot_fds(struct master *m, const struct config *conf, unsigned k,
+    int *fds)
+{
+	size_t	 i;
+
+	for (i = 0; i < conf->nlisten; i++)
+		fds[i] = master_laddr_find(m, &conf->listen[i])->fds[k];
+}
+
+/* Child after fork: close what belongs to the master or other slots. */
+static void
+master_child_close(struct master *m, const int *keep, size_t nkeep)
+{
+	struct wproc	*wp;
+	size_t		 i, j;
+	unsigned	 k;
+	int		 mine;
+
+	(void)close(m->death[1]);
+	TAILQ_FOREACH(wp, &m->procs, entry)
+		if (wp->ready_fd != -1)
+			(void)close(wp->ready_fd);
+	for (i = 0; i < m->naddrs; i++)
+		for (k = 0; k < m->addrs[i].nfds; k++) {
+			mine = 0;
+			for (j = 0; j < nkeep; j++)
+				if (keep[j] == m->addrs[i].fds[k])
+					mine = 1;
+			if (!mine && m->addrs[i].fds[k] != -1)
+				(void)close(m->addrs[i].fds[k]);
+		}
+}
+
+/* Fork a worker of generation gen for slot k, running conf. */
+static int
+master_fork(struct master *m, struct config *conf, unsigned gen, unsigned k)
+{
+	struct worker_params	 p;
+	struct wproc		*wp;
+	struct stats_cell	*cell;
+	int			 ready[2], *fds;
+	pid_t			 pid;
+
+	if ((cell = master_cell_get(m)) == NULL) {
+		log_errorx("no free stats cell for worker %u", k);
+		return -1;
+	}
+	if (pipe2(ready, O_CLOEXEC) == -1) {
+		log_error("pipe for worker %u", k);
+		atomic_store(&cell->pid, 0);
+		return -1;
+	}
+	atomic_store(&cell->heartbeat_ms, stats_now_ms());
+	atomic_store(&cell->slot, k);
+	atomic_store(&cell->generation, gen);
+	fds = xcalloc(conf->nlisten, sizeof(int));
+	master_slot_fds(m, conf, k, fds);
+	if ((pid = fork()) == -1) {
+		log_error("fork for worker %u", k);
+		(void)close(ready[0]);
+		(void)close(ready[1]);
+		atomic_store(&cell->pid, 0);
+		free(fds);
+		return -1;
+	}
+	if (pid == 0) {
+		/*
+		 * Child after fork. The base still shares the master's epoll
+		 * set and signal pipe: reinit it before anything else, and
+		 * before closing the fds its events watch.
+		 */
+		if (event_reinit(m->base) == -1)
+			fatalx("event_reinit failed");
+		(void)close(ready[0]);
+		master_child_close(m, fds, conf->nlisten);
+		atomic_store(&cell->pid, (int)getpid());
+		p.conf = conf;
+		p.slot = k;
+		p.generation = gen;
+		p.fds = fds;
+		p.nfds = conf->nlisten;
+		p.master_fd = m->death[0];
+		p.ready_fd = ready[1];
+		p.master_pid = getppid();
+		p.cell = cell;
+		p.inherited = m->base;
+		worker_main(&p);
+	}
+	free(fds);
+	(void)close(ready[1]);
+	atomic_store(&cell->pid, (int)pid);
+	wp = xcalloc(1, sizeof(*wp));
+	wp->m = m;
+	wp->pid = pid;
+	wp->slot = k;
+	wp->gen = gen;
+	wp->state = W_STARTING;
+	wp->cell = cell;
+	wp->ready_fd = ready[0];
+	wp->ready_ev = event_new(m->base, ready[0], EV_READ | EV_PERSIST,
+	    master_ready_cb, wp);
+	if (wp->ready_ev == NULL || event_add(wp->ready_ev, NULL) == -1)
+		fatalx("cannot watch worker %u's ready pipe", k);
+	TAILQ_INSERT_TAIL(&m->procs, wp, entry);
+	log_info("worker %u started, pid %ld, generation %u", k, (long)pid,
+	    gen);
+	return 0;
+}
+
+static void	master_respawn_cb(evutil_socket_t, short, void *);
+
+/* Give slots 0..n-1 their respawn timers. */
+static void
+master_slots_grow(struct master *m, unsigned n)
+{
+	unsigned	 k;
+
+	for (k = m->nslots_alloc; k < n; k++) {
+		m->slots[k].m = m;
+		m->slots[k].k = k;
+		m->slots[k].respawn_ev = evtimer_new(m->base,
+		    master_respawn_cb, &m->slots[k]);
+		if (m->slots[k].respawn_ev == NULL)
+			fatalx("evtimer_new failed");
+	}
+	if (n > m->nslots_alloc)
+		m->nslots_alloc = n;
 }
 
 static void
 master_respawn_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct slot	*s = arg;
-	struct master	*m = master_self;
 
-	if (!m->stopping)
-		master_spawn(m, (unsigned)(s - m->slots));
+	master_spawn(s->m, s->k);
 }
 
+/* Start slot k's worker in the serving generation, unless it has one. */
 static void
 master_spawn(struct master *m, unsigned k)
 {
-	struct slot		*s = &m->slots[k];
-	struct worker_params	 p;
-	pid_t			 pid;
+	struct wproc	*wp;
+	struct timeval	 tv = { 0, RESPAWN_MIN_MS * 1000 };
 
-	if ((pid = fork()) == -1) {
-		struct timeval	 tv = { 0, RESPAWN_MIN_MS * 1000 };
-
-		log_warn("fork for worker %u", k);
-		evtimer_add(s->respawn_ev, &tv);
+	if (m->stopping || k >= m->nworkers)
 		return;
-	}
-	if (pid == 0) {
-		/* Child after fork: only this slot's sockets stay open. */
-		unsigned	 i;
-		size_t		 j;
-
-		(void)close(m->pipe[1]);
-		for (i = 0; i < m->nslots; i++)
-			if (i != k)
-				for (j = 0; j < m->conf->nlisten; j++)
-					(void)close(m->slots[i].fds[j]);
-		p.conf = m->conf;
-		p.slot = k;
-		p.fds = s->fds;
-		p.nfds = m->conf->nlisten;
-		p.master_fd = m->pipe[0];
-		p.master_pid = getppid();
-		p.inherited = m->base;
-		worker_main(&p);
-	}
-	s->pid = pid;
-	s->started = time(NULL);
-	log_info("worker %u started, pid %ld", k, (long)pid);
-}
-
-/* The slot whose worker is pid, or NULL. */
-static struct slot *
-master_slot_of(struct master *m, pid_t pid)
-{
-	unsigned	 i;
-
-	for (i = 0; i < m->nslots; i++)
-		if (m->slots[i].pid == pid)
-			return &m->slots[i];
-	return NULL;
+	TAILQ_FOREACH(wp, &m->procs, entry)
+		if (wp->gen == m->gen && wp->slot == k &&
+		    wp->state != W_DRAINING)
+			return;
+	m->slots[k].started = time(NULL);
+	if (master_fork(m, m->conf, m->gen, k) == -1)
+		evtimer_add(m->slots[k].respawn_ev, &tv);
 }
 
 static void
 master_reap(struct master *m)
 {
+	struct wproc	*wp;
 	struct slot	*s;
 	struct timeval	 tv;
+	char		 why[96];
 	pid_t		 pid;
 	int		 status;
-	unsigned	 k;
 
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-		if ((s = master_slot_of(m, pid)) == NULL)
+		TAILQ_FOREACH(wp, &m->procs, entry)
+			if (wp->pid == pid)
+				break;
+		if (wp == NULL)
 			continue;
-		k = (unsigned)(s - m->slots);
-		s->pid = 0;
-		if (m->stopping) {
-			log_info("worker %u (pid %ld) exited", k, (long)pid);
+		if (WIFSIGNALED(status))
+			(void)snprintf(why, sizeof(why), "killed by signal %d "
+			    "(%s)%s", WTERMSIG(status), strsignal(WTERMSIG(status)),
+			    wp->stuck ? " by the watchdog" : "");
+		else
+			(void)snprintf(why, sizeof(why), "exited with status %d",
+			    WEXITSTATUS(status));
+		if (wp->state == W_DRAINING || m->stopping) {
+			log_info("worker %u (pid %ld, generation %u) %s",
+			    wp->slot, (long)pid, wp->gen, why);
+			master_wproc_free(m, wp);
 			continue;
 		}
-		if (WIFSIGNALED(status))
-			log_errorx("worker %u (pid %ld) killed by signal %d "
-			    "(%s)", k, (long)pid, WTERMSIG(status),
-			    strsignal(WTERMSIG(status)));
-		else
-			log_errorx("worker %u (pid %ld) exited with status %d",
-			    k, (long)pid, WEXITSTATUS(status));
+		if (m->next != NULL && wp->gen == m->next_gen) {
+			char	msg[160];
+
+			(void)snprintf(msg, sizeof(msg), "new worker %u (pid "
+			    "%ld) %s before it was ready", wp->slot, (long)pid,
+			    why);
+			master_wproc_free(m, wp);
+			master_rollback(m, msg);
+			continue;
+		}
+		log_errorx("worker %u (pid %ld) %s", wp->slot, (long)pid, why);
+		s = &m->slots[wp->slot];
+		master_wproc_free(m, wp);
 		/* A slot that keeps crashing must not fork in a tight loop. */
 		if (time(NULL) - s->started < CRASH_WINDOW_S)
 			s->backoff_ms = s->backoff_ms == 0 ? RESPAWN_MIN_MS :
@@ -180,47 +597,195 @@ master_reap(struct master *m)
 			    RESPAWN_MAX_MS : s->backoff_ms * 2;
 		else
 			s->backoff_ms = 0;
-		if (s->backoff_ms == 0) {
-			master_spawn(m, k);
-			continue;
-		}
-		log_warnx("worker %u keeps crashing: respawning in %u ms", k,
-		    s->backoff_ms);
+		if (s->backoff_ms > RESPAWN_MIN_MS)
+			log_warnx("worker %u keeps crashing: respawning in %u "
+			    "ms", (unsigned)(s - m->slots), s->backoff_ms);
 		tv.tv_sec = s->backoff_ms / 1000;
 		tv.tv_usec = (s->backoff_ms % 1000) * 1000;
 		evtimer_add(s->respawn_ev, &tv);
 	}
-	if (m->stopping && master_running(m) == 0)
+	if (m->stopping && TAILQ_EMPTY(&m->procs))
 		event_base_loopbreak(m->base);
 }
+
+/* -- reload ---------------------------------------------------------- */
+
+static void
+master_ready_timeout_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct master	*m = arg;
+	char		 msg[96];
+
+	(void)snprintf(msg, sizeof(msg), "%u of %u new workers ready after "
+	    "%d ms", master_count(m, m->next_gen, W_READY), m->next->workers,
+	    READY_TIMEOUT_MS);
+	master_rollback(m, msg);
+}
+
+static void
+master_reload(struct master *m)
+{
+	struct config		*conf;
+	struct config_error	 err;
+	struct timeval		 tv = { READY_TIMEOUT_MS / 1000,
+				    (READY_TIMEOUT_MS % 1000) * 1000 };
+	char			 msg[sizeof(err.text) + PATH_MAX + 32];
+	unsigned		 k;
+
+	if (m->stopping)
+		return;
+	if (m->next != NULL) {
+		/* One at a time; the latest file is read once this is done. */
+		log_info("reload: one is in progress; reading the file again "
+		    "after it");
+		m->reload_again = 1;
+		return;
+	}
+	(void)clock_gettime(CLOCK_MONOTONIC, &m->reload_start);
+	log_info("reload: reading %s", m->path);
+	if ((conf = config_load(m->path, &err)) == NULL ||
+	    config_override(conf, m->overrides, &err) == -1) {
+		config_free(conf);
+		log_errorx("reload: %s; keeping the running configuration",
+		    config_error_format(&err, msg, sizeof(msg)));
+		(void)snprintf(m->last_reload, sizeof(m->last_reload),
+		    "failed: invalid configuration");
+		master_status(m, 0);
+		return;
+	}
+	if (master_sockets_ensure(m, conf, conf->workers) == -1) {
+		master_sockets_prune(m, m->conf, m->nworkers);
+		config_free(conf);
+		(void)snprintf(m->last_reload, sizeof(m->last_reload),
+		    "failed: cannot listen");
+		log_errorx("reload: keeping the running configuration");
+		master_status(m, 0);
+		return;
+	}
+	notify_reloading();
+	m->next = conf;
+	m->next_gen = m->gen + 1;
+	master_slots_grow(m, conf->workers);
+	for (k = 0; k < conf->workers; k++)
+		if (master_fork(m, conf, m->next_gen, k) == -1) {
+			master_rollback(m, "cannot start a new worker");
+			return;
+		}
+	evtimer_add(m->ready_timeout_ev, &tv);
+}
+
+/* -- signals --------------------------------------------------------- */
 
 static void
 master_kill_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct master	*m = arg;
+	struct wproc	*wp;
 
-	log_warnx("%u workers still running after shutdown_ms: killing them",
-	    master_running(m));
-	master_signal_workers(m, SIGKILL);
+	log_warnx("workers still running after shutdown_ms: killing them");
+	TAILQ_FOREACH(wp, &m->procs, entry)
+		(void)kill(wp->pid, SIGKILL);
+}
+
+static void
+master_signal_all(struct master *m, int sig)
+{
+	struct wproc	*wp;
+
+	TAILQ_FOREACH(wp, &m->procs, entry)
+		if (kill(wp->pid, sig) == -1 && errno != ESRCH)
+			log_warn("kill %ld", (long)wp->pid);
 }
 
 static void
 master_stop(struct master *m, int sig)
 {
-	unsigned	 i, ms = m->conf->timeouts.shutdown_ms + STOP_GRACE_MS;
+	unsigned	 ms = m->conf->timeouts.shutdown_ms + STOP_GRACE_MS;
 	struct timeval	 tv = { ms / 1000, (ms % 1000) * 1000 };
+	struct wproc	*wp;
+	unsigned	 k;
 
-	if (!m->stopping)
-		log_info("%s: stopping %u workers", sig == SIGINT ? "INT, fast" :
-		    "graceful", master_running(m));
+	if (!m->stopping) {
+		log_info("%s: stopping %u workers", sig == SIGINT ?
+		    "INT, fast" : "graceful", master_count(m, m->gen, -1));
+		notify_stopping();
+	}
 	m->stopping = 1;
-	for (i = 0; i < m->nslots; i++)
-		evtimer_del(m->slots[i].respawn_ev);
-	master_signal_workers(m, sig);
+	evtimer_del(m->ready_timeout_ev);
+	for (k = 0; k < m->nslots_alloc; k++)
+		evtimer_del(m->slots[k].respawn_ev);
+	TAILQ_FOREACH(wp, &m->procs, entry)
+		wp->state = W_DRAINING;
+	master_signal_all(m, sig);
 	if (sig != SIGINT)
 		evtimer_add(m->kill_ev, &tv);
-	if (master_running(m) == 0)
+	if (TAILQ_EMPTY(&m->procs))
 		event_base_loopbreak(m->base);
+}
+
+/* TTIN: one more worker, in a new slot. */
+static void
+master_add_worker(struct master *m)
+{
+	if (m->next != NULL || m->nworkers >= WORKERS_MAX) {
+		log_warnx("TTIN: %s", m->next ? "a reload is in progress" :
+		    "at the maximum number of workers");
+		return;
+	}
+	if (master_sockets_ensure(m, m->conf, m->nworkers + 1) == -1) {
+		master_sockets_prune(m, m->conf, m->nworkers);
+		return;
+	}
+	master_slots_grow(m, m->nworkers + 1);
+	m->nworkers++;
+	log_info("TTIN: %u workers", m->nworkers);
+	master_spawn(m, m->nworkers - 1);
+	master_status(m, 0);
+}
+
+/* TTOU: one worker fewer: the last slot drains and its sockets go. */
+static void
+master_remove_worker(struct master *m)
+{
+	struct wproc	*wp;
+
+	if (m->next != NULL || m->nworkers <= 1) {
+		log_warnx("TTOU: %s", m->next ? "a reload is in progress" :
+		    "keeping the last worker");
+		return;
+	}
+	m->nworkers--;
+	evtimer_del(m->slots[m->nworkers].respawn_ev);
+	master_sockets_prune(m, m->conf, m->nworkers);
+	TAILQ_FOREACH(wp, &m->procs, entry)
+		if (wp->slot == m->nworkers && wp->state != W_DRAINING) {
+			wp->state = W_DRAINING;
+			(void)kill(wp->pid, SIGTERM);
+		}
+	log_info("TTOU: %u workers", m->nworkers);
+	master_status(m, 0);
+}
+
+static void
+master_watchdog_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct master	*m = arg;
+	struct wproc	*wp;
+	uint64_t	 now = stats_now_ms(), age;
+	unsigned	 limit = m->conf->worker_timeout_ms;
+
+	if (limit == 0)
+		return;
+	TAILQ_FOREACH(wp, &m->procs, entry) {
+		age = now - atomic_load(&wp->cell->heartbeat_ms);
+		if (wp->stuck || age <= limit)
+			continue;
+		log_errorx("worker %u (pid %ld): event loop stuck for %llu ms "
+		    "(worker_timeout_ms %u): killing it", wp->slot,
+		    (long)wp->pid, (unsigned long long)age, limit);
+		wp->stuck = 1;
+		(void)kill(wp->pid, SIGKILL);
+	}
 }
 
 static void
@@ -240,44 +805,49 @@ master_signal_cb(evutil_socket_t sig, short what, void *arg)
 		master_reap(m);
 		break;
 	case SIGHUP:
-		log_warnx("HUP: reloading is not supported yet; restart to "
-		    "apply a new configuration");
+		master_reload(m);
 		break;
 	case SIGUSR1:
 		if (log_reopen() == -1)
 			log_warn("reopening the error log");
-		master_signal_workers(m, SIGUSR1);
+		master_signal_all(m, SIGUSR1);
+		break;
+	case SIGTTIN:
+		master_add_worker(m);
+		break;
+	case SIGTTOU:
+		master_remove_worker(m);
 		break;
 	}
+	/* A ready pipe may have been read in the same loop pass. */
+	if (!m->stopping)
+		master_check_ready(m);
 }
 
-static int
-master_bind(struct master *m)
-{
-	struct config	*conf = m->conf;
-	unsigned	 k;
-	size_t		 j;
-	int		 fd;
+/* -- pid file ---------------------------------------------------------- */
 
-	for (k = 0; k < m->nslots; k++) {
-		m->slots[k].fds = xcalloc(conf->nlisten, sizeof(int));
-		for (j = 0; j < conf->nlisten; j++)
-			m->slots[k].fds[j] = -1;
-		for (j = 0; j < conf->nlisten; j++) {
-			fd = listener_bind((struct sockaddr *)&conf->listen[j].addr,
-			    conf->listen[j].addrlen, LISTEN_BACKLOG);
-			if (fd == -1) {
-				log_error("cannot listen on %s",
-				    conf->listen[j].text);
-				return -1;
-			}
-			/*
-			 * Workers inherit these through fork, and a CGI-like
-			 * exec must not: close-on-exec stays set.
-			 */
-			m->slots[k].fds[j] = fd;
-		}
+static int
+master_pid_file_write(struct master *m)
+{
+	char	 buf[32];
+	int	 fd, n;
+
+	if (m->conf->pid_file == NULL)
+		return 0;
+	fd = open(m->conf->pid_file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+	    0644);
+	if (fd == -1) {
+		log_error("pid_file %s", m->conf->pid_file);
+		return -1;
 	}
+	n = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
+	if (write(fd, buf, (size_t)n) != n) {
+		log_error("pid_file %s", m->conf->pid_file);
+		(void)close(fd);
+		return -1;
+	}
+	(void)close(fd);
+	m->pid_file = xstrdup(m->conf->pid_file);
 	return 0;
 }
 
@@ -286,14 +856,14 @@ master_bind(struct master *m)
  * make every one of them die at start, over and over. Find out now.
  */
 static int
-master_check_logs(struct master *m)
+master_check_logs(const struct config *conf)
 {
 	struct accesslog	*alog;
 
-	if (m->conf->access_log == NULL)
+	if (conf->access_log == NULL)
 		return 0;
-	if ((alog = accesslog_open(m->conf->access_log)) == NULL) {
-		log_error("access_log %s", m->conf->access_log);
+	if ((alog = accesslog_open(conf->access_log)) == NULL) {
+		log_error("access_log %s", conf->access_log);
 		return -1;
 	}
 	accesslog_free(alog);
@@ -303,60 +873,84 @@ master_check_logs(struct master *m)
 static void
 master_free(struct master *m)
 {
+	struct wproc	*wp;
+	size_t		 i;
 	unsigned	 k;
-	size_t		 j;
 
-	for (k = 0; k < m->nslots; k++) {
-		if (m->slots[k].fds != NULL)
-			for (j = 0; j < m->conf->nlisten; j++)
-				if (m->slots[k].fds[j] != -1)
-					(void)close(m->slots[k].fds[j]);
-		free(m->slots[k].fds);
-		if (m->slots[k].respawn_ev != NULL)
-			event_free(m->slots[k].respawn_ev);
+	while ((wp = TAILQ_FIRST(&m->procs)) != NULL)
+		master_wproc_free(m, wp);
+	for (i = 0; i < m->naddrs; i++) {
+		for (k = 0; k < m->addrs[i].nfds; k++)
+			if (m->addrs[i].fds[k] != -1)
+				(void)close(m->addrs[i].fds[k]);
+		free(m->addrs[i].fds);
 	}
+	free(m->addrs);
+	for (k = 0; k < m->nslots_alloc; k++)
+		event_free(m->slots[k].respawn_ev);
 	free(m->slots);
-	for (k = 0; k < sizeof(m->sig_evs) / sizeof(m->sig_evs[0]); k++)
-		if (m->sig_evs[k] != NULL)
-			event_free(m->sig_evs[k]);
+	for (i = 0; i < sizeof(m->sig_evs) / sizeof(m->sig_evs[0]); i++)
+		if (m->sig_evs[i] != NULL)
+			event_free(m->sig_evs[i]);
 	if (m->kill_ev != NULL)
 		event_free(m->kill_ev);
+	if (m->ready_timeout_ev != NULL)
+		event_free(m->ready_timeout_ev);
+	if (m->watchdog_ev != NULL)
+		event_free(m->watchdog_ev);
 	if (m->base != NULL)
 		event_base_free(m->base);
-	if (m->pipe[0] != -1)
-		(void)close(m->pipe[0]);
-	if (m->pipe[1] != -1)
-		(void)close(m->pipe[1]);
+	if (m->death[0] != -1)
+		(void)close(m->death[0]);
+	if (m->death[1] != -1)
+		(void)close(m->death[1]);
+	if (m->pid_file != NULL) {
+		(void)unlink(m->pid_file);
+		free(m->pid_file);
+	}
+	stats_unmap(m->stats);
+	config_free(m->next);
 	config_free(m->conf);
 }
 
 int
-master_run(struct config *conf)
+master_run(struct config *conf, const char *path,
+    const struct config_overrides *overrides)
 {
 	static const int	 sigs[] = { SIGTERM, SIGQUIT, SIGINT, SIGCHLD,
-				    SIGHUP, SIGUSR1 };
+				    SIGHUP, SIGUSR1, SIGTTIN, SIGTTOU };
 	struct master		 m;
+	struct timeval		 tick = { 0, 250000 };
 	unsigned		 k;
 	size_t			 i;
 	int			 rc = 1;
 
 	memset(&m, 0, sizeof(m));
-	m.pipe[0] = m.pipe[1] = -1;
+	TAILQ_INIT(&m.procs);
+	m.death[0] = m.death[1] = -1;
 	m.conf = conf;
-	m.nslots = conf->workers;
-	m.slots = xcalloc(m.nslots, sizeof(*m.slots));
-	master_self = &m;
+	m.path = path;
+	m.overrides = overrides;
+	m.gen = 1;
+	m.nworkers = conf->workers;
 
 	/* A client that vanishes must cost an EPIPE, not the process. */
 	(void)signal(SIGPIPE, SIG_IGN);
-	if (master_check_logs(&m) == -1 || master_bind(&m) == -1)
-		goto done;
-	if (pipe2(m.pipe, O_CLOEXEC) == -1) {
-		log_error("pipe");
-		goto done;
-	}
 	if ((m.base = event_base_new()) == NULL) {
 		log_errorx("event_base_new failed");
+		goto done;
+	}
+	if ((m.stats = stats_map()) == NULL) {
+		log_error("mapping the shared stats segment");
+		goto done;
+	}
+	m.slots = xcalloc(WORKERS_MAX, sizeof(*m.slots));
+	master_slots_grow(&m, m.nworkers);
+	if (master_check_logs(conf) == -1 ||
+	    master_sockets_ensure(&m, conf, m.nworkers) == -1)
+		goto done;
+	if (pipe2(m.death, O_CLOEXEC) == -1) {
+		log_error("pipe");
 		goto done;
 	}
 	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
@@ -368,26 +962,32 @@ master_run(struct config *conf)
 		}
 	}
 	m.kill_ev = evtimer_new(m.base, master_kill_cb, &m);
-	for (k = 0; k < m.nslots; k++)
-		m.slots[k].respawn_ev = evtimer_new(m.base, master_respawn_cb,
-		    &m.slots[k]);
+	m.ready_timeout_ev = evtimer_new(m.base, master_ready_timeout_cb, &m);
+	m.watchdog_ev = event_new(m.base, -1, EV_PERSIST, master_watchdog_cb,
+	    &m);
+	if (m.kill_ev == NULL || m.ready_timeout_ev == NULL ||
+	    m.watchdog_ev == NULL || event_add(m.watchdog_ev, &tick) == -1) {
+		log_errorx("cannot set up the master's events");
+		goto done;
+	}
+	if (master_pid_file_write(&m) == -1)
+		goto done;
 
-	for (k = 0; k < m.nslots; k++)
+	for (k = 0; k < m.nworkers; k++)
 		master_spawn(&m, k);
 	for (i = 0; i < conf->nlisten; i++)
 		log_info("listening on %s with %u workers", conf->listen[i].text,
-		    m.nslots);
+		    m.nworkers);
 
 	(void)event_base_dispatch(m.base);
 	log_info("stopped");
 	rc = 0;
 done:
-	if (rc != 0 && master_running(&m) > 0) {
-		master_signal_workers(&m, SIGKILL);
+	if (rc != 0 && !TAILQ_EMPTY(&m.procs)) {
+		master_signal_all(&m, SIGKILL);
 		while (wait(NULL) > 0)
 			;
 	}
 	master_free(&m);
-	master_self = NULL;
 	return rc;
 }

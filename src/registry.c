@@ -14,8 +14,14 @@
 
 static const struct sy_handler *const builtins[] = {
 	&handler_async_sleep,
+	&handler_cpu,
+	&handler_echo,
+	&handler_hash_body,
 	&handler_hello,
+	&handler_json,
 	&handler_sleep,
+	&handler_static,
+	&handler_write_file,
 };
 
 #define NBUILTINS	(sizeof(builtins) / sizeof(builtins[0]))

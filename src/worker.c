@@ -8,10 +8,15 @@
  * are open, and for ACCEPT_RETRY_MS after EMFILE and friends: a listener
  * left armed then would wake the loop for ever without progress.
  *
- * Stopping: TERM or QUIT (or the master's pipe reaching EOF) stops
- * accepting, closes idle connections and lets the busy ones finish; the
- * worker exits when none is left or after timeouts.shutdown_ms. INT
- * exits at once.
+ * Draining (TERM or QUIT from the master at a reload or a stop, or the
+ * master's pipe reaching EOF): accept what the kernel has queued on our
+ * sockets, then close them, so nothing waits on a socket nobody will
+ * accept on again (a socket the next generation shares stays open in the
+ * master). Then finish every request in flight, pool jobs included. A
+ * keep-alive connection is never closed under a client that may be
+ * sending on it: its next response says "Connection: close", and one that
+ * stays idle closes at its keep-alive timeout, or at timeouts.shutdown_ms
+ * with everything else. INT exits at once.
  */
 #include "autoconfig.h"
 
@@ -20,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <grp.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -33,6 +39,7 @@
 #include "log.h"
 #include "pool.h"
 #include "router.h"
+#include "stats.h"
 #include "worker.h"
 #include "xmalloc.h"
 
@@ -47,7 +54,10 @@ struct worker {
 	struct pool		*pool;
 	struct dispatch		*dispatch;
 	struct event		**accept_evs;	/* one per listener */
+	const int		*fds;		/* their sockets */
 	size_t			 naccept;
+	struct stats_cell	*cell;
+	struct event		*beat_ev;	/* heartbeat tick */
 	int			 accepting;	/* accept events are added */
 	int			 stopping;
 	struct event		*retry_ev;	/* resume after EMFILE */
@@ -150,6 +160,30 @@ worker_retry_cb(evutil_socket_t fd, short what, void *arg)
 		worker_accept_set(w, 1);
 }
 
+/* The loop ran this timer: it is alive. The master reads the cell. */
+static void
+worker_beat_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct worker	*w = arg;
+
+	atomic_store(&w->cell->heartbeat_ms, stats_now_ms());
+}
+
+/*
+ * Run as conf->user / conf->group when started as root. After the
+ * listeners and the access log are open: those may need root.
+ */
+static void
+worker_drop_privileges(const struct config *conf)
+{
+	if (geteuid() != 0 || (conf->user == NULL && conf->group == NULL))
+		return;
+	if (setgroups(1, &conf->gid) == -1 || setgid(conf->gid) == -1)
+		fatal("cannot switch to group %u", (unsigned)conf->gid);
+	if (conf->user != NULL && setuid(conf->uid) == -1)
+		fatal("cannot switch to user %s", conf->user);
+}
+
 static void
 worker_flush_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -169,6 +203,25 @@ worker_stop_timeout_cb(evutil_socket_t fd, short what, void *arg)
 	event_base_loopbreak(w->base);
 }
 
+/*
+ * Take what the kernel queued on our sockets, then close them: after
+ * this, connections reach only the workers that still listen.
+ */
+static void
+worker_listeners_close(struct worker *w)
+{
+	size_t	 i;
+
+	worker_accept_set(w, 0);
+	for (i = 0; i < w->naccept; i++) {
+		worker_accept_cb(w->fds[i], EV_READ, w);
+		event_free(w->accept_evs[i]);
+		w->accept_evs[i] = NULL;
+		(void)close(w->fds[i]);
+	}
+	w->naccept = 0;
+}
+
 /* Graceful stop: stop accepting, let busy connections finish. */
 static void
 worker_stop(struct worker *w, const char *why)
@@ -178,9 +231,9 @@ worker_stop(struct worker *w, const char *why)
 
 	if (w->stopping)
 		return;
-	log_info("stopping (%s): %u connections open", why, w->env.nconns);
 	w->stopping = 1;
-	worker_accept_set(w, 0);
+	worker_listeners_close(w);
+	log_info("draining (%s): %u connections open", why, w->env.nconns);
 	pool_stop(w->pool);		/* queued and running jobs still finish */
 	conn_env_drain(&w->env);
 	tv.tv_sec = ms / 1000;
@@ -237,6 +290,8 @@ worker_free(struct worker *w)
 	for (i = 0; i < w->naccept; i++)
 		event_free(w->accept_evs[i]);
 	free(w->accept_evs);
+	if (w->beat_ev != NULL)
+		event_free(w->beat_ev);
 	for (i = 0; i < sizeof(w->sig_evs) / sizeof(w->sig_evs[0]); i++)
 		if (w->sig_evs[i] != NULL)
 			event_free(w->sig_evs[i]);
@@ -259,11 +314,13 @@ worker_main(const struct worker_params *p)
 {
 	static const int	 sigs[] = { SIGTERM, SIGQUIT, SIGINT, SIGUSR1 };
 	struct worker		 w;
-	struct timeval		 sec = { 1, 0 };
+	struct timeval		 sec = { 1, 0 }, beat;
+	unsigned		 beat_ms;
 	char			 role[32];
 	size_t			 i;
 
 	(void)snprintf(role, sizeof(role), "worker %u", p->slot);
+	(void)p->generation;
 	log_set_role(role);
 
 	/* Die with the master; then close the race with its death. */
@@ -271,17 +328,17 @@ worker_main(const struct worker_params *p)
 	if (getppid() != p->master_pid)
 		exit(0);
 
-	/*
-	 * The inherited base still shares the master's epoll set and signal
-	 * pipe: reinit before anything else touches it, then drop it.
-	 */
-	if (event_reinit(p->inherited) == -1)
-		fatalx("event_reinit failed");
+	/* The master's base, reinitialised right after fork: drop it. */
 	event_base_free(p->inherited);
 	(void)signal(SIGHUP, SIG_IGN);	/* the master coordinates reloads */
 
 	memset(&w, 0, sizeof(w));
 	w.conf = p->conf;
+	/* A few ticks per watchdog period, at least one a second. */
+	beat_ms = p->conf->worker_timeout_ms ? p->conf->worker_timeout_ms / 4 :
+	    1000;
+	if (beat_ms == 0 || beat_ms > 1000)
+		beat_ms = beat_ms ? 1000 : 25;
 	if ((w.base = event_base_new()) == NULL)
 		fatalx("event_base_new failed");
 	if (conn_env_init(&w.env, w.base, p->conf) == -1)
@@ -301,8 +358,11 @@ worker_main(const struct worker_params *p)
 	if (p->conf->access_log != NULL &&
 	    (w.env.alog = accesslog_open(p->conf->access_log)) == NULL)
 		fatal("access log %s", p->conf->access_log);
+	worker_drop_privileges(p->conf);
 
 	w.naccept = p->nfds;
+	w.fds = p->fds;
+	w.cell = p->cell;
 	w.accept_evs = xcalloc(p->nfds, sizeof(*w.accept_evs));
 	for (i = 0; i < p->nfds; i++)
 		if ((w.accept_evs[i] = event_new(w.base, p->fds[i],
@@ -324,7 +384,18 @@ worker_main(const struct worker_params *p)
 		fatalx("cannot set up the worker's events");
 	if (w.env.alog != NULL)
 		event_add(w.flush_ev, &sec);
+	beat.tv_sec = beat_ms / 1000;
+	beat.tv_usec = (beat_ms % 1000) * 1000;
+	if ((w.beat_ev = event_new(w.base, -1, EV_PERSIST, worker_beat_cb,
+	    &w)) == NULL || event_add(w.beat_ev, &beat) == -1)
+		fatalx("cannot start the heartbeat");
+	worker_beat_cb(-1, 0, &w);
 	worker_accept_set(&w, 1);
+
+	/* Serving: the master may now retire the generation before us. */
+	if (write(p->ready_fd, "R", 1) != 1)
+		log_warn("telling the master we are ready");
+	(void)close(p->ready_fd);
 
 	log_debug("%s: serving on %zu sockets", __func__, p->nfds);
 	(void)event_base_dispatch(w.base);

@@ -3,7 +3,9 @@
  *
  * A worker runs its own event loop over its slot's listening sockets and
  * serves connections until told to stop (TERM/QUIT: drain, INT: now) or
- * until the master goes away.
+ * until the master goes away. It tells the master it is serving by
+ * writing "R" on ready_fd, and proves its loop is alive by ticking the
+ * heartbeat in its stats cell.
  */
 #ifndef WORKER_H
 #define WORKER_H
@@ -13,19 +15,24 @@
 
 struct config;
 struct event_base;
+struct stats_cell;
 
 struct worker_params {
 	const struct config	*conf;
 	unsigned		 slot;		/* 0..workers-1 */
+	unsigned		 generation;	/* for the logs */
 	const int		*fds;		/* the slot's listeners */
 	size_t			 nfds;
 	int			 master_fd;	/* EOF: the master is gone */
+	int			 ready_fd;	/* write "R" once serving */
 	pid_t			 master_pid;
-	struct event_base	*inherited;	/* the master's, to release */
+	struct stats_cell	*cell;		/* this worker's heartbeat */
+	struct event_base	*inherited;	/* the master's, reinit'd */
 };
 
 /*
- * Child after fork: serve until stopped, then exit. Never returns.
+ * Child after fork, once event_reinit(p->inherited) has run: serve until
+ * stopped, then exit. Never returns.
  */
 void	worker_main(const struct worker_params *p)
 	    __attribute__((noreturn));

@@ -12,5 +12,11 @@
 extern const struct sy_handler	handler_hello;
 extern const struct sy_handler	handler_async_sleep;
 extern const struct sy_handler	handler_sleep;
+extern const struct sy_handler	handler_static;
+extern const struct sy_handler	handler_write_file;
+extern const struct sy_handler	handler_cpu;
+extern const struct sy_handler	handler_echo;
+extern const struct sy_handler	handler_json;
+extern const struct sy_handler	handler_hash_body;
 
 #endif /* HANDLERS_H */

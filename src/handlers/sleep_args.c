@@ -3,7 +3,6 @@
  */
 #include "autoconfig.h"
 
-#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -85,17 +84,12 @@ long
 sleep_args_ms(struct sy_req *req, const void *state)
 {
 	const struct sleep_args	*s = state;
-	char		 buf[16], *end;
-	long		 n;
+	unsigned long		 ms = s->ms;
 
-	if (s->max_ms == 0 || sy_req_query(req, "ms", buf, sizeof(buf)) < 0)
-		return s->ms;
-	errno = 0;
-	n = strtol(buf, &end, 10);
-	if (errno != 0 || end == buf || *end != '\0' || n < 0 ||
-	    n > (long)s->max_ms)
+	if (s->max_ms != 0 &&
+	    sy_req_query_uint(req, "ms", 0, s->max_ms, &ms) == -1)
 		return -1;
-	return n;
+	return (long)ms;
 }
 
 int

@@ -226,7 +226,7 @@ sy_started() {
 
 # The worker pids the master logged, one a line.
 sy_worker_pids() {
-	sed -n 's/.* master: info: worker [0-9]* started, pid \([0-9]*\)$/\1/p' \
+	sed -n 's/.* master: info: worker [0-9]* started, pid \([0-9]*\).*/\1/p' \
 	    "${1:-$SY_LOG}" 2>/dev/null
 }
 

@@ -1,8 +1,7 @@
 #!/bin/bash
 # signals.sh - TERM drains (an in-flight request completes, exit 0), QUIT
 # likewise, INT stops at once, USR1 reopens the access log after it was
-# moved, HUP is logged and changes nothing while reload is not
-# implemented.
+# moved, HUP starts a new generation and drains the old one.
 . "$(dirname "$0")/lib.sh"
 
 command -v ss >/dev/null 2>&1 || skip_all "ss (iproute2) is not installed"
@@ -101,15 +100,15 @@ check "USR1: the new file has only the new lines" \
 check "USR1: same workers (a reopen, not a restart)" \
     [ "$(sy_worker_pids | tr '\n' ' ')" = "$(echo $workers) " ]
 
-# -- HUP: reload is not implemented yet; the server says so and serves on ---------------
-# (When reload lands, this part becomes the reload test.)
+# -- HUP: a new generation takes over, the old one drains and exits -------
 kill -HUP "$SY_PID"
-check "HUP: the master logs that reload is not supported" \
-    wait_for "grep -q 'warning: HUP: reloading is not supported' '$SY_LOG'" 5
+check "HUP: the new generation is ready" \
+    wait_for "grep -q 'info: reload: generation 2 ready' '$SY_LOG'" 10
+for w in $workers; do
+	check "HUP: old worker $w drains and exits" wait_for "! ours $w" 10
+done
+check "HUP: new workers started" \
+    [ "$(sy_worker_pids | wc -l)" -gt "$(echo "$workers" | wc -w)" ]
 check_hello "HUP"
 check "HUP: the master is still running" alive "$SY_PID"
-for w in $workers; do
-	check "HUP: worker $w still running" alive "$w"
-done
-check "HUP: no new worker" [ "$(sy_worker_pids | tr '\n' ' ')" = "$(echo $workers) " ]
 sy_stop

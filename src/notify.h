@@ -1,0 +1,23 @@
+/*
+ * notify.h - telling systemd how the service is doing (sd_notify).
+ *
+ * Built with libsystemd, these send READY=1, RELOADING=1, STOPPING=1 and
+ * STATUS= lines to $NOTIFY_SOCKET; built without it, or when the variable
+ * is unset, they do nothing. Master only.
+ */
+#ifndef NOTIFY_H
+#define NOTIFY_H
+
+/* READY=1 with a STATUS= line. */
+void	notify_ready(const char *status);
+
+/* RELOADING=1 with MONOTONIC_USEC= (systemd 253's reload protocol). */
+void	notify_reloading(void);
+
+/* STOPPING=1. */
+void	notify_stopping(void);
+
+/* STATUS= alone. */
+void	notify_status(const char *status);
+
+#endif /* NOTIFY_H */
