@@ -590,7 +590,7 @@ static_handle(struct sy_req *req, void *state)
 	const char			*method = sy_req_method(req);
 	const char			*path = sy_req_path(req);
 	const char			*route = sy_req_route(req);
-	const char			*name;
+	const char			*name = NULL;	/* set on every path that uses it */
 	char				 rel[STATIC_PATH_MAX];
 	char				 loc[STATIC_LOCATION_MAX];
 	char				 etag[48], lastmod[40];
