@@ -23,7 +23,8 @@
  *   FINISHED --pool_wakeup_cb or pool_free (loop)--> DELIVERED, done()
  *   QUEUED --pool_free (loop)--> DROPPED, done()
  *
- * Queues. p->queue holds QUEUED jobs, FIFO, at most queue_limit of them.
+ * Queues. p->queue holds QUEUED jobs, FIFO: at most queue_limit of them
+ * beyond the ones the idle threads are about to take.
  * p->finished holds FINISHED jobs in completion order.
  *
  * Who wakes whom.
@@ -234,8 +235,14 @@ pool_submit(struct pool *p, struct pool_job *job)
 		error = EINVAL;
 	else if (p->stopping)
 		error = ESHUTDOWN;
+	/*
+	 * A job counts against queue_limit only if no idle thread is about
+	 * to take it: a burst submitted in one loop pass is queued before
+	 * any thread wakes, and those jobs are not waiting for a thread.
+	 */
 	else if (atomic_load_explicit(&p->nqueued, memory_order_relaxed) >=
-	    p->queue_limit)
+	    p->queue_limit + (p->nthreads -
+	    atomic_load_explicit(&p->nbusy, memory_order_relaxed)))
 		error = EAGAIN;
 	else {
 		job->submit_ns = now;

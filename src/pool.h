@@ -81,7 +81,8 @@ struct pool	*pool_new(struct event_base *base, unsigned nthreads,
  * returns 0 for it. Sets submit_ns, clears start_ns and end_ns.
  *
  * Returns 0, or -1 with errno:
- *   EAGAIN     queue_limit jobs are already waiting (answer 503);
+ *   EAGAIN     queue_limit jobs are already waiting beyond those the
+ *              idle threads are about to take (answer 503);
  *   ESHUTDOWN  pool_stop() or pool_free() has begun;
  *   EINVAL     work or done is NULL, or job is queued, running or
  *              finished in a pool.
