@@ -637,6 +637,20 @@ conn_env_drain(struct conn_env *env)
 }
 
 void
+conn_env_close_idle(struct conn_env *env)
+{
+	struct conn	*c, *next;
+
+	for (c = TAILQ_FIRST(&env->conns); c != NULL; c = next) {
+		next = TAILQ_NEXT(c, entry);
+		if (c->state == CONN_ACTIVE && c->http.state == HTTP_IDLE &&
+		    !c->close_after_write &&
+		    evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
+			conn_close(c, "idle, closing");
+	}
+}
+
+void
 conn_env_close_all(struct conn_env *env)
 {
 	struct conn	*c;

@@ -69,6 +69,13 @@ int	conn_new(struct conn_env *env, int fd, const struct sockaddr *sa,
  */
 void	conn_env_drain(struct conn_env *env);
 
+/*
+ * Close the connections waiting for a request, now. Only when nobody
+ * will serve the port any more (the master is gone): a client may be
+ * sending on one at this very moment.
+ */
+void	conn_env_close_idle(struct conn_env *env);
+
 /* Close every connection at once (fast stop, exit). */
 void	conn_env_close_all(struct conn_env *env);
 

@@ -60,6 +60,7 @@ struct worker {
 	struct event		*beat_ev;	/* heartbeat tick */
 	int			 accepting;	/* accept events are added */
 	int			 stopping;
+	int			 fast;		/* INT: exit without joining */
 	struct event		*retry_ev;	/* resume after EMFILE */
 	struct event		*flush_ev;	/* access log, every second */
 	struct event		*stop_ev;	/* shutdown_ms deadline */
@@ -253,6 +254,7 @@ worker_signal_cb(evutil_socket_t sig, short what, void *arg)
 		worker_stop(w, sig == SIGTERM ? "TERM" : "QUIT");
 		break;
 	case SIGINT:
+		w->fast = 1;
 		conn_env_close_all(&w->env);
 		event_base_loopbreak(w->base);
 		break;
@@ -277,9 +279,14 @@ worker_master_cb(evutil_socket_t fd, short what, void *arg)
 		return;
 	if (n > 0)
 		return;
-	/* EOF: the master died; nobody will supervise us. */
+	/*
+	 * EOF: the master died; nobody will supervise us or take over the
+	 * port, so idle keep-alive connections have nothing to wait for.
+	 */
 	event_del(w->master_ev);
 	worker_stop(w, "master gone");
+	conn_env_close_idle(&w->env);
+	worker_check_done(w);
 }
 
 static void
@@ -401,6 +408,16 @@ worker_main(const struct worker_params *p)
 	(void)event_base_dispatch(w.base);
 
 	conn_env_close_all(&w.env);
+	if (w.fast) {
+		/*
+		 * A fast stop must not wait for the job a pool thread has in
+		 * hand (pool_free joins it: a 30 s sleep would hold the stop
+		 * for 30 s). Its connection is closed; the process ends now.
+		 */
+		if (w.env.alog != NULL)
+			accesslog_flush(w.env.alog);
+		_exit(0);
+	}
 	/* Waits for running jobs and delivers every done(): orphans go. */
 	pool_free(w.pool);
 	conn_env_free_orphans(&w.env);
