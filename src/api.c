@@ -62,7 +62,7 @@ api_req_start(struct sy_req *req, const struct http_req *http,
 	req->headers_len = 0;
 	req->pending = 0;
 	atomic_store(&req->aborted, 0);
-	req->mode = "loop";
+	req->mode = STATS_MODE_LOOP;
 	/* The body was moved to the connection's output: it is empty. */
 }
 
@@ -396,6 +396,6 @@ sy_offload(struct sy_req *req, sy_offload_fn work, sy_offload_done_fn done,
 	req->job.done = offload_done_cb;
 	if (pool_submit(req->pool, &req->job) == -1)
 		return -1;
-	req->mode = "offload";
+	req->mode = STATS_MODE_OFFLOAD;
 	return 0;
 }

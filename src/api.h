@@ -16,6 +16,7 @@
 #include "config.h"
 #include "http.h"
 #include "pool.h"
+#include "stats.h"
 
 struct evbuffer;
 
@@ -42,7 +43,7 @@ struct sy_req {
 	struct pool	*pool;		/* the worker's */
 	struct pool_job	 job;
 	int		 result;	/* handle()'s return, pool thread */
-	const char	*mode;		/* "loop", "pool", "offload" */
+	enum stats_mode	 mode;		/* how it ran */
 	sy_offload_fn	 offload_work;	/* sy_offload() in progress */
 	sy_offload_done_fn offload_done;
 	void		*offload_arg;

@@ -62,6 +62,7 @@ struct config_route {
 	const struct sy_handler	*handler;
 	void			*state;		/* from handler->init() */
 	unsigned		 index;		/* position in "routes" */
+	unsigned		 stats_index;	/* in stats->routes, 0: none */
 };
 
 struct config_timeouts {

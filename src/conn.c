@@ -50,6 +50,7 @@
 #include "listener.h"
 #include "log.h"
 #include "router.h"
+#include "stats.h"
 #include "xmalloc.h"
 
 #define CONN_OUTPUT_MAX		(256 * 1024)	/* pause parsing above */
@@ -108,6 +109,9 @@ conn_detach(struct conn *c)
 	TAILQ_REMOVE(&env->conns, c, entry);
 	c->in_env = 0;
 	env->nconns--;
+	if (env->stats_cell != NULL)
+		atomic_store_explicit(&env->stats_cell->connections,
+		    env->nconns, memory_order_relaxed);
 	if (env->closed_cb != NULL)
 		env->closed_cb(env->closed_arg);
 }
@@ -175,6 +179,26 @@ elapsed_s(const struct timespec *since)
 	    (double)(now.tv_nsec - since->tv_nsec) / 1e9;
 }
 
+/* Count an answer in the shared stats: its route, mode, code, time. */
+static void
+conn_count(struct conn *c, int status, double duration)
+{
+	struct conn_env		*env = c->env;
+	const struct sy_req	*r = &c->req;
+	struct stats_route	*sr;
+
+	sr = &env->stats->routes[c->route != NULL ? c->route->stats_index : 0];
+	atomic_fetch_add_explicit(&sr->requests[r->mode][stats_code_index(
+	    status)], 1, memory_order_relaxed);
+	stats_hist_add(&sr->duration, duration);
+	if (r->mode != STATS_MODE_LOOP && r->job.start_ns != 0) {
+		stats_hist_add(&env->stats_slot->queue_wait,
+		    (double)(r->job.start_ns - r->job.submit_ns) / 1e9);
+		stats_hist_add(&env->stats_slot->run_time,
+		    (double)(r->job.end_ns - r->job.start_ns) / 1e9);
+	}
+}
+
 /* Write the response in c->req and get ready for the next request. */
 static void
 conn_respond(struct conn *c)
@@ -185,6 +209,7 @@ conn_respond(struct conn *c)
 	struct http_resp_head	 head;
 	struct accesslog_entry	 e;
 	struct timeval		 now;
+	double			 duration;
 	int			 keepalive;
 
 	keepalive = c->http.state == HTTP_COMPLETE && c->http.keepalive &&
@@ -211,13 +236,16 @@ conn_respond(struct conn *c)
 	else
 		evbuffer_add_buffer(out, r->body);
 
+	duration = elapsed_s(&c->start);
+	if (env->stats != NULL)
+		conn_count(c, head.status, duration);
 	if (env->alog != NULL) {
 		e.peer = c->peer;
 		e.http = &c->http;
 		e.status = head.status;
 		e.body_bytes = c->http.head ? 0 : head.body_len;
-		e.duration_s = elapsed_s(&c->start);
-		e.mode = r->mode;
+		e.duration_s = duration;
+		e.mode = stats_mode_name[r->mode];
 		e.queue_wait_s = r->job.start_ns > r->job.submit_ns ?
 		    (double)(r->job.start_ns - r->job.submit_ns) / 1e9 : 0;
 		e.now = now.tv_sec;
@@ -489,6 +517,9 @@ conn_handler_timeout(struct conn *c)
 	log_warnx("route %s (handler %s): no answer after %u ms: 504",
 	    c->route->path, c->route->handler->name,
 	    c->env->conf->timeouts.handler_ms);
+	if (c->env->stats_slot != NULL)
+		atomic_fetch_add_explicit(&c->env->stats_slot->timeouts_504, 1,
+		    memory_order_relaxed);
 	if (dispatch_cancel(c->env->dispatch, &c->req) == 0) {
 		c->state = CONN_ACTIVE;
 		c->http.status = 504;
@@ -497,6 +528,15 @@ conn_handler_timeout(struct conn *c)
 		return;
 	}
 	atomic_store(&c->req.aborted, 1);
+	if (c->env->stats != NULL) {
+		/* The handler still owns c->req: count from the route only. */
+		struct stats_route	*sr =
+		    &c->env->stats->routes[c->route->stats_index];
+
+		atomic_fetch_add_explicit(&sr->requests[c->req.mode][
+		    stats_code_index(504)], 1, memory_order_relaxed);
+		stats_hist_add(&sr->duration, elapsed_s(&c->start));
+	}
 	(void)event_base_gettimeofday_cached(c->env->base, &now);
 	memset(&head, 0, sizeof(head));
 	head.status = 504;
@@ -579,6 +619,12 @@ conn_new(struct conn_env *env, int fd, const struct sockaddr *sa,
 	TAILQ_INSERT_TAIL(&env->conns, c, entry);
 	c->in_env = 1;
 	env->nconns++;
+	if (env->stats != NULL) {
+		atomic_store_explicit(&env->stats_cell->connections,
+		    env->nconns, memory_order_relaxed);
+		atomic_fetch_add_explicit(&env->stats_slot->accepted, 1,
+		    memory_order_relaxed);
+	}
 	/* Writing is ours (conn_flush) until a write falls short. */
 	bufferevent_disable(c->bev, EV_WRITE);
 	if (bufferevent_enable(c->bev, EV_READ) == -1) {

@@ -19,6 +19,9 @@ struct router;
 struct accesslog;
 struct dispatch;
 struct pool;
+struct stats;
+struct stats_slot;
+struct stats_cell;
 struct conn;
 
 /* What the connections of one worker share. Loop thread only. */
@@ -29,6 +32,9 @@ struct conn_env {
 	struct accesslog	*alog;		/* NULL: access log off */
 	struct dispatch		*dispatch;	/* runs handlers */
 	struct pool		*pool;		/* for sy_offload() */
+	struct stats		*stats;		/* NULL: not counted */
+	struct stats_slot	*stats_slot;	/* this worker's slot */
+	struct stats_cell	*stats_cell;	/* this process's gauges */
 
 	/* libevent common timeouts, one queue per duration. */
 	const struct timeval	*tv_header;

@@ -27,20 +27,32 @@
 #include "dispatch.h"
 #include "log.h"
 #include "pool.h"
+#include "stats.h"
 #include "xmalloc.h"
+
+#define REFUSED_LOG_MS	1000	/* one 503 warning a second at most */
 
 struct dispatch {
 	struct pool		*pool;
 	unsigned		 warn_ms;	/* 0: detector off */
 	unsigned char		*promoted;	/* per route index */
 	size_t			 nroutes;
+	struct stats		*stats;		/* NULL: not counted */
+	struct stats_slot	*slot;
+	unsigned		 generation;
+	uint64_t		 refused;	/* 503s since the last warning */
+	uint64_t		 refused_log_ms;	/* when it was logged */
 };
 
 struct dispatch *
-dispatch_new(const struct config *conf, struct pool *pool)
+dispatch_new(const struct config *conf, struct pool *pool,
+    struct stats *stats, unsigned slot, unsigned generation)
 {
 	struct dispatch	*d = xcalloc(1, sizeof(*d));
 
+	d->stats = stats;
+	d->slot = stats != NULL ? &stats->slots[slot] : NULL;
+	d->generation = generation;
 	d->pool = pool;
 	d->warn_ms = conf->loop_block_warn_ms;
 	d->nroutes = conf->nroutes;
@@ -99,10 +111,34 @@ dispatch_done_cb(struct pool_job *job)
 	req->done_cb(req, req->done_arg);
 }
 
+/*
+ * Count a 503 for a full queue; say so in the log at most once a second,
+ * with how many there were: a storm is one line a second, not thousands.
+ */
+static void
+dispatch_refused(struct dispatch *d, const struct config_route *route)
+{
+	uint64_t	 now = stats_now_ms();
+
+	if (d->slot != NULL)
+		atomic_fetch_add_explicit(&d->slot->rejected_503, 1,
+		    memory_order_relaxed);
+	d->refused++;
+	if (now - d->refused_log_ms < REFUSED_LOG_MS)
+		return;
+	log_warnx("route %s: %llu requests refused with 503 in the last "
+	    "%llu ms: the thread pool queue is full (threads, queue_limit)",
+	    route->path, (unsigned long long)d->refused,
+	    (unsigned long long)(d->refused_log_ms ? now - d->refused_log_ms :
+	    0));
+	d->refused = 0;
+	d->refused_log_ms = now;
+}
+
 static int
 dispatch_submit(struct dispatch *d, struct sy_req *req)
 {
-	req->mode = "pool";
+	req->mode = STATS_MODE_POOL;
 	req->job.work = dispatch_work_cb;
 	req->job.done = dispatch_done_cb;
 	if (pool_submit(d->pool, &req->job) == 0)
@@ -110,6 +146,7 @@ dispatch_submit(struct dispatch *d, struct sy_req *req)
 	/* Full queue (or stopping): refuse now, memory stays bounded. */
 	if (errno != EAGAIN && errno != ESHUTDOWN)
 		log_warn("route %s: pool_submit", req->route->path);
+	dispatch_refused(d, req->route);
 	(void)sy_resp_header(req, "Retry-After", "1");
 	(void)sy_resp_error(req, 503, "Service Unavailable: thread pool "
 	    "queue full");
@@ -127,12 +164,24 @@ dispatch_run(struct dispatch *d, struct sy_req *req)
 	    (route->mode == CONFIG_MODE_AUTO && d->promoted[route->index]))
 		return dispatch_submit(d, req);
 
-	req->mode = "loop";
+	req->mode = STATS_MODE_LOOP;
 	start = d->warn_ms ? now_ns() : 0;
 	rc = route->handler->handle(req, route->state);
 	if (d->warn_ms && (ms = (now_ns() - start) / 1000000) >= d->warn_ms) {
+		struct stats_route	*sr = d->stats != NULL ?
+					    &d->stats->routes[route->stats_index] :
+					    NULL;
+
+		if (sr != NULL)
+			atomic_fetch_add_explicit(&sr->slow_loop, 1,
+			    memory_order_relaxed);
 		if (route->mode == CONFIG_MODE_AUTO) {
 			d->promoted[route->index] = 1;
+			if (sr != NULL) {
+				atomic_fetch_add_explicit(&sr->promotions, 1,
+				    memory_order_relaxed);
+				atomic_store(&sr->promoted_gen, d->generation);
+			}
 			log_warnx("route %s (handler %s, mode auto) blocked the "
 			    "event loop for %lld ms: moved to the thread pool "
 			    "in this worker", route->path, route->handler->name,

@@ -18,9 +18,12 @@ struct pool;
 
 /*
  * Per-worker dispatch state for conf's routes, submitting to pool. Both
- * must outlive it. Loop thread only, as every function here.
+ * must outlive it. stats (NULL: none) receives slow-loop events, auto
+ * promotions (stamped with generation) and 503s, the last in slot's
+ * counters. Loop thread only, as every function here.
  */
-struct dispatch	*dispatch_new(const struct config *conf, struct pool *pool);
+struct dispatch	*dispatch_new(const struct config *conf, struct pool *pool,
+		    struct stats *stats, unsigned slot, unsigned generation);
 
 /* Accepts NULL. */
 void		 dispatch_free(struct dispatch *d);

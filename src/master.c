@@ -164,6 +164,30 @@ master_status(struct master *m, int ready)
 		notify_status(status);
 }
 
+/*
+ * Give each of conf's routes its slot in the stats segment, by path, so a
+ * route keeps its counters across reloads; record what the status handler
+ * shows of it. Before the workers that run conf are forked.
+ */
+static void
+master_stats_routes(struct master *m, struct config *conf)
+{
+	struct stats_route	*sr;
+	size_t			 i;
+
+	for (i = 0; i < conf->nroutes; i++) {
+		conf->routes[i].stats_index = stats_route_index(m->stats,
+		    conf->routes[i].path);
+		if (conf->routes[i].stats_index == 0)
+			continue;	/* table full: counted as "none" */
+		sr = &m->stats->routes[conf->routes[i].stats_index];
+		(void)snprintf(sr->handler, sizeof(sr->handler), "%s",
+		    conf->routes[i].handler->name);
+		(void)snprintf(sr->mode, sizeof(sr->mode), "%s",
+		    config_mode_name(conf->routes[i].mode));
+	}
+}
+
 /* -- sockets --------------------------------------------------------- */
 
 static struct laddr *
@@ -292,6 +316,9 @@ master_commit(struct master *m)
 	m->conf = m->next;
 	m->next = NULL;
 	m->gen = m->next_gen;
+	atomic_store(&m->stats->master.generation, m->gen);
+	atomic_fetch_add(&m->stats->master.reloads_ok, 1);
+	master_stats_routes(m, m->conf);	/* the serving config's names */
 	m->nworkers = m->conf->workers;
 	evtimer_del(m->ready_timeout_ev);
 	master_sockets_prune(m, m->conf, m->nworkers);
@@ -338,6 +365,8 @@ master_rollback(struct master *m, const char *why)
 	evtimer_del(m->ready_timeout_ev);
 	log_errorx("reload failed: %s; generation %u keeps serving", why,
 	    m->gen);
+	atomic_fetch_add(&m->stats->master.reloads_failed, 1);
+	master_stats_routes(m, m->conf);	/* names back to the old ones */
 	(void)snprintf(m->last_reload, sizeof(m->last_reload), "failed: %s",
 	    why);
 	/* They may have taken connections already: let them finish those. */
@@ -446,8 +475,16 @@ master_fork(struct master *m, struct config *conf, unsigned gen, unsigned k)
 		return -1;
 	}
 	atomic_store(&cell->heartbeat_ms, stats_now_ms());
+	atomic_store(&cell->started_ms, stats_wall_ms());
+	if (k + 1 > atomic_load(&m->stats->master.slots_used))
+		atomic_store(&m->stats->master.slots_used, k + 1);
 	atomic_store(&cell->slot, k);
 	atomic_store(&cell->generation, gen);
+	atomic_store(&cell->connections, 0);
+	atomic_store(&cell->pool_busy, 0);
+	atomic_store(&cell->pool_queued, 0);
+	atomic_store(&cell->loop_lag_us, 0);
+	atomic_store(&cell->loop_lag_max_us, 0);
 	fds = xcalloc(conf->nlisten, sizeof(int));
 	master_slot_fds(m, conf, k, fds);
 	if ((pid = fork()) == -1) {
@@ -588,6 +625,10 @@ master_reap(struct master *m)
 			continue;
 		}
 		log_errorx("worker %u (pid %ld) %s", wp->slot, (long)pid, why);
+		atomic_fetch_add(wp->stuck ?
+		    &m->stats->master.restarts_watchdog : WIFSIGNALED(status) ?
+		    &m->stats->master.restarts_signal :
+		    &m->stats->master.restarts_exit, 1);
 		s = &m->slots[wp->slot];
 		master_wproc_free(m, wp);
 		/* A slot that keeps crashing must not fork in a tight loop. */
@@ -650,12 +691,14 @@ master_reload(struct master *m)
 		    config_error_format(&err, msg, sizeof(msg)));
 		(void)snprintf(m->last_reload, sizeof(m->last_reload),
 		    "failed: invalid configuration");
+		atomic_fetch_add(&m->stats->master.reloads_invalid, 1);
 		master_status(m, 0);
 		return;
 	}
 	if (master_sockets_ensure(m, conf, conf->workers) == -1) {
 		master_sockets_prune(m, m->conf, m->nworkers);
 		config_free(conf);
+		atomic_fetch_add(&m->stats->master.reloads_failed, 1);
 		(void)snprintf(m->last_reload, sizeof(m->last_reload),
 		    "failed: cannot listen");
 		log_errorx("reload: keeping the running configuration");
@@ -663,6 +706,7 @@ master_reload(struct master *m)
 		return;
 	}
 	notify_reloading();
+	master_stats_routes(m, conf);
 	m->next = conf;
 	m->next_gen = m->gen + 1;
 	master_slots_grow(m, conf->workers);
@@ -944,6 +988,12 @@ master_run(struct config *conf, const char *path,
 		log_error("mapping the shared stats segment");
 		goto done;
 	}
+	atomic_store(&m.stats->master.started_ms, stats_wall_ms());
+	atomic_store(&m.stats->master.pid, (int)getpid());
+	atomic_store(&m.stats->master.generation, m.gen);
+	(void)snprintf(m.stats->master.config_path,
+	    sizeof(m.stats->master.config_path), "%s", path);
+	master_stats_routes(&m, conf);
 	m.slots = xcalloc(WORKERS_MAX, sizeof(*m.slots));
 	master_slots_grow(&m, m.nworkers);
 	if (master_check_logs(conf) == -1 ||

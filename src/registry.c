@@ -19,8 +19,10 @@ static const struct sy_handler *const builtins[] = {
 	&handler_hash_body,
 	&handler_hello,
 	&handler_json,
+	&handler_metrics,
 	&handler_sleep,
 	&handler_static,
+	&handler_status,
 	&handler_write_file,
 };
 

@@ -1,39 +1,154 @@
 /*
  * stats.h - the shared-memory segment of the master and its workers.
  *
- * The master maps it before forking, so every worker shares it. Each
- * worker process owns one cell (given by the master, reused after the
- * worker is gone) and is its only writer; the master and, later, the
- * status and metrics handlers only read. Fields are C11 atomics: no lock
- * anywhere.
+ * The master maps it before forking, so every worker shares it; the
+ * metrics and status handlers read it whole, so whichever worker answers
+ * a scrape, the numbers cover the whole server. Every field is a C11
+ * atomic, updated with relaxed operations: no lock anywhere.
+ *
+ * Three parts, chosen so that a reload or a respawn keeps each series
+ * coherent:
+ *
+ *   routes  server-wide, keyed by route path: every worker of every
+ *           generation adds to the same counters, so they never go back.
+ *   slots   per worker slot: a respawned worker, and the new generation
+ *           of a reload, go on counting where the slot's last worker
+ *           stopped (both write during a reload's overlap: atomics).
+ *   cells   per worker process: gauges (connections open, pool busy,
+ *           loop lag) and the heartbeat, which only that process writes;
+ *           freed by the master when the process is gone.
  */
 #ifndef STATS_H
 #define STATS_H
 
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdint.h>
 
 /* Worker processes alive at once, all generations (reload overlap). */
-#define STATS_CELLS	2112
+#define STATS_CELLS		2112
+#define STATS_SLOTS		1024	/* worker slots (config max) */
+#define STATS_ROUTES		256	/* route paths tracked; [0]: none */
+#define STATS_PATH_MAX		128
+
+/* Histogram bucket upper bounds, seconds; the last bucket is +Inf. */
+#define STATS_BUCKETS		15
+extern const double	stats_bucket_le[STATS_BUCKETS - 1];
+
+/* How a request ran: the access log's words. */
+enum stats_mode {
+	STATS_MODE_LOOP,
+	STATS_MODE_POOL,
+	STATS_MODE_OFFLOAD,
+	STATS_NMODES
+};
+
+/* "loop", "pool", "offload". */
+extern const char *const stats_mode_name[STATS_NMODES];
+
+/* The status codes counted one by one; the rest share "other". */
+#define STATS_NCODES		25
+
+struct stats_hist {
+	_Atomic uint64_t	bucket[STATS_BUCKETS];	/* not cumulative */
+	_Atomic uint64_t	sum_us;		/* of observations */
+};
+
+struct stats_route {
+	char			path[STATS_PATH_MAX];	/* "" : free slot */
+	char			handler[32];	/* of the serving config */
+	char			mode[16];	/* "blocking"..., same */
+	_Atomic uint64_t	requests[STATS_NMODES][STATS_NCODES];
+	struct stats_hist	duration;
+	_Atomic uint64_t	slow_loop;	/* calls over loop_block_warn */
+	_Atomic uint64_t	promotions;	/* auto: moved to the pool */
+	_Atomic unsigned	promoted_gen;	/* generation of the last one */
+};
+
+struct stats_slot {
+	_Atomic uint64_t	accepted;	/* connections */
+	_Atomic uint64_t	paused_limit;	/* accept paused: at max_connections */
+	_Atomic uint64_t	paused_emfile;	/* accept paused: out of fds */
+	_Atomic uint64_t	rejected_503;	/* pool queue full */
+	_Atomic uint64_t	timeouts_504;	/* handler deadline */
+	struct stats_hist	queue_wait;	/* pool jobs */
+	struct stats_hist	run_time;	/* pool jobs */
+};
 
 struct stats_cell {
 	_Atomic uint64_t	heartbeat_ms;	/* CLOCK_MONOTONIC, last tick */
-	_Atomic int		pid;		/* 0: cell free */
+	_Atomic int		pid;		/* 0: free, -1: being set up */
 	_Atomic unsigned	slot;
 	_Atomic unsigned	generation;
+	_Atomic uint64_t	started_ms;	/* CLOCK_REALTIME */
+	_Atomic unsigned	connections;	/* open now */
+	_Atomic unsigned	pool_busy;
+	_Atomic unsigned	pool_queued;
+	_Atomic uint64_t	loop_lag_us;	/* last lateness of the tick */
+	_Atomic uint64_t	loop_lag_max_us; /* since start */
+};
+
+/* Written by the master only. */
+struct stats_master {
+	_Atomic uint64_t	started_ms;	/* CLOCK_REALTIME */
+	_Atomic int		pid;
+	_Atomic unsigned	slots_used;	/* slots that ever ran */
+	_Atomic unsigned	generation;
+	_Atomic uint64_t	reloads_ok;
+	_Atomic uint64_t	reloads_invalid;	/* bad file */
+	_Atomic uint64_t	reloads_failed;	/* rolled back */
+	_Atomic uint64_t	restarts_exit;	/* worker exited */
+	_Atomic uint64_t	restarts_signal;	/* worker killed */
+	_Atomic uint64_t	restarts_watchdog;	/* loop stuck */
+	char			config_path[1024];
 };
 
 struct stats {
+	struct stats_master	master;
+	struct stats_route	routes[STATS_ROUTES];
+	struct stats_slot	slots[STATS_SLOTS];
 	struct stats_cell	cells[STATS_CELLS];
 };
 
-/* Map a zeroed shared segment. NULL with errno on failure. */
+/*
+ * Map a zeroed shared segment and make it the process's (stats_get()).
+ * NULL with errno on failure.
+ */
 struct stats	*stats_map(void);
 
 /* Accepts NULL. */
 void		 stats_unmap(struct stats *stats);
 
+/* The segment this process shares, or NULL (unit tests, -t). */
+struct stats	*stats_get(void);
+
+/*
+ * Master: the index of the route slot for path, allocating one the first
+ * time a path is seen; the same path keeps its slot (and its counters)
+ * across reloads. 0 (the "no route" slot) when the table is full.
+ */
+unsigned	 stats_route_index(struct stats *stats, const char *path);
+
+/* The index of status code in requests[][]; STATS_NCODES - 1: other. */
+unsigned	 stats_code_index(int code);
+
+/* The code at index i, or 0 for "other". */
+int		 stats_code_at(unsigned i);
+
+/* Add an observation of seconds to h. Any thread, any process. */
+void		 stats_hist_add(struct stats_hist *h, double seconds);
+
+/*
+ * Estimate quantile q (0..1) from h by linear interpolation inside the
+ * bucket it falls in, as Prometheus' histogram_quantile() does. Returns
+ * -1 when h is empty. For +Inf, the last finite bound.
+ */
+double		 stats_hist_quantile(const struct stats_hist *h, double q);
+
 /* CLOCK_MONOTONIC in milliseconds. Any thread, any process. */
 uint64_t	 stats_now_ms(void);
+
+/* CLOCK_REALTIME in milliseconds. */
+uint64_t	 stats_wall_ms(void);
 
 #endif /* STATS_H */

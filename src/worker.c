@@ -28,6 +28,7 @@
 #include <grp.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -45,6 +46,7 @@
 
 #define ACCEPT_BATCH		64	/* accepts per wake-up, for fairness */
 #define ACCEPT_RETRY_MS		100	/* pause after EMFILE */
+#define WORKER_TICK_MS		250	/* heartbeat, gauges, loop lag */
 
 struct worker {
 	struct event_base	*base;
@@ -58,6 +60,9 @@ struct worker {
 	size_t			 naccept;
 	struct stats_cell	*cell;
 	struct event		*beat_ev;	/* heartbeat tick */
+	unsigned		 beat_ms;	/* its period */
+	uint64_t		 beat_due_us;	/* when it should fire next */
+	struct stats_slot	*slot_stats;
 	int			 accepting;	/* accept events are added */
 	int			 stopping;
 	int			 fast;		/* INT: exit without joining */
@@ -118,6 +123,10 @@ worker_accept_cb(evutil_socket_t fd, short what, void *arg)
 
 	for (i = 0; i < ACCEPT_BATCH; i++) {
 		if (w->env.nconns >= w->conf->limits.max_connections) {
+			if (w->slot_stats != NULL)
+				atomic_fetch_add_explicit(
+				    &w->slot_stats->paused_limit, 1,
+				    memory_order_relaxed);
 			worker_accept_set(w, 0);
 			return;
 		}
@@ -140,6 +149,10 @@ worker_accept_cb(evutil_socket_t fd, short what, void *arg)
 			case ENOMEM:
 				log_warn("accept: pausing for %d ms",
 				    ACCEPT_RETRY_MS);
+				if (w->slot_stats != NULL)
+					atomic_fetch_add_explicit(
+					    &w->slot_stats->paused_emfile, 1,
+					    memory_order_relaxed);
 				worker_accept_set(w, 0);
 				evtimer_add(w->retry_ev, &tv);
 				return;
@@ -161,13 +174,36 @@ worker_retry_cb(evutil_socket_t fd, short what, void *arg)
 		worker_accept_set(w, 1);
 }
 
-/* The loop ran this timer: it is alive. The master reads the cell. */
+/*
+ * The loop ran this timer: it is alive (the master's watchdog reads the
+ * heartbeat). How late the timer fired is the loop lag: the time a ready
+ * event waits for a callback that holds the loop. The pool's gauges are
+ * sampled here too, for the scrapes other workers answer.
+ */
 static void
 worker_beat_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct worker	*w = arg;
+	struct timespec	 ts;
+	uint64_t	 now_us, lag_us;
 
-	atomic_store(&w->cell->heartbeat_ms, stats_now_ms());
+	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
+	now_us = (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+	atomic_store(&w->cell->heartbeat_ms, now_us / 1000);
+	if (w->beat_due_us != 0) {
+		lag_us = now_us > w->beat_due_us ? now_us - w->beat_due_us : 0;
+		atomic_store_explicit(&w->cell->loop_lag_us, lag_us,
+		    memory_order_relaxed);
+		if (lag_us > atomic_load_explicit(&w->cell->loop_lag_max_us,
+		    memory_order_relaxed))
+			atomic_store_explicit(&w->cell->loop_lag_max_us, lag_us,
+			    memory_order_relaxed);
+	}
+	w->beat_due_us = now_us + (uint64_t)w->beat_ms * 1000;
+	atomic_store_explicit(&w->cell->pool_busy, pool_busy(w->pool),
+	    memory_order_relaxed);
+	atomic_store_explicit(&w->cell->pool_queued, pool_queued(w->pool),
+	    memory_order_relaxed);
 }
 
 /*
@@ -327,7 +363,6 @@ worker_main(const struct worker_params *p)
 	size_t			 i;
 
 	(void)snprintf(role, sizeof(role), "worker %u", p->slot);
-	(void)p->generation;
 	log_set_role(role);
 
 	/* Die with the master; then close the race with its death. */
@@ -342,10 +377,15 @@ worker_main(const struct worker_params *p)
 	memset(&w, 0, sizeof(w));
 	w.conf = p->conf;
 	/* A few ticks per watchdog period, at least one a second. */
-	beat_ms = p->conf->worker_timeout_ms ? p->conf->worker_timeout_ms / 4 :
-	    1000;
-	if (beat_ms == 0 || beat_ms > 1000)
-		beat_ms = beat_ms ? 1000 : 25;
+	/*
+	 * Four ticks a second, for fresh gauges and loop lag; more when the
+	 * watchdog needs several per worker_timeout_ms.
+	 */
+	beat_ms = WORKER_TICK_MS;
+	if (p->conf->worker_timeout_ms != 0 &&
+	    p->conf->worker_timeout_ms / 4 < beat_ms)
+		beat_ms = p->conf->worker_timeout_ms / 4;
+	w.beat_ms = beat_ms;
 	if ((w.base = event_base_new()) == NULL)
 		fatalx("event_base_new failed");
 	if (conn_env_init(&w.env, w.base, p->conf) == -1)
@@ -357,7 +397,13 @@ worker_main(const struct worker_params *p)
 	if ((w.pool = pool_new(w.base, p->conf->threads,
 	    p->conf->queue_limit)) == NULL)
 		fatal("cannot start %u pool threads", p->conf->threads);
-	w.dispatch = dispatch_new(p->conf, w.pool);
+	w.dispatch = dispatch_new(p->conf, w.pool, stats_get(), p->slot,
+	    p->generation);
+	if ((w.env.stats = stats_get()) != NULL) {
+		w.env.stats_slot = &w.env.stats->slots[p->slot];
+		w.env.stats_cell = p->cell;
+		w.slot_stats = w.env.stats_slot;
+	}
 	w.env.dispatch = w.dispatch;
 	w.env.pool = w.pool;
 	w.env.closed_cb = worker_conn_closed_cb;

@@ -18,5 +18,7 @@ extern const struct sy_handler	handler_cpu;
 extern const struct sy_handler	handler_echo;
 extern const struct sy_handler	handler_json;
 extern const struct sy_handler	handler_hash_body;
+extern const struct sy_handler	handler_metrics;
+extern const struct sy_handler	handler_status;
 
 #endif /* HANDLERS_H */

@@ -1096,7 +1096,7 @@ START_TEST(hash_body_vectors)
 	raw = hash_request(data, len, &rawlen);
 	treq_start(&t, "hash_body", NULL, raw, rawlen, base, pool);
 	ck_assert_int_eq(treq_handle(&t), SY_PENDING);
-	ck_assert_str_eq(t.req.mode, "offload");
+	ck_assert_int_eq(t.req.mode, STATS_MODE_OFFLOAD);
 	ck_assert_int_eq(t.finished, 0);
 	loop_until(base, &t.finished, 1);
 	ck_assert_int_eq(t.finished, 1);

@@ -1,0 +1,154 @@
+/*
+ * status.c - the "status" handler: the server's state as JSON.
+ *
+ * The same facts as "metrics", from the same shared segment, shaped for
+ * a person or a script: the server, each worker process, each route with
+ * how it is configured, how it runs now, and what it has answered.
+ */
+#include "autoconfig.h"
+
+#include <string.h>
+
+#include "switchyard.h"
+#include "stats.h"
+#include "handlers/handlers.h"
+
+#define LOAD(x)		atomic_load_explicit(&(x), memory_order_relaxed)
+
+static json_t *
+server_json(const struct stats *s)
+{
+	const struct stats_master	*m = &s->master;
+
+	return json_pack("{s:s, s:i, s:f, s:i, s:s}",
+	    "version", PACKAGE_VERSION,
+	    "pid", (json_int_t)LOAD(m->pid),
+	    "uptime_seconds",
+	    (double)(stats_wall_ms() - LOAD(m->started_ms)) / 1e3,
+	    "generation", (json_int_t)LOAD(m->generation),
+	    "config", m->config_path);
+}
+
+static json_t *
+workers_json(const struct stats *s)
+{
+	json_t		*a = json_array(), *w;
+	uint64_t	 now = stats_now_ms();
+	unsigned	 i;
+	int		 pid;
+
+	if (a == NULL)
+		return NULL;
+	for (i = 0; i < STATS_CELLS; i++) {
+		const struct stats_cell	*c = &s->cells[i];
+
+		if ((pid = LOAD(c->pid)) <= 0)
+			continue;
+		w = json_pack("{s:i, s:i, s:i, s:i, s:i, s:i, s:f, s:f, s:f}",
+		    "pid", (json_int_t)pid,
+		    "slot", (json_int_t)LOAD(c->slot),
+		    "generation", (json_int_t)LOAD(c->generation),
+		    "connections", (json_int_t)LOAD(c->connections),
+		    "pool_busy", (json_int_t)LOAD(c->pool_busy),
+		    "pool_queued", (json_int_t)LOAD(c->pool_queued),
+		    "loop_lag_ms", (double)LOAD(c->loop_lag_us) / 1e3,
+		    "loop_lag_max_ms", (double)LOAD(c->loop_lag_max_us) / 1e3,
+		    "heartbeat_age_ms",
+		    (double)(now - LOAD(c->heartbeat_ms)));
+		if (w == NULL || json_array_append_new(a, w) == -1) {
+			json_decref(a);
+			return NULL;
+		}
+	}
+	return a;
+}
+
+/*
+ * How the route runs in the serving generation: an auto route that a
+ * worker of this generation caught blocking the loop runs in the pool.
+ */
+static const char *
+current_mode(const struct stats *s, const struct stats_route *r)
+{
+	if (strcmp(r->mode, "blocking") == 0)
+		return "pool";
+	if (strcmp(r->mode, "auto") == 0 && LOAD(r->promotions) != 0 &&
+	    LOAD(r->promoted_gen) == LOAD(s->master.generation))
+		return "pool";
+	return "loop";
+}
+
+/* A quantile in ms, or null while the route has answered nothing. */
+static json_t *
+quantile_ms(const struct stats_hist *h, double q)
+{
+	double	 v = stats_hist_quantile(h, q);
+
+	return v < 0 ? json_null() : json_real(v * 1e3);
+}
+
+static json_t *
+routes_json(const struct stats *s)
+{
+	json_t		*a = json_array(), *r;
+	uint64_t	 requests, errors, n;
+	unsigned	 i, m, c;
+
+	if (a == NULL)
+		return NULL;
+	for (i = 1; i < STATS_ROUTES; i++) {
+		const struct stats_route	*sr = &s->routes[i];
+
+		if (sr->path[0] == '\0')
+			continue;
+		requests = errors = 0;
+		for (m = 0; m < STATS_NMODES; m++)
+			for (c = 0; c < STATS_NCODES; c++) {
+				n = LOAD(sr->requests[m][c]);
+				requests += n;
+				if (stats_code_at(c) >= 500 ||
+				    stats_code_at(c) == 0)
+					errors += n;
+			}
+		r = json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:o, s:o}",
+		    "path", sr->path,
+		    "handler", sr->handler,
+		    "mode", sr->mode,
+		    "current_mode", current_mode(s, sr),
+		    "requests", (json_int_t)requests,
+		    "errors", (json_int_t)errors,
+		    "slow_loop", (json_int_t)LOAD(sr->slow_loop),
+		    "p50_ms", quantile_ms(&sr->duration, 0.5),
+		    "p99_ms", quantile_ms(&sr->duration, 0.99));
+		if (r == NULL || json_array_append_new(a, r) == -1) {
+			json_decref(a);
+			return NULL;
+		}
+	}
+	return a;
+}
+
+static int
+status_handle(struct sy_req *req, void *state)
+{
+	const struct stats	*s = stats_get();
+	json_t			*doc;
+
+	if (s == NULL)
+		return sy_resp_error(req, 503, "no statistics in this process") ?
+		    SY_ERROR : SY_DONE;
+	doc = json_pack("{s:o*, s:o*, s:o*}", "server", server_json(s),
+	    "workers", workers_json(s), "routes", routes_json(s));
+	if (doc == NULL)
+		return SY_ERROR;
+	return sy_resp_json(req, 200, doc) == 0 ? SY_DONE : SY_ERROR;
+}
+
+const struct sy_handler handler_status = {
+	.abi = SY_ABI_VERSION,
+	.name = "status",
+	.flags = 0,
+	.init = NULL,
+	.free = NULL,
+	.handle = status_handle,
+};
