@@ -55,6 +55,7 @@
 
 #define CONN_OUTPUT_MAX		(256 * 1024)	/* pause parsing above */
 #define CONN_INPUT_MAX		(64 * 1024)	/* read at most this ahead */
+#define CONN_READ_SIZE		16384		/* one recv(2) */
 #define CONN_LINGER_MS		2000
 
 enum conn_state {
@@ -67,7 +68,9 @@ enum conn_state {
 struct conn {
 	TAILQ_ENTRY(conn)	 entry;
 	struct conn_env		*env;
-	struct bufferevent	*bev;		/* NULL once closed */
+	struct bufferevent	*bev;		/* writes; NULL once closed */
+	struct event		*rev;		/* reads: see conn_read_cb */
+	struct evbuffer		*in;		/* read, not yet parsed */
 	struct event		*timer;
 	const struct timeval	*timer_tv;	/* armed duration, or NULL */
 	enum conn_state		 state;
@@ -75,6 +78,7 @@ struct conn {
 	unsigned		 linger:1;	/* shut down, then drain input */
 	unsigned		 write_blocked:1;	/* output over the max */
 	unsigned		 in_env:1;	/* on env->conns */
+	unsigned		 reading:1;	/* rev is added */
 	unsigned		 timed_out:1;	/* 504 sent, handler still busy */
 	unsigned		 requests;	/* answered on this connection */
 	unsigned		 allowed;	/* Allow methods for a 405 */
@@ -95,6 +99,10 @@ conn_free(struct conn *c)
 	api_req_cleanup(&c->req);
 	if (c->timer != NULL)
 		event_free(c->timer);
+	if (c->rev != NULL)
+		event_free(c->rev);
+	if (c->in != NULL)
+		evbuffer_free(c->in);
 	free(c);
 }
 
@@ -116,12 +124,26 @@ conn_detach(struct conn *c)
 		env->closed_cb(env->closed_arg);
 }
 
+/* Watch the socket for input, or stop. */
+static void
+conn_reading(struct conn *c, int on)
+{
+	if (c->reading == (unsigned)on || c->rev == NULL)
+		return;
+	if (on)
+		event_add(c->rev, NULL);
+	else
+		event_del(c->rev);
+	c->reading = on;
+}
+
 void
 conn_close(struct conn *c, const char *reason)
 {
 	if (c->state == CONN_CLOSED)
 		return;
 	log_debug("%s: %s: %s", __func__, c->peer, reason);
+	conn_reading(c, 0);
 	if (c->bev != NULL) {
 		bufferevent_free(c->bev);	/* closes the socket */
 		c->bev = NULL;
@@ -228,7 +250,7 @@ conn_respond(struct conn *c)
 		/* Out of memory: end the connection once the output drains. */
 		c->close_after_write = 1;
 		c->linger = 0;
-		bufferevent_disable(c->bev, EV_READ);
+		conn_reading(c, 0);
 		return;
 	}
 	if (c->http.head)
@@ -260,7 +282,7 @@ conn_respond(struct conn *c)
 		/* Nothing more is read; the write callback closes. */
 		c->close_after_write = 1;
 		c->linger = c->http.state == HTTP_ERROR;
-		bufferevent_disable(c->bev, EV_READ);
+		conn_reading(c, 0);
 		evtimer_del(c->timer);
 		c->timer_tv = NULL;
 		return;
@@ -354,7 +376,7 @@ conn_headers_cb(struct http_req *http, void *arg)
 static void
 conn_process(struct conn *c)
 {
-	struct evbuffer		*in = bufferevent_get_input(c->bev);
+	struct evbuffer		*in = c->in;
 	struct evbuffer		*out = bufferevent_get_output(c->bev);
 	struct evbuffer_iovec	 v;
 	size_t			 n;
@@ -379,21 +401,67 @@ conn_process(struct conn *c)
 		if (c->http.state == HTTP_COMPLETE)
 			conn_handle(c);
 	}
-	if (c->state == CONN_ACTIVE && !c->close_after_write)
+	if (c->state == CONN_ACTIVE && !c->close_after_write) {
 		conn_timer_update(c);
+		/* Room again after a pause for a full input buffer. */
+		if (evbuffer_get_length(in) < CONN_INPUT_MAX)
+			conn_reading(c, 1);
+	}
 	conn_flush(c);
 }
 
+/* The client sent EOF (or reset) on an otherwise healthy connection. */
 static void
-conn_read_cb(struct bufferevent *bev, void *arg)
+conn_eof(struct conn *c)
 {
-	struct conn	*c = arg;
-	struct evbuffer	*in = bufferevent_get_input(bev);
-
-	if (c->state == CONN_LINGERING) {
-		evbuffer_drain(in, evbuffer_get_length(in));
+	if (c->state == CONN_ACTIVE &&
+	    evbuffer_get_length(bufferevent_get_output(c->bev)) > 0) {
+		/* Answers are still going out: finish them, then close. */
+		conn_reading(c, 0);
+		c->close_after_write = 1;
+		c->linger = 0;
+		evtimer_del(c->timer);
 		return;
 	}
+	conn_close(c, "client closed");
+}
+
+/*
+ * Input. A plain recv(2) into the input buffer, not the bufferevent's
+ * reading: libevent's evbuffer_read() asks the kernel how much is
+ * readable (ioctl FIONREAD) before every read, one system call per
+ * request for nothing. While the input holds CONN_INPUT_MAX unparsed
+ * bytes (a handler is running, pipelined requests wait) reading pauses.
+ */
+static void
+conn_read_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn		*c = arg;
+	struct evbuffer_iovec	 v;
+	ssize_t			 n;
+
+	if (evbuffer_reserve_space(c->in, CONN_READ_SIZE, &v, 1) < 1) {
+		conn_close(c, "out of memory");
+		return;
+	}
+	n = recv(fd, v.iov_base, v.iov_len, 0);
+	if (n == -1) {
+		if (errno != EAGAIN && errno != EINTR)
+			conn_close(c, strerror(errno));
+		return;
+	}
+	if (n == 0) {
+		conn_eof(c);
+		return;
+	}
+	v.iov_len = (size_t)n;
+	(void)evbuffer_commit_space(c->in, &v, 1);
+	if (c->state == CONN_LINGERING) {
+		evbuffer_drain(c->in, evbuffer_get_length(c->in));
+		return;
+	}
+	if (evbuffer_get_length(c->in) >= CONN_INPUT_MAX)
+		conn_reading(c, 0);
 	conn_process(c);
 }
 
@@ -415,7 +483,7 @@ conn_written(struct conn *c)
 		c->state = CONN_LINGERING;
 		c->close_after_write = 0;
 		(void)shutdown(bufferevent_getfd(bev), SHUT_WR);
-		bufferevent_enable(bev, EV_READ);
+		conn_reading(c, 1);
 		evtimer_add(c->timer, c->env->tv_linger);
 		return;
 	}
@@ -488,16 +556,7 @@ conn_event_cb(struct bufferevent *bev, short what, void *arg)
 		    EVUTIL_SOCKET_ERROR()));
 		return;
 	}
-	/* EOF. */
-	if (c->state == CONN_ACTIVE &&
-	    evbuffer_get_length(bufferevent_get_output(bev)) > 0) {
-		/* Answers are still going out: finish them, then close. */
-		c->close_after_write = 1;
-		c->linger = 0;
-		evtimer_del(c->timer);
-		return;
-	}
-	conn_close(c, "client closed");
+	conn_eof(c);
 }
 
 /*
@@ -552,7 +611,7 @@ conn_handler_timeout(struct conn *c)
 	c->timed_out = 1;
 	c->close_after_write = 1;
 	c->linger = 0;
-	bufferevent_disable(c->bev, EV_READ);
+	conn_reading(c, 0);
 	conn_flush(c);
 }
 
@@ -594,7 +653,10 @@ conn_new(struct conn_env *env, int fd, const struct sockaddr *sa,
 	c->env = env;
 	c->bev = bufferevent_socket_new(env->base, fd, BEV_OPT_CLOSE_ON_FREE);
 	c->timer = evtimer_new(env->base, conn_timer_cb, c);
-	if (c->bev == NULL || c->timer == NULL ||
+	c->rev = event_new(env->base, fd, EV_READ | EV_PERSIST, conn_read_cb, c);
+	c->in = evbuffer_new();
+	if (c->bev == NULL || c->timer == NULL || c->rev == NULL ||
+	    c->in == NULL ||
 	    api_req_init(&c->req, env->base, env->pool, conn_finish_cb,
 	    c) == -1) {
 		if (c->bev != NULL)
@@ -604,6 +666,10 @@ conn_new(struct conn_env *env, int fd, const struct sockaddr *sa,
 		api_req_cleanup(&c->req);
 		if (c->timer != NULL)
 			event_free(c->timer);
+		if (c->rev != NULL)
+			event_free(c->rev);
+		if (c->in != NULL)
+			evbuffer_free(c->in);
 		free(c);
 		return -1;
 	}
@@ -612,8 +678,7 @@ conn_new(struct conn_env *env, int fd, const struct sockaddr *sa,
 		(void)listener_format(sa, c->peer, sizeof(c->peer));
 	else
 		c->peer[0] = '\0';
-	bufferevent_setcb(c->bev, conn_read_cb, conn_write_cb, conn_event_cb, c);
-	bufferevent_setwatermark(c->bev, EV_READ, 0, CONN_INPUT_MAX);
+	bufferevent_setcb(c->bev, NULL, conn_write_cb, conn_event_cb, c);
 	(void)bufferevent_set_timeouts(c->bev, NULL, &env->tv_send);
 	c->state = CONN_ACTIVE;
 	TAILQ_INSERT_TAIL(&env->conns, c, entry);
@@ -625,12 +690,12 @@ conn_new(struct conn_env *env, int fd, const struct sockaddr *sa,
 		atomic_fetch_add_explicit(&env->stats_slot->accepted, 1,
 		    memory_order_relaxed);
 	}
-	/* Writing is ours (conn_flush) until a write falls short. */
-	bufferevent_disable(c->bev, EV_WRITE);
-	if (bufferevent_enable(c->bev, EV_READ) == -1) {
-		conn_close(c, "cannot enable reading");
-		return -1;
-	}
+	/*
+	 * Writing is ours (conn_flush) until a write falls short; reading is
+	 * always ours (conn_read_cb).
+	 */
+	bufferevent_disable(c->bev, EV_READ | EV_WRITE);
+	conn_reading(c, 1);
 	conn_timer_update(c);
 	return 0;
 }
