@@ -463,6 +463,20 @@ put(char *p, const char *s, size_t len)
 
 #define PUT_LIT(p, lit)	put((p), (lit), sizeof(lit) - 1)
 
+/* Decimal v at p: the head is built on every response, without printf. */
+static char *
+put_uint(char *p, size_t v)
+{
+	char	 tmp[24];
+	size_t	 n = sizeof(tmp);
+
+	do {
+		tmp[--n] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v != 0);
+	return put(p, tmp + n, sizeof(tmp) - n);
+}
+
 int
 http_resp_head_write(struct evbuffer *out, const struct http_resp_head *h)
 {
@@ -472,17 +486,16 @@ http_resp_head_write(struct evbuffer *out, const struct http_resp_head *h)
 	size_t			 ctype_len = h->content_type ?
 				    strlen(h->content_type) : 0;
 	size_t			 max;
-	char			*p, num[24];
-	int			 n;
+	char			*p;
 
 	/* Fixed text + reason + type + extra + two numbers, generously. */
 	max = 256 + reason_len + ctype_len + h->extra_len;
 	if (evbuffer_reserve_space(out, (ev_ssize_t)max, &v, 1) < 1)
 		return -1;
 	p = v.iov_base;
-	n = snprintf(num, sizeof(num), "%d ", h->status);
 	p = PUT_LIT(p, "HTTP/1.1 ");
-	p = put(p, num, (size_t)n);
+	p = put_uint(p, h->status > 0 ? (size_t)h->status : 0);
+	*p++ = ' ';
 	p = put(p, reason, reason_len);
 	p = PUT_LIT(p, "\r\nServer: " PACKAGE_NAME "/" PACKAGE_VERSION
 	    "\r\nDate: ");
@@ -493,9 +506,8 @@ http_resp_head_write(struct evbuffer *out, const struct http_resp_head *h)
 	}
 	/* 1xx, 204 and 304 have no body and no length (RFC 9110, 8.6). */
 	if (h->status >= 200 && h->status != 204 && h->status != 304) {
-		n = snprintf(num, sizeof(num), "%zu", h->body_len);
 		p = PUT_LIT(p, "\r\nContent-Length: ");
-		p = put(p, num, (size_t)n);
+		p = put_uint(p, h->body_len);
 	}
 	if (!h->keepalive)
 		p = PUT_LIT(p, "\r\nConnection: close");
