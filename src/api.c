@@ -63,6 +63,11 @@ api_req_start(struct sy_req *req, const struct http_req *http,
 	req->pending = 0;
 	atomic_store(&req->aborted, 0);
 	req->mode = STATS_MODE_LOOP;
+	/*
+	 * No pool job yet: the times of the connection's previous one must
+	 * not pass for this request's (access log queue wait, histograms).
+	 */
+	req->job.submit_ns = req->job.start_ns = req->job.end_ns = 0;
 	/* The body was moved to the connection's output: it is empty. */
 }
 

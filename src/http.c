@@ -16,7 +16,6 @@
  */
 #include "autoconfig.h"
 
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>

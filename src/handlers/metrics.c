@@ -97,7 +97,11 @@ static const char *
 route_name(const struct stats *s, unsigned i, char *buf, size_t bufsize)
 {
 	/* Requests no route answered: 400s, 404s, 405s... */
-	return i == 0 ? "" : label(s->routes[i].path, buf, bufsize);
+	if (i == 0) {
+		buf[0] = '\0';		/* callers may use buf, not the return */
+		return buf;
+	}
+	return label(s->routes[i].path, buf, bufsize);
 }
 
 static int
@@ -227,6 +231,16 @@ write_slots(struct sy_req *req, const struct stats *s)
 	}								\
 } while (0)
 
+/*
+ * now - then, or 0 when another worker's heartbeat ticked after now was
+ * read: unsigned, that difference would be about 584 million years.
+ */
+static uint64_t
+age_ms(uint64_t now, uint64_t then)
+{
+	return now > then ? now - then : 0;
+}
+
 static int
 write_cells(struct sy_req *req, const struct stats *s)
 {
@@ -250,7 +264,7 @@ write_cells(struct sy_req *req, const struct stats *s)
 	    (double)LOAD(c->loop_lag_max_us) / 1e6);
 	CELL_GAUGE("switchyard_heartbeat_age_seconds",
 	    "Time since the worker's event loop last ticked.", "%.3f",
-	    (double)(now - LOAD(c->heartbeat_ms)) / 1e3);
+	    (double)age_ms(now, LOAD(c->heartbeat_ms)) / 1e3);
 	return rc;
 }
 

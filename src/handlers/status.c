@@ -20,13 +20,20 @@ server_json(const struct stats *s)
 {
 	const struct stats_master	*m = &s->master;
 
-	return json_pack("{s:s, s:i, s:f, s:i, s:s}",
+	return json_pack("{s:s, s:I, s:f, s:I, s:s}",
 	    "version", PACKAGE_VERSION,
 	    "pid", (json_int_t)LOAD(m->pid),
 	    "uptime_seconds",
 	    (double)(stats_wall_ms() - LOAD(m->started_ms)) / 1e3,
 	    "generation", (json_int_t)LOAD(m->generation),
 	    "config", m->config_path);
+}
+
+/* now - then, or 0 when a heartbeat ticked after now was read. */
+static uint64_t
+age_ms(uint64_t now, uint64_t then)
+{
+	return now > then ? now - then : 0;
 }
 
 static json_t *
@@ -44,7 +51,7 @@ workers_json(const struct stats *s)
 
 		if ((pid = LOAD(c->pid)) <= 0)
 			continue;
-		w = json_pack("{s:i, s:i, s:i, s:i, s:i, s:i, s:f, s:f, s:f}",
+		w = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:f, s:f, s:f}",
 		    "pid", (json_int_t)pid,
 		    "slot", (json_int_t)LOAD(c->slot),
 		    "generation", (json_int_t)LOAD(c->generation),
@@ -53,8 +60,8 @@ workers_json(const struct stats *s)
 		    "pool_queued", (json_int_t)LOAD(c->pool_queued),
 		    "loop_lag_ms", (double)LOAD(c->loop_lag_us) / 1e3,
 		    "loop_lag_max_ms", (double)LOAD(c->loop_lag_max_us) / 1e3,
-		    "heartbeat_age_ms",
-		    (double)(now - LOAD(c->heartbeat_ms)));
+		    "heartbeat_age_ms", (double)age_ms(now,
+		    LOAD(c->heartbeat_ms)));
 		if (w == NULL || json_array_append_new(a, w) == -1) {
 			json_decref(a);
 			return NULL;
