@@ -74,7 +74,13 @@ stats_route_index(struct stats *stats, const char *path)
 			    sizeof(stats->routes[i].path), "%s", path);
 			return i;
 		}
-		if (strncmp(stats->routes[i].path, path, STATS_PATH_MAX) == 0)
+		/*
+		 * A path longer than a slot holds is known by the bytes
+		 * stored; comparing more would never match it again and
+		 * take a new slot at every reload.
+		 */
+		if (strncmp(stats->routes[i].path, path,
+		    STATS_PATH_MAX - 1) == 0)
 			return i;
 	}
 	return 0;

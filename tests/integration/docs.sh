@@ -1,0 +1,414 @@
+#!/bin/bash
+# docs.sh - the manual pages agree with the binary, so they cannot drift.
+#
+# switchyard.json(5): the keys (top level, timeouts, limits, routes), the
+# handlers and each handler's args that the parser accepts, read from its
+# own messages (an unknown key lists the known ones, an unknown handler
+# every handler), are exactly the ".It Ic" / ".It Cm" entries of the man
+# page; the modes and enumerations likewise. Each key's documented type,
+# range and default match conf/switchyard.schema.json (which schema.sh
+# checks against the parser), and the page's example configurations load.
+# switchyard(8): the options of "switchyard -h" are exactly its ".It Fl"
+# entries, and the -s names are documented.
+# Both pages: "mandoc -T lint" reports nothing above STYLE level.
+. "$(dirname "$0")/lib.sh"
+
+man5=$SY_SRCDIR/man/switchyard.json.5
+man8=$SY_SRCDIR/man/switchyard.8
+
+# -- mandoc lint ---------------------------------------------------------------
+if ! command -v mandoc >/dev/null 2>&1; then
+	fail "mandoc not found: install the Debian package mandoc (scripts/deps test)"
+	exit 1
+fi
+for page in "$man8" "$man5"; do
+	out=$(mandoc -T lint -W warning "$page" 2>&1)
+	rc=$?
+	if [ "$rc" -eq 0 ] && [ -z "$out" ]; then
+		ok "mandoc -T lint: nothing above STYLE in $(basename "$page")"
+	else
+		fail "mandoc -T lint $(basename "$page") (exit $rc):"
+		printf '%s\n' "$out" | head -20 | sed 's/^/#   /'
+	fi
+	# STYLE messages are allowed; show them (without mandoc.db noise).
+	mandoc -T lint -W style "$page" 2>&1 | grep ' STYLE: ' |
+	    sed 's/^/# /'
+done
+
+# -- keys, handlers, options -------------------------------------------------
+py=python3
+"$py" - "$SY_BIN" "$SY_SRCDIR" "$SY_TMP" >"$SY_TMP/out" 2>&1 <<'EOF'
+import json, os, re, subprocess, sys
+
+BIN, SRC, TMP = sys.argv[1:4]
+MAN5 = os.path.join(SRC, "man", "switchyard.json.5")
+MAN8 = os.path.join(SRC, "man", "switchyard.8")
+with open(os.path.join(SRC, "conf", "switchyard.schema.json")) as f:
+    schema = json.load(f)
+nfail = 0
+
+
+def ok(msg):
+    print("ok: " + msg)
+
+
+def fail(msg):
+    global nfail
+    nfail += 1
+    print("FAIL: " + msg)
+
+
+def run(args):
+    p = subprocess.run([BIN] + args, capture_output=True, text=True,
+                       errors="replace", timeout=20)
+    return p.returncode, (p.stdout + p.stderr).strip()
+
+
+def probe(obj):
+    path = os.path.join(TMP, "probe.json")
+    with open(path, "w") as f:
+        json.dump(obj, f)
+    return run(["-t", "-c", path])
+
+
+def same(what, parser, doc, src="the parser"):
+    p, d = set(parser), set(doc)
+    if not p:
+        fail("%s: nothing found in the parser's messages" % what)
+    elif p == d:
+        ok("%s: %s and the man page agree on %d: %s" %
+           (what, src, len(p), ", ".join(parser)))
+    else:
+        if p - d:
+            fail("%s: in %s, not documented: %s" %
+                 (what, src, ", ".join(sorted(p - d))))
+        if d - p:
+            fail("%s: documented, not in %s: %s" %
+                 (what, src, ", ".join(sorted(d - p))))
+
+
+# -- the parser's vocabulary -----------------------------------------------
+ROUTE = {"path": "/x", "handler": "hello"}
+KNOWN = re.compile(r"\(known: ([^)]*)\)$")
+ONE_OF = re.compile(r"is not one of (.*)$")
+
+
+def listed(obj, what, rx=KNOWN):
+    rc, msg = probe(obj)
+    m = rx.search(msg)
+    if rc == 0 or m is None:
+        fail("%s: no list in the parser's message %r" % (what, msg))
+        return []
+    return m.group(1).split(", ")
+
+
+parser = {
+    "top": listed({"zz_unknown": 1, "routes": [ROUTE]}, "top level"),
+    "timeouts": listed({"timeouts": {"zz_unknown": 1}, "routes": [ROUTE]},
+                       "timeouts"),
+    "limits": listed({"limits": {"zz_unknown": 1}, "routes": [ROUTE]},
+                     "limits"),
+    "route": listed({"routes": [dict(ROUTE, zz_unknown=1)]}, "route"),
+    "handlers": listed({"routes": [{"path": "/x", "handler": "zz_unknown"}]},
+                       "handlers"),
+    "mode": listed({"routes": [dict(ROUTE, mode="zz")]}, "mode", ONE_OF),
+    "match": listed({"routes": [dict(ROUTE, match="zz")]}, "match", ONE_OF),
+    "methods": listed({"routes": [dict(ROUTE, methods=["zz"])]}, "methods",
+                      ONE_OF),
+    "log_level": listed({"log_level": "zz", "routes": [ROUTE]}, "log_level",
+                        ONE_OF),
+}
+
+
+def handler_args(h):
+    args = {"zz_unknown": 1}
+    for _ in range(8):
+        rc, msg = probe({"routes": [{"path": "/x", "handler": h,
+                                     "args": args}]})
+        if "takes no args" in msg:
+            return []
+        m = re.search(r"args\.zz_unknown: unknown key \(known: ([^)]*)\)",
+                      msg)
+        if m:
+            return m.group(1).split(", ")
+        m = re.search(r"args\.(\w+): required", msg)
+        if m and m.group(1) not in args:
+            args[m.group(1)] = None
+            continue
+        break
+    fail("handler %s: cannot list its args from %r" % (h, msg))
+    return None
+
+
+# -- the man page's vocabulary ----------------------------------------------
+class Item:
+    def __init__(self, section, depth, parent, macro, name, args):
+        self.section, self.depth, self.parent = section, depth, parent
+        self.macro, self.name, self.args = macro, name, args
+        self.body = []
+
+
+def items(path):
+    """Every .It of path, with its section, list depth, parent and body."""
+    out, stack, section = [], [], None   # stack: the open .It per depth
+    with open(path) as f:
+        lines = f.read().split("\n")
+    for line in lines:
+        if line.startswith(".\\\""):
+            continue
+        if line.startswith(".Sh "):
+            section, stack = line[4:].strip(), []
+            continue
+        if line.startswith(".Bl"):
+            stack.append(None)
+            continue
+        if line.startswith(".El"):
+            if stack:
+                stack.pop()
+            continue
+        if line.startswith(".It") and stack:
+            words = line.split()
+            macro = words[1] if len(words) > 1 else ""
+            name = words[2] if len(words) > 2 else ""
+            parent = next((i for i in reversed(stack[:-1]) if i), None)
+            it = Item(section, len(stack), parent, macro, name,
+                      " ".join(words[3:]))
+            stack[-1] = it
+            out.append(it)
+            continue
+        for it in stack:
+            if it is not None:
+                it.body.append(line)
+    return out
+
+
+man5 = items(MAN5)
+
+
+def doc(section, depth, macro, parent=None):
+    return [i for i in man5 if i.section == section and i.depth == depth and
+            i.macro == macro and
+            (parent is None or (i.parent and i.parent.name == parent))]
+
+
+doc_top = doc("TOP-LEVEL KEYS", 1, "Ic")
+doc_handlers = doc("HANDLERS", 1, "Cm")
+same("top-level keys", parser["top"], [i.name for i in doc_top])
+same("timeouts keys", parser["timeouts"],
+     [i.name for i in doc("TOP-LEVEL KEYS", 2, "Ic", "timeouts")])
+same("limits keys", parser["limits"],
+     [i.name for i in doc("TOP-LEVEL KEYS", 2, "Ic", "limits")])
+same("route keys", parser["route"], [i.name for i in doc("ROUTES", 1, "Ic")])
+same("handlers", parser["handlers"], [i.name for i in doc_handlers])
+same("modes", parser["mode"], [i.name for i in doc("MODES", 1, "Cm")])
+
+
+def text(item):
+    return "\n".join(item.body)
+
+
+def quoted(item):
+    return re.findall(r"^\.Qq (\S+)", text(item), re.M)
+
+
+by_name = {(i.section, i.parent.name if i.parent else None, i.name): i
+           for i in man5}
+for key, section, parent in (("match", "ROUTES", None),
+                             ("methods", "ROUTES", None),
+                             ("log_level", "TOP-LEVEL KEYS", None)):
+    it = by_name.get((section, parent, key))
+    if it is None:
+        continue
+    missing = [v for v in parser[key] if v not in quoted(it)]
+    if missing:
+        fail("%s: values the parser accepts are not documented: %s" %
+             (key, ", ".join(missing)))
+    else:
+        ok("%s: every value documented (%s)" % (key, ", ".join(parser[key])))
+
+# Handler args: the .It Ic entries of the handler's own list, or those of
+# the handler its text defers to ("are those of .Cm async_sleep").
+doc_args = {}
+for h in doc_handlers:
+    doc_args[h.name] = [i.name for i in man5 if i.parent is h and
+                        i.macro == "Ic"]
+for h in doc_handlers:
+    m = re.search(r"are those of\n\.Cm (\w+)", text(h))
+    if not doc_args[h.name] and m:
+        doc_args[h.name] = doc_args.get(m.group(1), [])
+for h in parser["handlers"]:
+    names = handler_args(h)
+    if names is None or h not in doc_args:
+        continue
+    item = next(i for i in doc_handlers if i.name == h)
+    if not names:
+        if doc_args[h]:
+            fail("handler %s takes no args; documented: %s" %
+                 (h, ", ".join(doc_args[h])))
+        elif "No arguments." not in text(item):
+            fail("handler %s takes no args; its entry does not say "
+                 "\"No arguments.\"" % h)
+        else:
+            ok("handler %s: no args, documented so" % h)
+        continue
+    same("handler %s args" % h, names, doc_args[h])
+    loop_only = "needs the event loop" in probe(
+        {"routes": [{"path": "/x", "handler": h, "mode": "blocking"}]})[1]
+    if loop_only != ("Needs the event loop." in text(item)):
+        fail("handler %s: needs the loop: %s; its entry says \"Needs the "
+             "event loop.\": %s" % (h, loop_only, not loop_only))
+
+# -- types, ranges and defaults: man page against the schema ----------------
+def schema_range(p):
+    lo, hi, zero = p.get("minimum"), p.get("maximum"), False
+    for s in p.get("anyOf", []):
+        if s.get("const") == 0:
+            zero = True
+        if "minimum" in s:
+            lo, hi = s["minimum"], s["maximum"]
+    return None if lo is None else (lo, hi, zero)
+
+
+def schema_kind(p):
+    t = p.get("type")
+    if t is None:
+        t = "|".join(sorted(s.get("type", "const") for s in p["anyOf"]))
+    return t
+
+
+def check_item(what, item, p):
+    """The man entry's type, range and default against schema property p."""
+    words = item.args.split()
+    dtype = words[1] if len(words) > 1 and words[0] == "Ar" else None
+    st = schema_kind(p)
+    if dtype is None or not st.endswith(dtype) and dtype not in st:
+        fail("%s: documented as %r, schema type %s" % (what, item.args, st))
+        return
+    body = " ".join(l for l in item.body if not l.startswith("."))
+    if "integer" in st:
+        m = re.search(r"(?:Range |^|\s)(\d+) to (\d+)(, or 0 for off)?",
+                      body)
+        doc_range = m and (int(m.group(1)), int(m.group(2)),
+                           bool(m.group(3)))
+        if doc_range != schema_range(p):
+            fail("%s: documented range %s, schema %s" %
+                 (what, doc_range, schema_range(p)))
+            return
+        m = re.search(r"[Dd]efault (\d+)", body)
+        if "default" in p and isinstance(p["default"], int):
+            if m is None or int(m.group(1)) != p["default"]:
+                fail("%s: documented default %s, schema %s" %
+                     (what, m and m.group(1), p["default"]))
+                return
+        ok("%s: %s %d..%d%s%s" % (what, st, doc_range[0], doc_range[1],
+                                  " or 0" if doc_range[2] else "",
+                                  ", default %d" % p["default"]
+                                  if "default" in p else ""))
+        return
+    if isinstance(p.get("default"), str):
+        t = text(item)
+        m = (re.search(r"[Dd]efault\n\.Qq (\S+)", t) or
+             re.search(r"^\.Qq (\S+)\n\(the default\)", t, re.M))
+        if m is None or m.group(1) != p["default"]:
+            fail("%s: documented default %s, schema %r" %
+                 (what, m and m.group(1), p["default"]))
+            return
+        ok("%s: %s, default %s" % (what, st, p["default"]))
+        return
+    ok("%s: %s" % (what, st))
+
+
+props = schema["properties"]
+for it in doc_top:
+    if it.name in props:
+        check_item(it.name, it, props[it.name])
+for sub in ("timeouts", "limits"):
+    for it in doc("TOP-LEVEL KEYS", 2, "Ic", sub):
+        p = props.get(sub, {}).get("properties", {}).get(it.name)
+        if p:
+            check_item(sub + "." + it.name, it, p)
+for it in doc("ROUTES", 1, "Ic"):
+    p = schema["definitions"]["route"]["properties"].get(it.name)
+    if p:
+        check_item("routes[]." + it.name, it, p)
+for r in schema["definitions"]["route"]["allOf"]:
+    h = r["if"]["properties"]["handler"]["const"]
+    d = schema["definitions"][r["then"]["properties"]["args"]["$ref"]
+                              .split("/")[-1]]
+    for it in man5:
+        if it.parent and it.parent.name == h and it.section == "HANDLERS":
+            p = d.get("properties", {}).get(it.name)
+            if p:
+                check_item("handler %s args.%s" % (h, it.name), it, p)
+
+# -- example configurations in switchyard.json(5) ---------------------------
+with open(MAN5) as f:
+    src = f.read()
+examples = re.findall(r"^\.Bd -literal[^\n]*\n(\{.*?)^\.Ed$", src,
+                      re.M | re.S)
+if len(examples) < 2:
+    fail("only %d example configurations in switchyard.json(5)" %
+         len(examples))
+defaults_ok = True
+for n, ex in enumerate(examples):
+    # A directory that exists here stands in for the page's /var/www.
+    ex = ex.replace('"/var/www"', json.dumps(TMP))
+    path = os.path.join(TMP, "example%d.json" % n)
+    with open(path, "w") as f:
+        f.write(ex)
+    rc, msg = run(["-t", "-c", path])
+    if rc != 0:
+        fail("switchyard.json(5) example %d does not load: %s" % (n + 1, msg))
+    else:
+        ok("switchyard.json(5) example %d loads" % (n + 1))
+    # The first claims "every key at its default value except workers and
+    # access_log".
+    if n == 0 and rc == 0:
+        conf = json.loads(ex)
+        for k, p in props.items():
+            subs = [(k + "." + s, conf.get(k, {}).get(s), sp)
+                    for s, sp in p.get("properties", {}).items()]
+            for label, v, sp in [(k, conf.get(k), p)] + subs:
+                if (label in ("workers", "access_log") or v is None or
+                        "default" not in sp or isinstance(v, dict)):
+                    continue
+                if v != sp["default"]:
+                    defaults_ok = False
+                    fail("example 1: %s is %r, its default is %r" %
+                         (label, v, sp["default"]))
+        if defaults_ok:
+            ok("example 1: every key at its default but workers and "
+               "access_log, as it says")
+
+# -- switchyard(8): options -------------------------------------------------
+rc, usage = run(["-h"])
+opts = sorted(set(re.findall(r"^  -(\w)\b", usage, re.M)) |
+              set(re.findall(r"\[-(\w+)\]", usage)[0]
+                  if re.findall(r"\[-(\w+)\]", usage) else ""))
+man8 = items(MAN8)
+doc_opts = [i.name for i in man8 if i.section == "OPTIONS" and
+            i.macro == "Fl" and i.depth == 1]
+same("switchyard(8) options", opts, doc_opts, "switchyard -h")
+m = re.search(r"-s (\w+(?:\|\w+)+)", usage)
+s_item = next((i for i in man8 if i.section == "OPTIONS" and
+               i.name == "s"), None)
+if m and s_item:
+    names = m.group(1).split("|")
+    missing = [n for n in names if not re.search(r"^\.Cm %s$" % n,
+                                                 text(s_item), re.M)]
+    if missing:
+        fail("-s names not documented in switchyard(8): %s" %
+             ", ".join(missing))
+    else:
+        ok("-s names documented: %s" % ", ".join(names))
+else:
+    fail("cannot find -s in the usage or in switchyard(8)")
+sys.exit(1 if nfail else 0)
+EOF
+rc=$?
+cat "$SY_TMP/out"
+SY_OKS=$((SY_OKS + $(grep -c '^ok: ' "$SY_TMP/out")))
+SY_FAILS=$((SY_FAILS + $(grep -c '^FAIL: ' "$SY_TMP/out")))
+if [ "$rc" -ne 0 ] && [ "$SY_FAILS" -eq 0 ]; then
+	fail "the checker exited with status $rc"
+fi
