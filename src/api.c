@@ -399,8 +399,13 @@ sy_offload(struct sy_req *req, sy_offload_fn work, sy_offload_done_fn done,
 	req->offload_arg = arg;
 	req->job.work = offload_work_cb;
 	req->job.done = offload_done_cb;
-	if (pool_submit(req->pool, &req->job) == -1)
+	if (pool_submit(req->pool, &req->job) == -1) {
+		/* The handler answers 503; the pool's refusals count it. */
+		if (errno == EAGAIN && req->stats_slot != NULL)
+			atomic_fetch_add_explicit(&req->stats_slot->rejected_503,
+			    1, memory_order_relaxed);
 		return -1;
+	}
 	req->mode = STATS_MODE_OFFLOAD;
 	return 0;
 }

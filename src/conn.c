@@ -674,8 +674,9 @@ conn_new(struct conn_env *env, int fd, const struct sockaddr *sa,
 		return -1;
 	}
 	http_req_init(&c->http, &env->conf->limits, conn_headers_cb, c);
+	c->req.stats_slot = env->stats_slot;
 	if (env->alog != NULL)
-		(void)listener_format(sa, c->peer, sizeof(c->peer));
+		(void)listener_format_host(sa, c->peer, sizeof(c->peer));
 	else
 		c->peer[0] = '\0';
 	bufferevent_setcb(c->bev, NULL, conn_write_cb, conn_event_cb, c);

@@ -126,11 +126,15 @@ dispatch_refused(struct dispatch *d, const struct config_route *route)
 	d->refused++;
 	if (now - d->refused_log_ms < REFUSED_LOG_MS)
 		return;
-	log_warnx("route %s: %llu requests refused with 503 in the last "
-	    "%llu ms: the thread pool queue is full (threads, queue_limit)",
-	    route->path, (unsigned long long)d->refused,
-	    (unsigned long long)(d->refused_log_ms ? now - d->refused_log_ms :
-	    0));
+	if (d->refused_log_ms == 0)
+		log_warnx("route %s: request refused with 503: the thread pool "
+		    "queue is full (threads, queue_limit)", route->path);
+	else
+		log_warnx("route %s: %llu requests refused with 503 in the last "
+		    "%llu ms: the thread pool queue is full (threads, "
+		    "queue_limit)", route->path,
+		    (unsigned long long)d->refused,
+		    (unsigned long long)(now - d->refused_log_ms));
 	d->refused = 0;
 	d->refused_log_ms = now;
 }

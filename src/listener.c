@@ -215,34 +215,57 @@ listener_bind(const struct sockaddr *sa, socklen_t salen, int backlog)
 	return -1;
 }
 
-char *
-listener_format(const struct sockaddr *sa, char *buf, size_t bufsize)
+/* sa's host into host (INET6_ADDRSTRLEN); 0, or -1 for another family. */
+static int
+format_host(const struct sockaddr *sa, char *host, unsigned *port)
 {
 	const struct sockaddr_in	*sin;
 	const struct sockaddr_in6	*sin6;
-	char				 host[INET6_ADDRSTRLEN];
 
-	if (bufsize == 0)
-		return buf;
 	switch (sa->sa_family) {
 	case AF_INET:
 		sin = (const struct sockaddr_in *)(const void *)sa;
-		if (inet_ntop(AF_INET, &sin->sin_addr, host,
-		    sizeof(host)) == NULL)
-			break;
-		(void)snprintf(buf, bufsize, "%s:%u", host,
-		    (unsigned)ntohs(sin->sin_port));
-		return buf;
+		*port = ntohs(sin->sin_port);
+		return inet_ntop(AF_INET, &sin->sin_addr, host,
+		    INET6_ADDRSTRLEN) == NULL ? -1 : 0;
 	case AF_INET6:
 		sin6 = (const struct sockaddr_in6 *)(const void *)sa;
-		if (inet_ntop(AF_INET6, &sin6->sin6_addr, host,
-		    sizeof(host)) == NULL)
-			break;
-		(void)snprintf(buf, bufsize, "[%s]:%u", host,
-		    (unsigned)ntohs(sin6->sin6_port));
-		return buf;
+		*port = ntohs(sin6->sin6_port);
+		return inet_ntop(AF_INET6, &sin6->sin6_addr, host,
+		    INET6_ADDRSTRLEN) == NULL ? -1 : 0;
 	}
-	(void)snprintf(buf, bufsize, "(address family %d)",
-	    (int)sa->sa_family);
+	return -1;
+}
+
+char *
+listener_format(const struct sockaddr *sa, char *buf, size_t bufsize)
+{
+	char		 host[INET6_ADDRSTRLEN];
+	unsigned	 port;
+
+	if (bufsize == 0)
+		return buf;
+	if (format_host(sa, host, &port) == -1)
+		(void)snprintf(buf, bufsize, "(address family %d)",
+		    (int)sa->sa_family);
+	else if (sa->sa_family == AF_INET6)
+		(void)snprintf(buf, bufsize, "[%s]:%u", host, port);
+	else
+		(void)snprintf(buf, bufsize, "%s:%u", host, port);
+	return buf;
+}
+
+char *
+listener_format_host(const struct sockaddr *sa, char *buf, size_t bufsize)
+{
+	char		 host[INET6_ADDRSTRLEN];
+	unsigned	 port;
+
+	if (bufsize == 0)
+		return buf;
+	if (format_host(sa, host, &port) == -1)
+		(void)snprintf(buf, bufsize, "-");
+	else
+		(void)snprintf(buf, bufsize, "%s", host);
 	return buf;
 }

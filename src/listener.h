@@ -31,4 +31,8 @@ int	listener_bind(const struct sockaddr *sa, socklen_t salen, int backlog);
 /* "127.0.0.1:8080" / "[::1]:8080" for sa, into buf. Returns buf. */
 char	*listener_format(const struct sockaddr *sa, char *buf, size_t bufsize);
 
+/* The host alone, "127.0.0.1" / "::1" (the access log's %h). */
+char	*listener_format_host(const struct sockaddr *sa, char *buf,
+	    size_t bufsize);
+
 #endif /* LISTENER_H */

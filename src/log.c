@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -42,6 +43,22 @@ open_log(const char *path)
 	return open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
 }
 
+/* Is stderr the stream whose "device:inode" journald put in the env? */
+static int
+stderr_is_journal(void)
+{
+	const char		*v = getenv("JOURNAL_STREAM");
+	unsigned long long	 dev, ino;
+	struct stat		 st;
+	char			 end;
+
+	if (v == NULL || sscanf(v, "%llu:%llu%c", &dev, &ino, &end) != 2 ||
+	    fstat(STDERR_FILENO, &st) == -1)
+		return 0;
+	return (unsigned long long)st.st_dev == dev &&
+	    (unsigned long long)st.st_ino == ino;
+}
+
 int
 log_init(const char *path, enum log_level level)
 {
@@ -53,7 +70,7 @@ log_init(const char *path, enum log_level level)
 	 * gave us; only when stderr is that stream do the <N> prefixes mean
 	 * anything (sd-daemon(3)).
 	 */
-	log_journal = getenv("JOURNAL_STREAM") != NULL;
+	log_journal = stderr_is_journal();
 	if (path == NULL || strcmp(path, "stderr") == 0) {
 		free(log_path);
 		log_path = NULL;
