@@ -481,12 +481,24 @@ parse_listen(const json_t *v, struct config *conf, struct config_error *err)
 	return 0;
 }
 
+unsigned
+config_workers_auto(void)
+{
+	/* One worker per online CPU; sysconf() may say -1. */
+	long	 ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+
+	if (ncpu < 1)
+		ncpu = 1;
+	if (ncpu > CONFIG_WORKERS_MAX)
+		ncpu = CONFIG_WORKERS_MAX;
+	return (unsigned)ncpu;
+}
+
 static int
 parse_workers(const json_t *v, struct config *conf, struct config_error *err)
 {
 	static const struct int_key	 k = { "workers", 1, CONFIG_WORKERS_MAX,
 	    1, UINT_KEY(struct config, workers), 0 };
-	long				 ncpu;
 	char				 qbuf[CONFIG_QUOTE_MAX + 8];
 
 	if (json_is_string(v)) {
@@ -494,13 +506,7 @@ parse_workers(const json_t *v, struct config *conf, struct config_error *err)
 			return fail(err, "workers: must be a positive integer "
 			    "or \"auto\", not %s",
 			    quote(json_string_value(v), qbuf, sizeof(qbuf)));
-		/* One worker per online CPU; sysconf() may say -1. */
-		ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-		if (ncpu < 1)
-			ncpu = 1;
-		if (ncpu > CONFIG_WORKERS_MAX)
-			ncpu = CONFIG_WORKERS_MAX;
-		conf->workers = (unsigned)ncpu;
+		conf->workers = config_workers_auto();
 		return 0;
 	}
 	if (v != NULL && !json_is_integer(v))

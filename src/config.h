@@ -154,6 +154,9 @@ int		 config_override(struct config *conf,
 /* Free a config and its handler states. Accepts NULL. */
 void		 config_free(struct config *conf);
 
+/* What "workers": "auto" means: online CPUs, 1..1024. */
+unsigned	 config_workers_auto(void);
+
 /* "blocking", "nonblocking" or "auto". */
 const char	*config_mode_name(enum config_mode mode);
 

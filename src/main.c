@@ -45,12 +45,9 @@ parse_workers(const char *s)
 {
 	char	*end;
 	long	 n;
-	long	 cpus;
 
-	if (strcmp(s, "auto") == 0) {
-		cpus = sysconf(_SC_NPROCESSORS_ONLN);
-		return cpus > 0 ? (unsigned)cpus : 1;
-	}
+	if (strcmp(s, "auto") == 0)
+		return config_workers_auto();
 	errno = 0;
 	n = strtol(s, &end, 10);
 	if (errno != 0 || end == s || *end != '\0' || n < 1 || n > 1024)
