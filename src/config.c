@@ -193,6 +193,28 @@ fail(struct config_error *err, const char *fmt, ...)
 }
 
 /*
+ * Length of buf[0..n) without a UTF-8 character cut at its end, so that a
+ * shortened quote stays valid UTF-8 on a terminal.
+ */
+static size_t
+utf8_cut(const char *buf, size_t n)
+{
+	size_t	 k = n;
+
+	while (k > 1 && ((unsigned char)buf[k - 1] & 0xc0) == 0x80)
+		k--;
+	if (k > 1 && (unsigned char)buf[k - 1] >= 0xc0) {
+		/* A lead byte: keep it only with all its continuation bytes. */
+		unsigned char	 lead = (unsigned char)buf[k - 1];
+		size_t		 want = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : 2;
+
+		if (n - (k - 1) < want)
+			return k - 1;
+	}
+	return n;
+}
+
+/*
  * s as a JSON-style quoted string, escaped and cut to CONFIG_QUOTE_MAX
  * bytes, so a stray newline or a huge value cannot break the one-line
  * message it is shown in.
@@ -213,6 +235,7 @@ quote(const char *s, char *buf, size_t bufsize)
 	buf[n++] = '"';
 	for (i = 0; s[i] != '\0'; i++) {
 		if (i >= CONFIG_QUOTE_MAX) {
+			n = utf8_cut(buf, n);
 			memcpy(buf + n, "...", 3);
 			n += 3;
 			break;
@@ -227,6 +250,7 @@ quote(const char *s, char *buf, size_t bufsize)
 			esc[1] = '\0';
 		}
 		if (n + strlen(esc) + 5 > bufsize) {
+			n = utf8_cut(buf, n);
 			memcpy(buf + n, "...", 3);
 			n += 3;
 			break;
