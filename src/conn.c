@@ -253,7 +253,9 @@ conn_respond(struct conn *c)
 		conn_reading(c, 0);
 		return;
 	}
-	if (c->http.head)
+	/* HEAD, and statuses without a body (their head has no length). */
+	if (c->http.head || head.status < 200 || head.status == 204 ||
+	    head.status == 304)
 		evbuffer_drain(r->body, head.body_len);
 	else
 		evbuffer_add_buffer(out, r->body);

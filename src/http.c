@@ -34,7 +34,7 @@ enum {
 	PIECE_BODY		/* past the headers: trailers are ignored */
 };
 
-#define BODY_CHUNKED_INITIAL	16384
+#define BODY_INITIAL		16384	/* first body buffer */
 
 static struct http_req *
 req_of(http_parser *p)
@@ -265,17 +265,41 @@ on_headers_complete(http_parser *p)
 			return fail(req, status, "refused before the body");
 		return 0;
 	}
-	if (req->has_body && !(p->flags & F_CHUNKED)) {
+	if (req->has_body) {
 		/*
-		 * Known length: one allocation of exactly that size. A
-		 * small buffer kept by http_req_reset() is replaced.
+		 * Memory follows the bytes that arrive, not what the client
+		 * announces: a Content-Length near body_bytes on many idle
+		 * connections must not reserve it all up front.
 		 */
-		free(req->body);
-		req->body_cap = (size_t)p->content_length;
-		req->body = xmalloc(req->body_cap);
+		req->body_want = (p->flags & F_CHUNKED) ?
+		    req->limits->body_bytes : (size_t)p->content_length;
 		req->state = HTTP_BODY;
-	} else if (req->has_body)
-		req->state = HTTP_BODY;
+	}
+	return 0;
+}
+
+/*
+ * A chunk's data must be followed by CRLF. Debian's http-parser is built
+ * lenient and takes any two bytes there ("3\r\nabcXX0\r\n"), which a
+ * proxy in front of us may read differently: request smuggling. Check the
+ * bytes after the data, here or, past the end of this feed, at the start
+ * of the next one.
+ */
+static int
+chunk_crlf_check(struct http_req *req, const char *after)
+{
+	static const char	 crlf[] = "\r\n";
+	unsigned		 i;
+
+	for (i = 0; i < 2; i++) {
+		if (after + i >= req->feed_end) {
+			req->crlf_next = (unsigned char)(2 - i);
+			return 0;
+		}
+		if (after[i] != crlf[i])
+			return fail(req, 400, "chunk data not followed by CRLF");
+	}
+	req->crlf_next = 0;
 	return 0;
 }
 
@@ -288,17 +312,19 @@ on_body(http_parser *p, const char *at, size_t len)
 	if (req->body_len + len > req->limits->body_bytes)
 		return fail(req, 413, "request body too large");
 	if (req->body_len + len > req->body_cap) {
-		/* Chunked: grow by doubling, never past the limit. */
-		cap = req->body_cap ? req->body_cap : BODY_CHUNKED_INITIAL;
+		/* Grow by doubling, never past the announced length or limit. */
+		cap = req->body_cap ? req->body_cap : BODY_INITIAL;
 		while (cap < req->body_len + len)
 			cap *= 2;
-		if (cap > req->limits->body_bytes)
-			cap = req->limits->body_bytes;
+		if (cap > req->body_want)
+			cap = req->body_want;
 		req->body = xreallocarray(req->body, cap, 1);
 		req->body_cap = cap;
 	}
 	memcpy(req->body + req->body_len, at, len);
 	req->body_len += len;
+	if ((p->flags & F_CHUNKED) && p->content_length == 0)
+		return chunk_crlf_check(req, at + len);
 	return 0;
 }
 
@@ -358,7 +384,7 @@ void
 http_req_reset(struct http_req *req)
 {
 	/* A large body is not kept around for the life of the connection. */
-	if (req->body_cap > BODY_CHUNKED_INITIAL) {
+	if (req->body_cap > BODY_INITIAL) {
 		free(req->body);
 		req->body = NULL;
 		req->body_cap = 0;
@@ -386,6 +412,7 @@ http_req_reset(struct http_req *req)
 	req->piece = PIECE_NONE;
 	req->seen_host = 0;
 	req->te_unknown = 0;
+	req->crlf_next = 0;
 	/* http_parser_init would also clear a pause: one call for both. */
 	http_parser_init(&req->parser, HTTP_REQUEST);
 	req->parser.data = req;
@@ -414,9 +441,21 @@ error_status(struct http_req *req, enum http_errno err)
 size_t
 http_req_feed(struct http_req *req, const char *data, size_t len)
 {
-	size_t		 n;
+	size_t		 n, i;
 	enum http_errno	 err;
 
+	/*
+	 * The rest of a chunk's CRLF that the previous feed did not hold:
+	 * checked here, consumed by the parser below.
+	 */
+	for (i = 0; req->crlf_next > 0 && i < len; i++, req->crlf_next--)
+		if (data[i] != "\r\n"[2 - req->crlf_next]) {
+			req->state = HTTP_ERROR;
+			req->status = 400;
+			req->reason = "chunk data not followed by CRLF";
+			return 0;
+		}
+	req->feed_end = data + len;
 	n = http_parser_execute(&req->parser, &settings, data, len);
 	err = HTTP_PARSER_ERRNO(&req->parser);
 	if (err == HPE_OK || (err == HPE_PAUSED && req->state == HTTP_COMPLETE))

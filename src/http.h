@@ -80,6 +80,7 @@ struct http_req {
 	char		*body;		/* de-chunked, body_len bytes */
 	size_t		 body_len;
 	size_t		 body_cap;
+	size_t		 body_want;	/* Content-Length, or the limit */
 
 	unsigned	 keepalive:1;	/* the client allows another request */
 	unsigned	 head:1;	/* HEAD: answer without a body */
@@ -91,6 +92,8 @@ struct http_req {
 	size_t		 hbuf_len;
 	size_t		 hbuf_cap;
 	size_t		 text_len;	/* client bytes in hbuf, no NULs */
+	const char	*feed_end;	/* end of the data being parsed */
+	unsigned char	 crlf_next;	/* chunk CRLF bytes still to check */
 	size_t		 piece_off;	/* start of the piece being copied */
 	unsigned char	 piece;		/* what the parser is sending */
 	unsigned	 seen_host:1;

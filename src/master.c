@@ -104,6 +104,7 @@ struct master {
 	struct config			*next;	/* a reload in progress */
 	unsigned			 gen;	/* serving generation */
 	unsigned			 next_gen;
+	unsigned			 gen_last;	/* highest ever used */
 	unsigned			 nworkers; /* serving slots */
 	struct event_base		*base;
 	struct laddr			*addrs;
@@ -379,7 +380,11 @@ master_rollback(struct master *m, const char *why)
 	config_free(m->next);
 	m->next = NULL;
 	master_status(m, 1);
-	m->reload_again = 0;
+	/* A HUP during this reload may come with the fix: read again. */
+	if (m->reload_again) {
+		m->reload_again = 0;
+		master_reload(m);
+	}
 }
 
 /* Every worker of the generation being started is ready? */
@@ -463,7 +468,8 @@ master_fork(struct master *m, struct config *conf, unsigned gen, unsigned k)
 	struct wproc		*wp;
 	struct stats_cell	*cell;
 	int			 ready[2], *fds;
-	pid_t			 pid;
+	pid_t			 pid, self;
+	sigset_t		 all, old;
 
 	if ((cell = master_cell_get(m)) == NULL) {
 		log_errorx("no free stats cell for worker %u", k);
@@ -487,7 +493,18 @@ master_fork(struct master *m, struct config *conf, unsigned gen, unsigned k)
 	atomic_store(&cell->loop_lag_max_us, 0);
 	fds = xcalloc(conf->nlisten, sizeof(int));
 	master_slot_fds(m, conf, k, fds);
-	if ((pid = fork()) == -1) {
+	/*
+	 * Fork with every signal blocked: until the child has its own
+	 * handlers, a signal would run the master's (libevent's, writing
+	 * into the master's signal pipe) or the default one (USR1 kills).
+	 */
+	(void)sigfillset(&all);
+	(void)sigprocmask(SIG_BLOCK, &all, &old);
+	self = getpid();
+	pid = fork();
+	if (pid != 0)
+		(void)sigprocmask(SIG_SETMASK, &old, NULL);
+	if (pid == -1) {
 		log_error("fork for worker %u", k);
 		(void)close(ready[0]);
 		(void)close(ready[1]);
@@ -513,7 +530,8 @@ master_fork(struct master *m, struct config *conf, unsigned gen, unsigned k)
 		p.nfds = conf->nlisten;
 		p.master_fd = m->death[0];
 		p.ready_fd = ready[1];
-		p.master_pid = getppid();
+		p.master_pid = self;
+		p.sigmask = old;
 		p.cell = cell;
 		p.inherited = m->base;
 		worker_main(&p);
@@ -708,7 +726,8 @@ master_reload(struct master *m)
 	notify_reloading();
 	master_stats_routes(m, conf);
 	m->next = conf;
-	m->next_gen = m->gen + 1;
+	/* Never reuse a number, even after a rollback: logs and stats. */
+	m->next_gen = ++m->gen_last;
 	master_slots_grow(m, conf->workers);
 	for (k = 0; k < conf->workers; k++)
 		if (master_fork(m, conf, m->next_gen, k) == -1) {
@@ -815,13 +834,21 @@ master_watchdog_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct master	*m = arg;
 	struct wproc	*wp;
-	uint64_t	 now = stats_now_ms(), age;
+	uint64_t	 beat, now, age;
 	unsigned	 limit = m->conf->worker_timeout_ms;
 
 	if (limit == 0)
 		return;
 	TAILQ_FOREACH(wp, &m->procs, entry) {
-		age = now - atomic_load(&wp->cell->heartbeat_ms);
+		/*
+		 * The beat first, then the clock: a worker ticking in between
+		 * must look fresh, not 2^64 ms old.
+		 */
+		beat = atomic_load(&wp->cell->heartbeat_ms);
+		now = stats_now_ms();
+		if (beat == STATS_HEARTBEAT_EXITING)
+			continue;	/* joining its pool on the way out */
+		age = now > beat ? now - beat : 0;
 		if (wp->stuck || age <= limit)
 			continue;
 		log_errorx("worker %u (pid %ld): event loop stuck for %llu ms "
@@ -975,7 +1002,7 @@ master_run(struct config *conf, const char *path,
 	m.conf = conf;
 	m.path = path;
 	m.overrides = overrides;
-	m.gen = 1;
+	m.gen = m.gen_last = 1;
 	m.nworkers = conf->workers;
 
 	/* A client that vanishes must cost an EPIPE, not the process. */

@@ -25,6 +25,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* heartbeat_ms of a worker on its way out: the watchdog leaves it be. */
+#define STATS_HEARTBEAT_EXITING	UINT64_MAX
+
 /* Worker processes alive at once, all generations (reload overlap). */
 #define STATS_CELLS		2112
 #define STATS_SLOTS		1024	/* worker slots (config max) */

@@ -236,6 +236,8 @@ worker_stop_timeout_cb(evutil_socket_t fd, short what, void *arg)
 
 	log_warnx("shutdown_ms passed with %u connections open: closing them",
 	    w->env.nconns);
+	/* Nor wait for pool jobs still running: exit without joining. */
+	w->fast = 1;
 	conn_env_close_all(&w->env);
 	event_base_loopbreak(w->base);
 }
@@ -247,11 +249,30 @@ worker_stop_timeout_cb(evutil_socket_t fd, short what, void *arg)
 static void
 worker_listeners_close(struct worker *w)
 {
-	size_t	 i;
+	struct sockaddr_storage	 ss;
+	socklen_t		 sslen;
+	size_t			 i;
+	int			 cfd;
 
 	worker_accept_set(w, 0);
 	for (i = 0; i < w->naccept; i++) {
-		worker_accept_cb(w->fds[i], EV_READ, w);
+		/*
+		 * Everything queued, past max_connections and the batch size:
+		 * once the last copy of a socket closes, the kernel resets
+		 * whatever is still queued on it.
+		 */
+		for (;;) {
+			sslen = sizeof(ss);
+			cfd = accept4(w->fds[i], (struct sockaddr *)&ss, &sslen,
+			    SOCK_NONBLOCK | SOCK_CLOEXEC);
+			if (cfd == -1) {
+				if (errno == EINTR || errno == ECONNABORTED)
+					continue;
+				break;	/* EAGAIN: empty; else as good as */
+			}
+			(void)conn_new(&w->env, cfd, (struct sockaddr *)&ss,
+			    sslen);
+		}
 		event_free(w->accept_evs[i]);
 		w->accept_evs[i] = NULL;
 		(void)close(w->fds[i]);
@@ -271,7 +292,11 @@ worker_stop(struct worker *w, const char *why)
 	w->stopping = 1;
 	worker_listeners_close(w);
 	log_info("draining (%s): %u connections open", why, w->env.nconns);
-	pool_stop(w->pool);		/* queued and running jobs still finish */
+	/*
+	 * The pool keeps taking jobs: a keep-alive client may send one more
+	 * request before it reads our Connection: close, and it must be
+	 * served, not refused with a 503. pool_free() at exit stops it.
+	 */
 	conn_env_drain(&w->env);
 	tv.tv_sec = ms / 1000;
 	tv.tv_usec = (ms % 1000) * 1000;
@@ -427,6 +452,11 @@ worker_main(const struct worker_params *p)
 		if (w.sig_evs[i] == NULL || evsignal_add(w.sig_evs[i], NULL))
 			fatalx("cannot watch signal %d", sigs[i]);
 	}
+	/*
+	 * The master forked us with every signal blocked: a USR1 or TERM
+	 * sent while we were starting waited for these handlers.
+	 */
+	(void)sigprocmask(SIG_SETMASK, &p->sigmask, NULL);
 	w.master_ev = event_new(w.base, p->master_fd, EV_READ | EV_PERSIST,
 	    worker_master_cb, &w);
 	w.retry_ev = evtimer_new(w.base, worker_retry_cb, &w);
@@ -464,7 +494,11 @@ worker_main(const struct worker_params *p)
 			accesslog_flush(w.env.alog);
 		_exit(0);
 	}
-	/* Waits for running jobs and delivers every done(): orphans go. */
+	/*
+	 * Waits for running jobs and delivers every done(): orphans go. The
+	 * loop no longer ticks meanwhile: tell the watchdog we are exiting.
+	 */
+	atomic_store(&w.cell->heartbeat_ms, STATS_HEARTBEAT_EXITING);
 	pool_free(w.pool);
 	conn_env_free_orphans(&w.env);
 	worker_free(&w);

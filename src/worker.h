@@ -10,6 +10,7 @@
 #ifndef WORKER_H
 #define WORKER_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -25,7 +26,8 @@ struct worker_params {
 	size_t			 nfds;
 	int			 master_fd;	/* EOF: the master is gone */
 	int			 ready_fd;	/* write "R" once serving */
-	pid_t			 master_pid;
+	pid_t			 master_pid;	/* before the fork */
+	sigset_t		 sigmask;	/* to restore once ready */
 	struct stats_cell	*cell;		/* this worker's heartbeat */
 	struct event_base	*inherited;	/* the master's, reinit'd */
 };

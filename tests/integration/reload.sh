@@ -321,6 +321,8 @@ check "rollback: the worker said why (access log .../gone/access.log)" \
 check "rollback: the other new workers are gone, the old ones remain ($(children))" \
     wait_for '[ "$(children)" = "$workers" ]' 5
 check "rollback: no generation $((gen + 1)) committed" eval '! gen_ready $((gen + 1))'
+# A rolled-back generation keeps its number: the next one is one more.
+gen=$((gen + 1))
 check "rollback: /old still answers 200" [ "$(sy_get_status /old)" = 200 ]
 check_hello "rollback"
 

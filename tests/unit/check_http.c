@@ -689,6 +689,25 @@ START_TEST(test_transfer_coding_unknown)
 }
 END_TEST
 
+/*
+ * Chunk data must end with CRLF: the lenient http-parser takes any two
+ * bytes there, a proxy may not (smuggling). check_stream also feeds these
+ * split at every offset, so the CRLF may arrive in the next feed.
+ */
+START_TEST(test_chunk_crlf)
+{
+	check_stream("POST / HTTP/1.1\r\nHost: h\r\n"
+	    "Transfer-Encoding: chunked\r\n\r\n3\r\nabcXX0\r\n\r\n",
+	    "CB POST / body_len=0\nERROR 400\n");
+	check_stream("POST / HTTP/1.1\r\nHost: h\r\n"
+	    "Transfer-Encoding: chunked\r\n\r\n3\r\nabc\rX0\r\n\r\n",
+	    "CB POST / body_len=0\nERROR 400\n");
+	check_stream("POST / HTTP/1.1\r\nHost: h\r\n"
+	    "Transfer-Encoding: chunked\r\n\r\n3\r\nabc\nX0\r\n\r\n",
+	    "CB POST / body_len=0\nERROR 400\n");
+}
+END_TEST
+
 START_TEST(test_invalid_content_length)
 {
 	check_stream("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: abc\r\n"
@@ -1228,6 +1247,7 @@ http_suite(void)
 	tcase_add_test(tc, test_duplicate_content_length);
 	tcase_add_test(tc, test_content_length_and_chunked);
 	tcase_add_test(tc, test_transfer_coding_unknown);
+	tcase_add_test(tc, test_chunk_crlf);
 	tcase_add_test(tc, test_invalid_content_length);
 	tcase_add_test(tc, test_http_version);
 	suite_add_tcase(s, tc);
