@@ -610,6 +610,21 @@ conn_handler_timeout(struct conn *c)
 		conn_close(c, "out of memory");
 		return;
 	}
+	if (c->env->alog != NULL) {
+		/*
+		 * c->http is the connection's (the handler only reads it);
+		 * the job's times are still the pool thread's: not read.
+		 */
+		struct accesslog_entry	 e = {
+			.peer = c->peer, .http = &c->http, .status = 504,
+			.body_bytes = sizeof(body) - 1,
+			.duration_s = elapsed_s(&c->start),
+			.mode = stats_mode_name[c->req.mode],
+			.queue_wait_s = 0, .now = now.tv_sec,
+		};
+
+		accesslog_write(c->env->alog, &e);
+	}
 	c->timed_out = 1;
 	c->close_after_write = 1;
 	c->linger = 0;
