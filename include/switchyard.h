@@ -75,6 +75,27 @@ struct sy_handler {
 	int		(*handle)(struct sy_req *req, void *state);
 };
 
+/* -- Arguments (for init()) --------------------------------------------- */
+
+/*
+ * Check the keys of args (NULL: none): each of required (a NULL-ended
+ * list, may be NULL) must be there, "KEY: required" otherwise; then any
+ * key not in known (NULL-ended) is refused with "KEY: unknown key (known:
+ * a, b)". Values are checked by the caller. Returns 0 or -1 with err set.
+ */
+int		 sy_args_keys(const json_t *args, const char *const *known,
+		    const char *const *required, char *err, size_t errlen);
+
+/*
+ * args[key] as an integer in min..max into *value. Returns 1 when set, 0
+ * when absent (*value untouched; with required, -1 and "KEY: required"),
+ * -1 with "KEY: must be an integer" or "KEY: N is out of range MIN..MAX"
+ * in err.
+ */
+int		 sy_args_uint(const json_t *args, const char *key, int required,
+		    unsigned long min, unsigned long max, unsigned long *value,
+		    char *err, size_t errlen);
+
 /* -- Request ----------------------------------------------------------- */
 
 /* "GET", "POST", ... */

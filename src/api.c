@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,6 +70,68 @@ api_req_start(struct sy_req *req, const struct http_req *http,
 	 */
 	req->job.submit_ns = req->job.start_ns = req->job.end_ns = 0;
 	/* The body was moved to the connection's output: it is empty. */
+}
+
+int
+sy_args_keys(const json_t *args, const char *const *known,
+    const char *const *required, char *err, size_t errlen)
+{
+	const char	*key;
+	json_t		*v;
+	char		 list[256];
+	size_t		 i, n;
+
+	/* Presence first: a missing key is the likelier mistake. */
+	for (i = 0; required != NULL && required[i] != NULL; i++)
+		if (args == NULL || json_object_get(args, required[i]) == NULL) {
+			(void)snprintf(err, errlen, "%s: required",
+			    required[i]);
+			return -1;
+		}
+
+	json_object_foreach((json_t *)(uintptr_t)args, key, v) {
+		for (i = 0; known[i] != NULL; i++)
+			if (strcmp(key, known[i]) == 0)
+				break;
+		if (known[i] != NULL)
+			continue;
+		for (i = n = 0; known[i] != NULL && n < sizeof(list); i++)
+			n += (size_t)snprintf(list + n, sizeof(list) - n, "%s%s",
+			    i ? ", " : "", known[i]);
+		(void)snprintf(err, errlen, "%s: unknown key (known: %s)", key,
+		    list);
+		return -1;
+	}
+	return 0;
+}
+
+int
+sy_args_uint(const json_t *args, const char *key, int required,
+    unsigned long min, unsigned long max, unsigned long *value, char *err,
+    size_t errlen)
+{
+	json_t		*v = args != NULL ? json_object_get(args, key) : NULL;
+	json_int_t	 n;
+
+	if (v == NULL) {
+		if (!required)
+			return 0;
+		(void)snprintf(err, errlen, "%s: required", key);
+		return -1;
+	}
+	if (!json_is_integer(v)) {
+		(void)snprintf(err, errlen, "%s: must be an integer", key);
+		return -1;
+	}
+	n = json_integer_value(v);
+	if (n < 0 || (unsigned long long)n < min ||
+	    (unsigned long long)n > max) {
+		(void)snprintf(err, errlen, "%s: %lld is out of range %lu..%lu",
+		    key, (long long)n, min, max);
+		return -1;
+	}
+	*value = (unsigned long)n;
+	return 1;
 }
 
 const char *

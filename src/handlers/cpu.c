@@ -45,57 +45,25 @@ struct cpu_args {
 };
 
 static int
-get_rounds(const json_t *args, const char *key, unsigned *rounds, char *err,
-    size_t errlen)
-{
-	json_t		*v = json_object_get(args, key);
-	json_int_t	 n;
-
-	if (!json_is_integer(v)) {
-		snprintf(err, errlen, "%s: must be an integer", key);
-		return -1;
-	}
-	n = json_integer_value(v);
-	if (n < 1 || n > CPU_ROUNDS_MAX) {
-		snprintf(err, errlen, "%s: %lld is out of range 1..%d", key,
-		    (long long)n, CPU_ROUNDS_MAX);
-		return -1;
-	}
-	*rounds = (unsigned)n;
-	return 0;
-}
-
-static int
 cpu_init(const json_t *args, void **state, char *err, size_t errlen)
 {
-	struct cpu_args	 a = { 0, 0 };
-	struct cpu_args	*copy;
-	const char	*key;
-	json_t		*v;
+	static const char *const required[] = { "rounds", NULL };
+	static const char *const known[] = { "rounds", "max_rounds", NULL };
+	unsigned long		 rounds = 0, max_rounds = 0;
+	struct cpu_args		*copy;
 
-	if (args == NULL || json_object_get(args, "rounds") == NULL) {
-		snprintf(err, errlen, "rounds: required");
+	if (sy_args_keys(args, known, required, err, errlen) == -1 ||
+	    sy_args_uint(args, "rounds", 1, 1, CPU_ROUNDS_MAX, &rounds, err,
+	    errlen) == -1 ||
+	    sy_args_uint(args, "max_rounds", 0, 1, CPU_ROUNDS_MAX, &max_rounds,
+	    err, errlen) == -1)
 		return -1;
-	}
-	json_object_foreach((json_t *)(uintptr_t)args, key, v) {
-		if (strcmp(key, "rounds") == 0) {
-			if (get_rounds(args, key, &a.rounds, err, errlen) == -1)
-				return -1;
-		} else if (strcmp(key, "max_rounds") == 0) {
-			if (get_rounds(args, key, &a.max_rounds, err,
-			    errlen) == -1)
-				return -1;
-		} else {
-			snprintf(err, errlen, "%s: unknown key (known: rounds, "
-			    "max_rounds)", key);
-			return -1;
-		}
-	}
 	if ((copy = malloc(sizeof(*copy))) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	*copy = a;
+	copy->rounds = (unsigned)rounds;
+	copy->max_rounds = (unsigned)max_rounds;
 	*state = copy;
 	return 0;
 }

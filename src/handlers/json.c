@@ -34,32 +34,15 @@ struct jsondoc_args {
 static int
 jsondoc_init(const json_t *args, void **state, char *err, size_t errlen)
 {
+	static const char *const required[] = { "items", NULL };
+	static const char *const known[] = { "items", NULL };
 	struct jsondoc_args	*copy;
-	const char		*key;
-	json_t			*v;
-	json_int_t		 n = 0;
+	unsigned long		 n = 0;
 
-	if (args == NULL || json_object_get(args, "items") == NULL) {
-		snprintf(err, errlen, "items: required");
+	if (sy_args_keys(args, known, required, err, errlen) == -1 ||
+	    sy_args_uint(args, "items", 1, 1, JSONDOC_ITEMS_MAX, &n, err,
+	    errlen) == -1)
 		return -1;
-	}
-	json_object_foreach((json_t *)(uintptr_t)args, key, v) {
-		if (strcmp(key, "items") != 0) {
-			snprintf(err, errlen, "%s: unknown key (known: items)",
-			    key);
-			return -1;
-		}
-		if (!json_is_integer(v)) {
-			snprintf(err, errlen, "items: must be an integer");
-			return -1;
-		}
-		n = json_integer_value(v);
-		if (n < 1 || n > JSONDOC_ITEMS_MAX) {
-			snprintf(err, errlen, "items: %lld is out of range "
-			    "1..%d", (long long)n, JSONDOC_ITEMS_MAX);
-			return -1;
-		}
-	}
 	if ((copy = malloc(sizeof(*copy))) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return -1;

@@ -18,58 +18,26 @@ struct sleep_args {
 	unsigned	max_ms;		/* cap of ?ms=; 0: no override */
 };
 
-static int
-get_ms(const json_t *args, const char *key, unsigned *ms, char *err,
-    size_t errlen)
-{
-	json_t		*v = json_object_get(args, key);
-	json_int_t	 n;
-
-	if (!json_is_integer(v)) {
-		snprintf(err, errlen, "%s: must be an integer (milliseconds)",
-		    key);
-		return -1;
-	}
-	n = json_integer_value(v);
-	if (n < 0 || n > SLEEP_MS_MAX) {
-		snprintf(err, errlen, "%s: %lld is out of range 0..%d", key,
-		    (long long)n, SLEEP_MS_MAX);
-		return -1;
-	}
-	*ms = (unsigned)n;
-	return 0;
-}
-
 int
 sleep_args_init(const json_t *args, void **state, char *err, size_t errlen)
 {
-	struct sleep_args	 s = { 0, 0 };
+	static const char *const required[] = { "ms", NULL };
+	static const char *const known[] = { "ms", "max_ms", NULL };
+	unsigned long		 ms = 0, max_ms = 0;
 	struct sleep_args	*copy;
-	const char		*key;
-	json_t			*v;
 
-	if (args == NULL || json_object_get(args, "ms") == NULL) {
-		snprintf(err, errlen, "ms: required");
+	if (sy_args_keys(args, known, required, err, errlen) == -1 ||
+	    sy_args_uint(args, "ms", 1, 0, SLEEP_MS_MAX, &ms, err,
+	    errlen) == -1 ||
+	    sy_args_uint(args, "max_ms", 0, 0, SLEEP_MS_MAX, &max_ms, err,
+	    errlen) == -1)
 		return -1;
-	}
-	json_object_foreach((json_t *)(uintptr_t)args, key, v) {
-		if (strcmp(key, "ms") == 0) {
-			if (get_ms(args, key, &s.ms, err, errlen) == -1)
-				return -1;
-		} else if (strcmp(key, "max_ms") == 0) {
-			if (get_ms(args, key, &s.max_ms, err, errlen) == -1)
-				return -1;
-		} else {
-			snprintf(err, errlen, "%s: unknown key (known: ms, "
-			    "max_ms)", key);
-			return -1;
-		}
-	}
 	if ((copy = malloc(sizeof(*copy))) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	*copy = s;
+	copy->ms = (unsigned)ms;
+	copy->max_ms = (unsigned)max_ms;
 	*state = copy;
 	return 0;
 }

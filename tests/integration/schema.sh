@@ -314,6 +314,9 @@ for key in scopes["route"][0]:
                 lambda v, k=key: {"routes": [dict(ROUTE, **{k: v})]},
                 ("routes[0]: " if key == "path" else "") + key)
 
+# A valid value of each required handler arg, for probing the others.
+VALID_ARGS = {"ms": 1, "rounds": 1, "items": 1, "root": "/", "bytes": 1}
+
 for h in handlers:
     names, required = parser_args(h)
     if names is None:
@@ -333,9 +336,11 @@ for h in handlers:
              "\"args\"" % h)
     for key in names:
         def mk(v, h=h, key=key):
+            # The other required args valid, so the error is this key's
+            # whatever order the handler checks its args in.
             args = {key: v}
             for r in required:
-                args.setdefault(r, None)
+                args.setdefault(r, VALID_ARGS.get(r))
             return {"routes": [{"path": "/x", "handler": h, "args": args}]}
         compare_key("handler %s args.%s" % (h, key), s["properties"], key,
                     mk, "args." + key)
