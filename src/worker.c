@@ -383,6 +383,7 @@ worker_main(const struct worker_params *p)
 	static const int	 sigs[] = { SIGTERM, SIGQUIT, SIGINT, SIGUSR1 };
 	struct worker		 w;
 	struct timeval		 sec = { 1, 0 }, beat;
+	sigset_t		 all;
 	unsigned		 beat_ms;
 	char			 role[32];
 	size_t			 i;
@@ -483,6 +484,13 @@ worker_main(const struct worker_params *p)
 	log_debug("%s: serving on %zu sockets", __func__, p->nfds);
 	(void)event_base_dispatch(w.base);
 
+	/*
+	 * On the way out: freeing the signal events restores the default
+	 * actions, and a USR1 (log rotation) would then kill us before the
+	 * access log is flushed. Nothing is waited for from here on.
+	 */
+	(void)sigfillset(&all);
+	(void)sigprocmask(SIG_BLOCK, &all, NULL);
 	conn_env_close_all(&w.env);
 	if (w.fast) {
 		/*
