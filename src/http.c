@@ -209,9 +209,22 @@ on_header_value(http_parser *p, const char *at, size_t len)
 {
 	struct http_req		*req = req_of(p);
 	struct http_header	*h;
+	unsigned char		 c;
+	size_t			 i;
 
 	if (req->piece == PIECE_BODY)
 		return 0;
+	/*
+	 * http-parser checks every byte of a value but the first: a NUL
+	 * there would cut the value short for us and not for a proxy in
+	 * front (RFC 9110, 5.5: reject). CR and LF never reach a piece.
+	 */
+	for (i = 0; i < len; i++) {
+		c = (unsigned char)at[i];
+		if ((c < 0x20 && c != '\t') || c == 0x7f)
+			return fail(req, 400, "control character in a header "
+			    "value");
+	}
 	if (req->piece == PIECE_FIELD) {
 		h = &req->headers[req->nheaders - 1];
 		h->name = piece_end(req, &h->name_len);
@@ -244,6 +257,9 @@ on_headers_complete(http_parser *p)
 
 	if (p->http_major != 1)
 		return fail(req, 505, "HTTP version not supported");
+	/* http-parser hands CONNECT's bytes over as a tunnel: not ours. */
+	if (p->method == HTTP_CONNECT)
+		return fail(req, 501, "CONNECT not implemented");
 	if (req->te_unknown)
 		return fail(req, 501, "transfer coding not implemented");
 	if (!req->seen_host && p->http_minor >= 1)
