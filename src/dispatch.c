@@ -41,6 +41,7 @@ struct dispatch {
 	struct stats_slot	*slot;
 	unsigned		 generation;
 	uint64_t		 refused;	/* 503s since the last warning */
+	const char		*refused_path;	/* route of the latest */
 	uint64_t		 refused_log_ms;	/* when it was logged */
 };
 
@@ -115,6 +116,18 @@ dispatch_done_cb(struct pool_job *job)
  * Count a 503 for a full queue; say so in the log at most once a second,
  * with how many there were: a storm is one line a second, not thousands.
  */
+/* Log the refusals counted since the last line, if any. */
+static void
+dispatch_refused_log(struct dispatch *d, uint64_t now)
+{
+	log_warnx("route %s: %llu requests refused with 503 in the last "
+	    "%llu ms: the thread pool queue is full (threads, queue_limit)",
+	    d->refused_path, (unsigned long long)d->refused,
+	    (unsigned long long)(now - d->refused_log_ms));
+	d->refused = 0;
+	d->refused_log_ms = now;
+}
+
 static void
 dispatch_refused(struct dispatch *d, const struct config_route *route)
 {
@@ -123,20 +136,26 @@ dispatch_refused(struct dispatch *d, const struct config_route *route)
 	if (d->slot != NULL)
 		atomic_fetch_add_explicit(&d->slot->rejected_503, 1,
 		    memory_order_relaxed);
-	d->refused++;
-	if (now - d->refused_log_ms < REFUSED_LOG_MS)
-		return;
-	if (d->refused_log_ms == 0)
+	d->refused_path = route->path;
+	if (d->refused_log_ms == 0) {
 		log_warnx("route %s: request refused with 503: the thread pool "
 		    "queue is full (threads, queue_limit)", route->path);
-	else
-		log_warnx("route %s: %llu requests refused with 503 in the last "
-		    "%llu ms: the thread pool queue is full (threads, "
-		    "queue_limit)", route->path,
-		    (unsigned long long)d->refused,
-		    (unsigned long long)(now - d->refused_log_ms));
-	d->refused = 0;
-	d->refused_log_ms = now;
+		d->refused_log_ms = now;
+		return;
+	}
+	d->refused++;
+	if (now - d->refused_log_ms >= REFUSED_LOG_MS)
+		dispatch_refused_log(d, now);
+}
+
+void
+dispatch_tick(struct dispatch *d)
+{
+	uint64_t	 now = stats_now_ms();
+
+	/* The end of a storm: what was refused since its last line. */
+	if (d->refused > 0 && now - d->refused_log_ms >= REFUSED_LOG_MS)
+		dispatch_refused_log(d, now);
 }
 
 static int

@@ -200,6 +200,7 @@ worker_beat_cb(evutil_socket_t fd, short what, void *arg)
 			    memory_order_relaxed);
 	}
 	w->beat_due_us = now_us + (uint64_t)w->beat_ms * 1000;
+	dispatch_tick(w->dispatch);
 	atomic_store_explicit(&w->cell->pool_busy, pool_busy(w->pool),
 	    memory_order_relaxed);
 	atomic_store_explicit(&w->cell->pool_queued, pool_queued(w->pool),
