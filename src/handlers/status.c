@@ -85,7 +85,23 @@ current_mode(const struct stats *s, const struct stats_route *r)
 	return "loop";
 }
 
-/* A quantile in ms, or null while the route has answered nothing. */
+/* The mean in ms (exact: sum over count), or null while none. */
+static json_t *
+mean_ms(const struct stats_hist *h)
+{
+	uint64_t	 n = 0;
+	unsigned	 i;
+
+	for (i = 0; i < STATS_BUCKETS; i++)
+		n += LOAD(h->bucket[i]);
+	return n == 0 ? json_null() :
+	    json_real((double)LOAD(h->sum_us) / 1e3 / (double)n);
+}
+
+/*
+ * A quantile in ms, or null while the route has answered nothing: an
+ * estimate, interpolated inside a histogram bucket.
+ */
 static json_t *
 quantile_ms(const struct stats_hist *h, double q)
 {
@@ -117,7 +133,7 @@ routes_json(const struct stats *s)
 				    stats_code_at(c) == 0)
 					errors += n;
 			}
-		r = json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:o, s:o}",
+		r = json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:o, s:o, s:o}",
 		    "path", sr->path,
 		    "handler", sr->handler,
 		    "mode", sr->mode,
@@ -125,6 +141,7 @@ routes_json(const struct stats *s)
 		    "requests", (json_int_t)requests,
 		    "errors", (json_int_t)errors,
 		    "slow_loop", (json_int_t)LOAD(sr->slow_loop),
+		    "mean_ms", mean_ms(&sr->duration),
 		    "p50_ms", quantile_ms(&sr->duration, 0.5),
 		    "p99_ms", quantile_ms(&sr->duration, 0.99));
 		if (r == NULL || json_array_append_new(a, r) == -1) {

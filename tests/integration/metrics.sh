@@ -536,6 +536,14 @@ check "flood: some requests refused ($non2xx > 0) and some served ($((complete -
     eval '[ "$non2xx" -gt 0 ] && [ "$complete" -gt "$non2xx" ]'
 s=$SY_TMP/scrape.503
 scrape "$s" && prom_ok "$s" "after the flood"
+# Every family the server exposes is documented in switchyard.json(5).
+undocumented=
+for fam in $(sed -n 's/^# TYPE switchyard_\([a-z_]*\) .*/\1/p' "$s"); do
+	grep -q "$fam" "$SY_SRCDIR/man/switchyard.json.5" ||
+	    undocumented="$undocumented $fam"
+done
+check "every metric family is in switchyard.json(5) (missing:${undocumented:- none})" \
+    [ -z "$undocumented" ]
 check "flood: switchyard_pool_rejected_total{worker=\"0\"} = the 503s clients got ($(val "$s" 'switchyard_pool_rejected_total{worker="0"}') = $non2xx)" \
     [ "$(val "$s" 'switchyard_pool_rejected_total{worker="0"}')" = "$non2xx" ]
 check "flood: requests_total{route=\"/slow\",mode=\"pool\",code=\"503\"} = $non2xx ($(val "$s" 'switchyard_requests_total{route="/slow",mode="pool",code="503"}'))" \
