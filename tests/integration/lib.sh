@@ -310,6 +310,30 @@ sy_stop() {
 	sy_check_log
 }
 
+# sy_listeners [PORT]: one line per listening socket on 127.0.0.1:PORT
+# (SY_PORT by default): its inode, then the pids holding it
+# ("INODE pid=A,pid=B").
+sy_listeners() {
+	local port=${1:-$SY_PORT}
+	ss -Hltnpe "( sport = :$port )" 2>/dev/null | awk -v a="127.0.0.1:$port" '
+	    $4 == a { s = ""; r = $0; ino = "?"
+	      if (match($0, /ino:[0-9]+/)) ino = substr($0, RSTART + 4, RLENGTH - 4)
+	      while (match(r, /pid=[0-9]+/)) {
+	        s = s (s ? "," : "") substr(r, RSTART, RLENGTH)
+	        r = substr(r, RSTART + RLENGTH) }
+	      print ino, s }'
+}
+
+# sy_settled N [PORT]: N listening sockets, each held by the master and
+# one worker (a worker just forked holds every slot's socket a moment).
+sy_settled() {
+	local lines
+	lines=$(sy_listeners "${2:-$SY_PORT}")
+	[ "$(printf '%s' "$lines" | grep -c pid=)" = "$1" ] || return 1
+	! printf '%s\n' "$lines" | awk '{ n = split($2, a, ","); if (n != 2) bad = 1 }
+	    END { exit !bad }'
+}
+
 # sy_in_flight: how many connections a worker has accepted and read
 # everything from (server side, Recv-Q 0, owned by a worker process).
 # After sending a request, "sy_in_flight >= 1" means the server has it.

@@ -20,41 +20,20 @@ command -v ss >/dev/null 2>&1 || skip_all "ss (iproute2) is not installed"
 
 # -- helpers ---------------------------------------------------------------------
 
-# listeners: one line per listening socket on 127.0.0.1:SY_PORT, "INODE
-# pid=A,pid=B" (the processes holding it).
-listeners() {
-	ss -Hltnpe "( sport = :$SY_PORT )" 2>/dev/null | awk -v a="127.0.0.1:$SY_PORT" '
-	    $4 == a { s = ""; r = $0; ino = "?"
-	      if (match($0, /ino:[0-9]+/)) ino = substr($0, RSTART + 4, RLENGTH - 4)
-	      while (match(r, /pid=[0-9]+/)) {
-	        s = s (s ? "," : "") substr(r, RSTART, RLENGTH)
-	        r = substr(r, RSTART + RLENGTH) }
-	      print ino, s }'
-}
-
-# settled N: N listening sockets, each held by the master and one worker.
-settled() {
-	local lines
-	lines=$(listeners)
-	[ "$(printf '%s' "$lines" | grep -c pid=)" = "$1" ] || return 1
-	! printf '%s\n' "$lines" | awk '{ n = split($2, a, ","); if (n != 2) bad = 1 }
-	    END { exit !bad }'
-}
-
 # inodes: the listening sockets' inodes, sorted, on one line.
 inodes() {
-	listeners | awk '{ print $1 }' | sort -n | tr '\n' ' '
+	sy_listeners | awk '{ print $1 }' | sort -n | tr '\n' ' '
 }
 
 # ino_of PID: the inode of the listening socket worker PID holds.
 ino_of() {
-	listeners | awk -v p="pid=$1" '{ n = split($2, a, ","); for (i = 1; i <= n; i++)
+	sy_listeners | awk -v p="pid=$1" '{ n = split($2, a, ","); for (i = 1; i <= n; i++)
 	    if (a[i] == p) print $1 }'
 }
 
 # holder INODE: the worker (not the master) holding that listening socket.
 holder() {
-	listeners | awk -v i="$1" -v m="pid=$SY_PID" '$1 == i { n = split($2, a, ",")
+	sy_listeners | awk -v i="$1" -v m="pid=$SY_PID" '$1 == i { n = split($2, a, ",")
 	    for (k = 1; k <= n; k++) if (a[k] != m) { sub(/pid=/, "", a[k]); print a[k] } }'
 }
 
@@ -100,7 +79,7 @@ conf='{
 # respawn after SIGKILL, then a crash loop with backoff
 # ===========================================================================
 sy_start "$conf" || exit 1
-check "respawn: 2 listening sockets, one per worker" wait_for "settled 2" 5
+check "respawn: 2 listening sockets, one per worker" wait_for "sy_settled 2" 5
 ino_all=$(inodes)
 set -- $(sy_worker_pids)
 victim=$1
@@ -120,7 +99,7 @@ else
 fi
 check "respawn: logged at error level: worker $vslot (pid $victim) killed by signal 9 (Killed)" \
     grep -Eq " master: error: worker $vslot \\(pid $victim\\) killed by signal 9 \\(Killed\\)\$" "$SY_LOG"
-check "respawn: the same two listening sockets ($ino_all)" wait_for '[ "$(inodes)" = "$ino_all" ] && settled 2' 5
+check "respawn: the same two listening sockets ($ino_all)" wait_for '[ "$(inodes)" = "$ino_all" ] && sy_settled 2' 5
 check_hello "respawn"
 
 # A crash loop: kill each replacement as soon as it is up. The delay
@@ -140,7 +119,7 @@ for round in 2 3; do
 	check "crash loop: kill $round: respawned $d ms after the death (>= $((want - 20)), < $((want + 900)))" \
 	    [ "$d" -ge $((want - 20)) -a "$d" -lt $((want + 900)) ]
 done
-check "crash loop: the slot serves again" wait_for "settled 2" 5
+check "crash loop: the slot serves again" wait_for "sy_settled 2" 5
 check_hello "crash loop"
 sy_stop
 
@@ -229,15 +208,15 @@ fi
 # TTIN / TTOU
 # ===========================================================================
 sy_start "$conf" || exit 1
-check "TTIN: 2 listening sockets at start" wait_for "settled 2" 5
+check "TTIN: 2 listening sockets at start" wait_for "sy_settled 2" 5
 ino2=$(inodes)
 kill -TTIN "$SY_PID"
 check "TTIN: logged 'TTIN: 3 workers'" wait_for "grep -q ' master: info: TTIN: 3 workers\$' '$SY_LOG'" 5
-check "TTIN: 3 listening sockets, each held by the master and one worker" wait_for "settled 3" 5
+check "TTIN: 3 listening sockets, each held by the master and one worker" wait_for "sy_settled 3" 5
 new=$(started_pid 2 1)
 check "TTIN: the new worker $new is slot 2" [ -n "$new" ]
 check "TTIN: the first two sockets are unchanged" \
-    eval '[ "$(listeners | awk -v p="pid=$new" "index(\$2, p) == 0 { print \$1 }" | sort -n | tr "\n" " ")" = "$ino2" ]'
+    eval '[ "$(sy_listeners | awk -v p="pid=$new" "index(\$2, p) == 0 { print \$1 }" | sort -n | tr "\n" " ")" = "$ino2" ]'
 for i in $(seq 1 60); do
 	sy_get_status "/hello?ttin=$i" >/dev/null
 done
@@ -250,7 +229,7 @@ check "TTOU: worker $new drains and exits" wait_for "! ours $new" 5
 check "TTOU: its exit is logged at info" \
     grep -q " master: info: worker 2 (pid $new, generation 1) exited with status 0\$" "$SY_LOG"
 check "TTOU: 2 listening sockets, slot 2's (ino $nino) closed" \
-    wait_for '[ "$(inodes)" = "$ino2" ] && settled 2' 5
+    wait_for '[ "$(inodes)" = "$ino2" ] && sy_settled 2' 5
 check "TTOU: 2 workers left" [ "$(children | wc -w)" = 2 ]
 check_hello "TTOU"
 sy_stop
@@ -309,7 +288,7 @@ wait_for gone 5
 ms=$(($(now_ms) - t0))
 check "master killed: every worker exited within 1 s ($ms ms)" [ "$ms" -lt 1000 ]
 check "master killed: the port refuses connections" wait_for '! sy_port_open 127.0.0.1 $SY_PORT' 2
-check "master killed: no listener left" [ -z "$(listeners)" ]
+check "master killed: no listener left" [ -z "$(sy_listeners)" ]
 SY_PID=
 sy_check_log
 

@@ -69,31 +69,11 @@ reload_and_wait() {
 	return 1
 }
 
-# listeners PORT: one line per listening socket on 127.0.0.1:PORT: its
-# inode, then the pids holding it ("ino pid=A,pid=B").
-listeners() {
-	ss -Hltnpe "( sport = :$1 )" 2>/dev/null | awk -v a="127.0.0.1:$1" '
-	    $4 == a { s = ""; r = $0; ino = "?"
-	      if (match($0, /ino:[0-9]+/)) ino = substr($0, RSTART + 4, RLENGTH - 4)
-	      while (match(r, /pid=[0-9]+/)) {
-	        s = s (s ? "," : "") substr(r, RSTART, RLENGTH)
-	        r = substr(r, RSTART + RLENGTH) }
-	      print ino, s }'
-}
 
-# settled PORT N: N listening sockets, each held by the master and one
-# worker (a worker just forked holds every slot's socket for a moment).
-settled() {
-	local lines
-	lines=$(listeners "$1")
-	[ "$(printf '%s' "$lines" | grep -c pid=)" = "$2" ] || return 1
-	! printf '%s\n' "$lines" | awk '{ n = split($2, a, ","); if (n != 2) bad = 1 }
-	    END { exit !bad }'
-}
 
 # inodes PORT: the listening sockets' inodes, sorted, on one line.
 inodes() {
-	listeners "$1" | awk '{ print $1 }' | sort -n | tr '\n' ' '
+	sy_listeners "$1" | awk '{ print $1 }' | sort -n | tr '\n' ' '
 }
 
 # code ADDR:PORT PATH: the status of a GET (000: no answer).
@@ -365,7 +345,7 @@ check "listen added: 127.0.0.1:$SY_PORT answers /hello 200" \
     [ "$(code "127.0.0.1:$SY_PORT" /hello)" = 200 ]
 check "listen added: /old (gone from the new file) is 404" [ "$(sy_get_status /old)" = 404 ]
 check "listen added: 2 listening sockets on $PORT2, one per worker" \
-    wait_for "settled $PORT2 2" 10
+    wait_for "sy_settled 2 $PORT2" 10
 check "listen added: the first address kept its sockets (inodes $ino1)" \
     [ "$(inodes "$SY_PORT")" = "$ino1" ]
 write_conf "$base_conf"
@@ -375,7 +355,7 @@ check "listen removed: 'no longer listening on 127.0.0.1:$PORT2'" \
     grep -q " master: info: no longer listening on 127.0.0.1:$PORT2\$" "$SY_LOG"
 check "listen removed: 127.0.0.1:$PORT2 refuses connections" \
     wait_for "! sy_port_open 127.0.0.1 $PORT2" 10
-check "listen removed: no listener left on $PORT2" [ -z "$(listeners "$PORT2")" ]
+check "listen removed: no listener left on $PORT2" [ -z "$(sy_listeners "$PORT2")" ]
 check "listen removed: 127.0.0.1:$SY_PORT still answers, with the same sockets" \
     eval '[ "$(code "127.0.0.1:$SY_PORT" /hello)" = 200 ] && [ "$(inodes "$SY_PORT")" = "$ino1" ]'
 
@@ -384,8 +364,8 @@ write_conf "${base_conf/\"workers\": 2/\"workers\": 3}"
 gen=$((gen + 1))
 reload_and_wait "workers 3" $gen
 check "workers 3: 3 listening sockets, each held by the master and one worker" \
-    wait_for "settled $SY_PORT 3" 10
-info "workers 3: $(listeners "$SY_PORT" | tr '\n' ';')"
+    wait_for "sy_settled 3 $SY_PORT" 10
+info "workers 3: $(sy_listeners "$SY_PORT" | tr '\n' ';')"
 check "workers 3: 3 workers left once the old generation drained" \
     wait_for '[ "$(children | wc -w)" = 3 ]' 10
 check_hello "workers 3"
@@ -393,7 +373,7 @@ write_conf "$base_conf"
 gen=$((gen + 1))
 reload_and_wait "workers 2" $gen
 check "workers 2 again: 2 listening sockets (slot 2's closed)" \
-    wait_for "settled $SY_PORT 2" 10
+    wait_for "sy_settled 2 $SY_PORT" 10
 check "workers 2 again: 2 workers left" wait_for '[ "$(children | wc -w)" = 2 ]' 10
 check "workers 2 again: the first two slots kept their sockets" \
     [ "$(inodes "$SY_PORT")" = "$ino1" ]
