@@ -15,13 +15,18 @@
 
 #include <sys/types.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
+
+#include <linux/bpf.h>
 
 #include <netinet/in.h>
 #include <arpa/inet.h>
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -268,4 +273,258 @@ listener_format_host(const struct sockaddr *sa, char *buf, size_t bufsize)
 	else
 		(void)snprintf(buf, bufsize, "%s", host);
 	return buf;
+}
+
+/* -- balanced placement over a reuseport group ------------------------- */
+
+/*
+ * The kernel hands a new connection to one socket of a SO_REUSEPORT
+ * group by a hash of its 4-tuple, which spreads a few hundred
+ * connections from one client quite unevenly. An SK_REUSEPORT program
+ * picks instead the next socket in turn:
+ *
+ *	n = state[1]; if n == 0: SK_PASS (kernel hash)
+ *	i = atomic_fetch_add(&state[0], 1) % n
+ *	bpf_sk_select_reuseport(ctx, socks, &i, 0); SK_PASS
+ *
+ * socks is a REUSEPORT_SOCKARRAY of the group's sockets and state an
+ * ARRAY of two u64s (the counter, the socket count), so the set can
+ * change without loading the program again. SK_PASS without a selected
+ * socket (n == 0, an empty index) makes the kernel fall back to its
+ * hash: the program never refuses a connection.
+ *
+ * No toolchain: the instructions are written out below and loaded with
+ * bpf(2). Needs Linux >= 5.12 (BPF_ATOMIC | BPF_FETCH) and CAP_BPF plus
+ * CAP_NET_ADMIN (or CAP_SYS_ADMIN); without them listener_spread_set()
+ * fails and the group keeps the kernel hash.
+ */
+
+#define SPREAD_MAX	1024	/* sockets in one group (WORKERS_MAX) */
+
+struct listener_spread {
+	int		 socks_fd;	/* REUSEPORT_SOCKARRAY, SPREAD_MAX */
+	int		 state_fd;	/* ARRAY of u64: [0] next, [1] count */
+	int		 prog_fd;
+	unsigned	 n;		/* entries filled in socks */
+};
+
+/* struct bpf_insn by hand (the kernel's filter.h macros, trimmed). */
+#define I_ALU64_IMM(OP, DST, IMM) ((struct bpf_insn){			\
+	.code = BPF_ALU64 | BPF_OP(OP) | BPF_K, .dst_reg = DST, .imm = IMM })
+#define I_ALU64_REG(OP, DST, SRC) ((struct bpf_insn){			\
+	.code = BPF_ALU64 | BPF_OP(OP) | BPF_X, .dst_reg = DST,		\
+	.src_reg = SRC })
+#define I_MOV64_REG(DST, SRC) ((struct bpf_insn){			\
+	.code = BPF_ALU64 | BPF_MOV | BPF_X, .dst_reg = DST, .src_reg = SRC })
+#define I_MOV64_IMM(DST, IMM) ((struct bpf_insn){			\
+	.code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = DST, .imm = IMM })
+#define I_LDX_MEM(SIZE, DST, SRC, OFF) ((struct bpf_insn){		\
+	.code = BPF_LDX | BPF_SIZE(SIZE) | BPF_MEM, .dst_reg = DST,	\
+	.src_reg = SRC, .off = OFF })
+#define I_STX_MEM(SIZE, DST, SRC, OFF) ((struct bpf_insn){		\
+	.code = BPF_STX | BPF_SIZE(SIZE) | BPF_MEM, .dst_reg = DST,	\
+	.src_reg = SRC, .off = OFF })
+#define I_ST_MEM(SIZE, DST, OFF, IMM) ((struct bpf_insn){		\
+	.code = BPF_ST | BPF_SIZE(SIZE) | BPF_MEM, .dst_reg = DST,	\
+	.off = OFF, .imm = IMM })
+/* SRC = atomic_fetch_add((u64 *)(DST + OFF), SRC) */
+#define I_ATOMIC_FETCH_ADD64(DST, SRC, OFF) ((struct bpf_insn){		\
+	.code = BPF_STX | BPF_DW | BPF_ATOMIC, .dst_reg = DST,		\
+	.src_reg = SRC, .off = OFF, .imm = BPF_ADD | BPF_FETCH })
+/* Two slots: DST = the map whose fd is FD. */
+#define I_LD_MAP_FD(DST, FD)						\
+	((struct bpf_insn){ .code = BPF_LD | BPF_DW | BPF_IMM,		\
+	.dst_reg = DST, .src_reg = BPF_PSEUDO_MAP_FD, .imm = FD }),	\
+	((struct bpf_insn){ .code = 0 })
+#define I_JMP_IMM(OP, DST, IMM, OFF) ((struct bpf_insn){		\
+	.code = BPF_JMP | BPF_OP(OP) | BPF_K, .dst_reg = DST,		\
+	.off = OFF, .imm = IMM })
+#define I_CALL(FN) ((struct bpf_insn){					\
+	.code = BPF_JMP | BPF_CALL, .imm = FN })
+#define I_EXIT() ((struct bpf_insn){ .code = BPF_JMP | BPF_EXIT })
+
+static int
+sys_bpf(int cmd, union bpf_attr *attr)
+{
+	return (int)syscall(SYS_bpf, cmd, attr, sizeof(*attr));
+}
+
+static int
+spread_map_new(unsigned type, unsigned value_size, unsigned entries)
+{
+	union bpf_attr	 a;
+
+	memset(&a, 0, sizeof(a));
+	a.map_type = type;
+	a.key_size = sizeof(uint32_t);
+	a.value_size = value_size;
+	a.max_entries = entries;
+	return sys_bpf(BPF_MAP_CREATE, &a);
+}
+
+static int
+spread_update(int map_fd, uint32_t key, uint64_t value)
+{
+	union bpf_attr	 a;
+
+	memset(&a, 0, sizeof(a));
+	a.map_fd = (uint32_t)map_fd;
+	a.key = (uint64_t)(uintptr_t)&key;
+	a.value = (uint64_t)(uintptr_t)&value;
+	a.flags = BPF_ANY;
+	return sys_bpf(BPF_MAP_UPDATE_ELEM, &a);
+}
+
+static int
+spread_delete(int map_fd, uint32_t key)
+{
+	union bpf_attr	 a;
+
+	memset(&a, 0, sizeof(a));
+	a.map_fd = (uint32_t)map_fd;
+	a.key = (uint64_t)(uintptr_t)&key;
+	return sys_bpf(BPF_MAP_DELETE_ELEM, &a);
+}
+
+static int
+spread_prog_load(int socks_fd, int state_fd)
+{
+	/* Jump offsets count instructions (I_LD_MAP_FD is two) to pass. */
+	const struct bpf_insn	 insns[] = {
+		I_MOV64_REG(BPF_REG_6, BPF_REG_1),		/* ctx */
+		/* r7 = state[1] (the count), or pass */
+		I_ST_MEM(BPF_W, BPF_REG_10, -4, 1),
+		I_MOV64_REG(BPF_REG_2, BPF_REG_10),
+		I_ALU64_IMM(BPF_ADD, BPF_REG_2, -4),
+		I_LD_MAP_FD(BPF_REG_1, state_fd),
+		I_CALL(BPF_FUNC_map_lookup_elem),
+		I_JMP_IMM(BPF_JEQ, BPF_REG_0, 0, 20),		/* -> pass */
+		I_LDX_MEM(BPF_DW, BPF_REG_7, BPF_REG_0, 0),
+		I_JMP_IMM(BPF_JEQ, BPF_REG_7, 0, 18),		/* -> pass */
+		/* r1 = atomic_fetch_add(&state[0], 1) % r7 */
+		I_ST_MEM(BPF_W, BPF_REG_10, -4, 0),
+		I_MOV64_REG(BPF_REG_2, BPF_REG_10),
+		I_ALU64_IMM(BPF_ADD, BPF_REG_2, -4),
+		I_LD_MAP_FD(BPF_REG_1, state_fd),
+		I_CALL(BPF_FUNC_map_lookup_elem),
+		I_JMP_IMM(BPF_JEQ, BPF_REG_0, 0, 11),		/* -> pass */
+		I_MOV64_IMM(BPF_REG_1, 1),
+		I_ATOMIC_FETCH_ADD64(BPF_REG_0, BPF_REG_1, 0),
+		I_ALU64_REG(BPF_MOD, BPF_REG_1, BPF_REG_7),
+		/* bpf_sk_select_reuseport(ctx, socks, &(u32)r1, 0) */
+		I_STX_MEM(BPF_W, BPF_REG_10, BPF_REG_1, -8),
+		I_MOV64_REG(BPF_REG_1, BPF_REG_6),
+		I_LD_MAP_FD(BPF_REG_2, socks_fd),
+		I_MOV64_REG(BPF_REG_3, BPF_REG_10),
+		I_ALU64_IMM(BPF_ADD, BPF_REG_3, -8),
+		I_MOV64_IMM(BPF_REG_4, 0),
+		I_CALL(BPF_FUNC_sk_select_reuseport),
+		/* pass: whatever it returned; none selected means hash */
+		I_MOV64_IMM(BPF_REG_0, SK_PASS),
+		I_EXIT(),
+	};
+	union bpf_attr		 a;
+
+	memset(&a, 0, sizeof(a));
+	a.prog_type = BPF_PROG_TYPE_SK_REUSEPORT;
+	a.expected_attach_type = BPF_SK_REUSEPORT_SELECT;
+	a.insns = (uint64_t)(uintptr_t)insns;
+	a.insn_cnt = sizeof(insns) / sizeof(insns[0]);
+	a.license = (uint64_t)(uintptr_t)"GPL";
+	return sys_bpf(BPF_PROG_LOAD, &a);
+}
+
+struct listener_spread *
+listener_spread_new(void)
+{
+	struct listener_spread	*sp;
+
+	if ((sp = calloc(1, sizeof(*sp))) == NULL)
+		return NULL;
+	sp->socks_fd = sp->state_fd = sp->prog_fd = -1;
+	return sp;
+}
+
+/* Maps and program on first use; 0, or -1 with errno. */
+static int
+spread_load(struct listener_spread *sp)
+{
+	if (sp->prog_fd != -1)
+		return 0;
+	if (sp->socks_fd == -1 && (sp->socks_fd = spread_map_new(
+	    BPF_MAP_TYPE_REUSEPORT_SOCKARRAY, sizeof(uint64_t),
+	    SPREAD_MAX)) == -1)
+		return -1;
+	if (sp->state_fd == -1 && (sp->state_fd = spread_map_new(
+	    BPF_MAP_TYPE_ARRAY, sizeof(uint64_t), 2)) == -1)
+		return -1;
+	if ((sp->prog_fd = spread_prog_load(sp->socks_fd,
+	    sp->state_fd)) == -1)
+		return -1;
+	return 0;
+}
+
+int
+listener_spread_set(struct listener_spread *sp, const int *fds, unsigned n)
+{
+	unsigned	 i;
+	int		 saved;
+
+	if (n > SPREAD_MAX) {
+		errno = E2BIG;
+		return -1;
+	}
+	if (spread_load(sp) == -1)
+		return -1;
+	/*
+	 * Count 0 first, so the program hashes while the entries change: a
+	 * socket may sit in one entry only (EBUSY otherwise), and a socket
+	 * that left the set must not be picked again even while a draining
+	 * worker still holds it open.
+	 */
+	if (spread_update(sp->state_fd, 1, 0) == -1)
+		return -1;
+	for (i = 0; i < sp->n; i++)
+		if (spread_delete(sp->socks_fd, i) == -1 && errno != ENOENT)
+			return -1;
+	sp->n = 0;
+	if (n == 0)
+		return 0;
+	for (i = 0; i < n; i++) {
+		if (spread_update(sp->socks_fd, i, (uint64_t)fds[i]) == -1)
+			goto fail;
+		sp->n = i + 1;
+	}
+	/*
+	 * The group keeps its program until its last socket closes;
+	 * attaching again is harmless and covers a group made anew.
+	 */
+	if (setsockopt(fds[0], SOL_SOCKET, SO_ATTACH_REUSEPORT_EBPF,
+	    &sp->prog_fd, sizeof(sp->prog_fd)) == -1)
+		goto fail;
+	if (spread_update(sp->state_fd, 1, n) == -1)
+		goto fail;
+	return 0;
+
+ fail:
+	saved = errno;
+	for (i = 0; i < sp->n; i++)
+		(void)spread_delete(sp->socks_fd, i);
+	sp->n = 0;
+	errno = saved;
+	return -1;
+}
+
+void
+listener_spread_free(struct listener_spread *sp)
+{
+	if (sp == NULL)
+		return;
+	if (sp->prog_fd != -1)
+		(void)close(sp->prog_fd);
+	if (sp->state_fd != -1)
+		(void)close(sp->state_fd);
+	if (sp->socks_fd != -1)
+		(void)close(sp->socks_fd);
+	free(sp);
 }

@@ -87,6 +87,8 @@ struct laddr {
 	struct config_listen	 l;
 	int			*fds;		/* nfds entries, -1: none */
 	unsigned		 nfds;
+	struct listener_spread	*spread;	/* NULL: kernel hash */
+	int			 spread_failed;	/* logged; not retried */
 };
 
 struct slot {
@@ -273,7 +275,56 @@ master_sockets_prune(struct master *m, const struct config *conf,
 		}
 		log_info("no longer listening on %s", a->l.text);
 		free(a->fds);
+		listener_spread_free(a->spread);
 		m->addrs[i] = m->addrs[--m->naddrs];
+	}
+}
+
+/*
+ * Balanced placement: the sockets of each serving address in the serving
+ * slots 0..nworkers-1 take new connections in turn (listener_spread_set()),
+ * not by the kernel's 4-tuple hash. Slots a reload adds join at its
+ * commit, and a slot TTOU drops or a commit retires leaves the set at
+ * once, though its draining worker still holds the socket. Where the
+ * program cannot be had (no CAP_BPF, kernel < 5.12) the address keeps
+ * the kernel hash; that is said once.
+ */
+static void
+master_spread(struct master *m)
+{
+	struct laddr	*a;
+	size_t		 i, j;
+	unsigned	 k, n;
+	int		*fds, serving;
+
+	for (i = 0; i < m->naddrs; i++) {
+		a = &m->addrs[i];
+		if (a->spread_failed)
+			continue;
+		serving = 0;
+		for (j = 0; j < m->conf->nlisten; j++)
+			if (m->conf->listen[j].addrlen == a->l.addrlen &&
+			    memcmp(&m->conf->listen[j].addr, &a->l.addr,
+			    a->l.addrlen) == 0)
+				serving = 1;
+		if (!serving)
+			continue;	/* a reload's new address: at commit */
+		fds = xcalloc(a->nfds + 1, sizeof(int));
+		for (k = n = 0; k < a->nfds && k < m->nworkers; k++)
+			if (a->fds[k] != -1)
+				fds[n++] = a->fds[k];
+		if (a->spread == NULL)
+			a->spread = listener_spread_new();
+		if (a->spread == NULL ||
+		    listener_spread_set(a->spread, fds, n) == -1) {
+			log_info("%s: connections placed by the kernel's "
+			    "hash (eBPF round robin unavailable: %s)",
+			    a->l.text, strerror(errno));
+			listener_spread_free(a->spread);
+			a->spread = NULL;
+			a->spread_failed = 1;
+		}
+		free(fds);
 	}
 }
 
@@ -323,6 +374,7 @@ master_commit(struct master *m)
 	m->nworkers = m->conf->workers;
 	evtimer_del(m->ready_timeout_ev);
 	master_sockets_prune(m, m->conf, m->nworkers);
+	master_spread(m);
 	TAILQ_FOREACH(wp, &m->procs, entry)
 		if (wp->gen != m->gen && wp->state != W_DRAINING) {
 			wp->state = W_DRAINING;
@@ -377,6 +429,7 @@ master_rollback(struct master *m, const char *why)
 			(void)kill(wp->pid, SIGTERM);
 		}
 	master_sockets_prune(m, m->conf, m->nworkers);
+	master_spread(m);
 	config_free(m->next);
 	m->next = NULL;
 	master_status(m, 1);
@@ -449,6 +502,11 @@ master_child_close(struct master *m, const int *keep, size_t nkeep)
 	TAILQ_FOREACH(wp, &m->procs, entry)
 		if (wp->ready_fd != -1)
 			(void)close(wp->ready_fd);
+	for (i = 0; i < m->naddrs; i++) {
+		/* Closes the maps only: the master's program keeps running. */
+		listener_spread_free(m->addrs[i].spread);
+		m->addrs[i].spread = NULL;
+	}
 	for (i = 0; i < m->naddrs; i++)
 		for (k = 0; k < m->addrs[i].nfds; k++) {
 			mine = 0;
@@ -803,6 +861,7 @@ master_add_worker(struct master *m)
 	m->nworkers++;
 	log_info("TTIN: %u workers", m->nworkers);
 	master_spawn(m, m->nworkers - 1);
+	master_spread(m);
 	master_status(m, 0);
 }
 
@@ -820,6 +879,7 @@ master_remove_worker(struct master *m)
 	m->nworkers--;
 	evtimer_del(m->slots[m->nworkers].respawn_ev);
 	master_sockets_prune(m, m->conf, m->nworkers);
+	master_spread(m);
 	TAILQ_FOREACH(wp, &m->procs, entry)
 		if (wp->slot == m->nworkers && wp->state != W_DRAINING) {
 			wp->state = W_DRAINING;
@@ -955,6 +1015,7 @@ master_free(struct master *m)
 			if (m->addrs[i].fds[k] != -1)
 				(void)close(m->addrs[i].fds[k]);
 		free(m->addrs[i].fds);
+		listener_spread_free(m->addrs[i].spread);
 	}
 	free(m->addrs);
 	for (k = 0; k < m->nslots_alloc; k++)
@@ -1050,6 +1111,7 @@ master_run(struct config *conf, const char *path,
 	if (master_pid_file_write(&m) == -1)
 		goto done;
 
+	master_spread(&m);
 	for (k = 0; k < m.nworkers; k++)
 		master_spawn(&m, k);
 	for (i = 0; i < conf->nlisten; i++)

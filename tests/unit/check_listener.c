@@ -437,6 +437,79 @@ START_TEST(test_bind_errors)
 }
 END_TEST
 
+/* Connect conns times to ss; how many each of fds[0..1] accepted. */
+static void
+spread_count(const struct sockaddr_storage *ss, socklen_t sslen,
+    const int *fds, int conns, int *cnt)
+{
+	int	 i, k, c, a, got = 0;
+
+	cnt[0] = cnt[1] = 0;
+	for (i = 0; i < conns; i++) {
+		ck_assert_int_ge(c = socket(AF_INET, SOCK_STREAM, 0), 0);
+		ck_assert_int_eq(connect(c, (const struct sockaddr *)ss,
+		    sslen), 0);
+		(void)close(c);
+	}
+	/* Loopback connects are queued by the time connect() returns. */
+	for (k = 0; k < 2; k++)
+		while ((a = accept(fds[k], NULL, NULL)) != -1) {
+			(void)close(a);
+			cnt[k]++;
+			got++;
+		}
+	ck_assert_int_eq(got, conns);
+}
+
+/*
+ * The eBPF round robin alternates strictly between the group's sockets,
+ * takes a smaller set without reloading, and n == 0 hands back to the
+ * kernel hash. Without CAP_BPF or on an old kernel it must fail cleanly,
+ * leaking no descriptor: that is all there is to check then.
+ */
+START_TEST(test_spread_round_robin)
+{
+	struct sockaddr_storage	 ss;
+	struct listener_spread	*sp;
+	socklen_t		 sslen;
+	int			 fds[2], cnt[2], before;
+
+	before = next_fd();
+	ck_assert_int_eq(listener_parse("127.0.0.1:1", &ss, &sslen, NULL, 0),
+	    0);
+	set_port(&ss, 0);
+	ck_assert_int_ge(fds[0] = listener_bind((struct sockaddr *)&ss, sslen,
+	    64), 0);
+	set_port(&ss, bound_port(fds[0], &ss, &sslen));
+	ck_assert_int_ge(fds[1] = listener_bind((struct sockaddr *)&ss, sslen,
+	    64), 0);
+	ck_assert_ptr_nonnull(sp = listener_spread_new());
+	if (listener_spread_set(sp, fds, 2) == -1) {
+		fprintf(stderr, "check_listener: eBPF spread unavailable "
+		    "(%s); only its failure path was tested\n",
+		    strerror(errno));
+		spread_count(&ss, sslen, fds, 20, cnt);	/* hash still works */
+		goto done;
+	}
+	spread_count(&ss, sslen, fds, 40, cnt);
+	ck_assert_int_eq(cnt[0], 20);
+	ck_assert_int_eq(cnt[1], 20);
+	ck_assert_int_eq(listener_spread_set(sp, fds, 1), 0);
+	spread_count(&ss, sslen, fds, 10, cnt);
+	ck_assert_int_eq(cnt[0], 10);
+	ck_assert_int_eq(listener_spread_set(sp, fds, 2), 0);
+	spread_count(&ss, sslen, fds, 10, cnt);
+	ck_assert_int_eq(cnt[0], 5);
+	ck_assert_int_eq(listener_spread_set(sp, NULL, 0), 0);
+	spread_count(&ss, sslen, fds, 10, cnt);
+ done:
+	listener_spread_free(sp);
+	(void)close(fds[1]);
+	(void)close(fds[0]);
+	ck_assert_int_eq(next_fd(), before);
+}
+END_TEST
+
 static Suite *
 listener_suite(void)
 {
@@ -459,6 +532,7 @@ listener_suite(void)
 	tcase_add_test(tc, test_bind_reuseport_ipv6);
 	tcase_add_test(tc, test_bind_in_use);
 	tcase_add_test(tc, test_bind_errors);
+	tcase_add_test(tc, test_spread_round_robin);
 	suite_add_tcase(s, tc);
 	return s;
 }
