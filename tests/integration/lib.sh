@@ -310,6 +310,15 @@ sy_stop() {
 	sy_check_log
 }
 
+# sy_children: the master's live child pids, sorted, on one line.
+sy_children() {
+	local p out=
+	for p in $(pgrep -P "$SY_PID" | sort -n); do
+		alive "$p" && out+="$p "
+	done
+	echo "$out"
+}
+
 # sy_listeners [PORT]: one line per listening socket on 127.0.0.1:PORT
 # (SY_PORT by default): its inode, then the pids holding it
 # ("INODE pid=A,pid=B").

@@ -37,15 +37,6 @@ holder() {
 	    for (k = 1; k <= n; k++) if (a[k] != m) { sub(/pid=/, "", a[k]); print a[k] } }'
 }
 
-# children: the master's live child pids, sorted, on one line.
-children() {
-	local p out=
-	for p in $(pgrep -P "$SY_PID" | sort -n); do
-		alive "$p" && out+="$p "
-	done
-	echo "$out"
-}
-
 # log_ms ERE: the time of day in ms of the last log line matching ERE.
 log_ms() {
 	grep -E -- "$1" "$SY_LOG" | tail -1 |
@@ -230,7 +221,7 @@ check "TTOU: its exit is logged at info" \
     grep -q " master: info: worker 2 (pid $new, generation 1) exited with status 0\$" "$SY_LOG"
 check "TTOU: 2 listening sockets, slot 2's (ino $nino) closed" \
     wait_for '[ "$(inodes)" = "$ino2" ] && sy_settled 2' 5
-check "TTOU: 2 workers left" [ "$(children | wc -w)" = 2 ]
+check "TTOU: 2 workers left" [ "$(sy_children | wc -w)" = 2 ]
 check_hello "TTOU"
 sy_stop
 
@@ -272,7 +263,7 @@ SY_EXPECT_ERRORS=
 # no orphans: SIGKILL to the master
 # ===========================================================================
 sy_start "$conf" || exit 1
-workers=$(children)
+workers=$(sy_children)
 check "master killed: 2 workers before ($workers)" [ "$(echo $workers | wc -w)" = 2 ]
 t0=$(now_ms)
 kill -KILL "$SY_PID"
@@ -296,7 +287,7 @@ sy_check_log
 # takes the port over, so the worker closes idle connections at once and
 # exits within the issue's 1 s.
 sy_start "$conf" || exit 1
-workers=$(children)
+workers=$(sy_children)
 sy_open fd
 sy_send "$fd" "GET /hello HTTP/1.1\r\n$H\r\n"
 sy_read_resp "$fd" 5 || fail "master killed, idle keep-alive: $R_ERR"
@@ -368,7 +359,7 @@ else
 		local w
 		check "$1: the master $SY_PID runs as $(ps -o user= -p "$SY_PID")" \
 		    [ "$(ps -o user= -p "$SY_PID" | tr -d ' ')" = root ]
-		for w in $(children); do
+		for w in $(sy_children); do
 			check "$1: worker $w runs as $(ps -o user=,group= -p "$w" | xargs)" \
 			    [ "$(ps -o user=,group= -p "$w" | xargs)" = "nobody nogroup" ]
 			check "$1: worker $w has no supplementary group but nogroup ($(sed -n 's/^Groups:[[:space:]]*//p' "/proc/$w/status"))" \
@@ -382,7 +373,7 @@ else
 	kill -HUP "$SY_PID"
 	check "user nobody: reload: generation 2 ready" \
 	    wait_for "grep -q ' master: info: reload: generation 2 ready ' '$SY_LOG'" 10
-	wait_for '[ "$(children | wc -w)" = 2 ]' 10
+	wait_for '[ "$(sy_children | wc -w)" = 2 ]' 10
 	check_users "user nobody, after a reload"
 	check_hello "user nobody, after a reload"
 	sy_stop

@@ -35,15 +35,6 @@ write_conf() {
 	printf '%s\n' "$json" >"$SY_CONF.new" && mv "$SY_CONF.new" "$SY_CONF"
 }
 
-# children: the master's live child pids, sorted, on one line.
-children() {
-	local p out=
-	for p in $(pgrep -P "$SY_PID" | sort -n); do
-		alive "$p" && out+="$p "
-	done
-	echo "$out"
-}
-
 # nlines ERE: how many lines of the log match.
 nlines() {
 	grep -Ec -- "$1" "$SY_LOG"
@@ -153,7 +144,7 @@ check "storm: every reload that started completed ($ready of $reading)" [ "$read
 check "storm: the last one is generation $((ready + 1))" gen_ready $((ready + 1))
 check "storm: no reload failed" eval '[ "$(nlines "reload failed")" = 0 ]'
 check "storm: the old generations drained: 2 workers left" \
-    wait_for '[ "$(children | wc -w)" = 2 ]' 15
+    wait_for '[ "$(sy_children | wc -w)" = 2 ]' 15
 check_hello "storm"
 sy_stop
 
@@ -240,7 +231,7 @@ sy_start "$base_conf" || exit 1
 gen=1
 
 # -- (c) a syntax error -----------------------------------------------------------
-workers=$(children)
+workers=$(sy_children)
 nstarted=$(nlines ' info: worker [0-9]+ started')
 printf '{\n  "listen": ["127.0.0.1:%s"],\n  "workers": 3,\n  "routes": [\n    {"path": "/new", "handler": "hello"}\n  ] x\n}\n' \
     "$SY_PORT" >"$SY_CONF.new" && mv "$SY_CONF.new" "$SY_CONF"
@@ -251,7 +242,7 @@ check "bad syntax: 'reload: FILE:6:COLUMN: ...' at error level" \
 grep -E "$err_re" "$SY_LOG" | sed 's/^.* error: /# bad syntax: logged: /'
 check "bad syntax: no new generation, no new worker" \
     eval '! gen_ready $((gen + 1)) && [ "$(nlines " info: worker [0-9]+ started")" = "$nstarted" ]'
-check "bad syntax: the same workers serve ($(children))" [ "$(children)" = "$workers" ]
+check "bad syntax: the same workers serve ($(sy_children))" [ "$(sy_children)" = "$workers" ]
 check "bad syntax: old route /old still answers 200" [ "$(sy_get_status /old)" = 200 ]
 check "bad syntax: the new file's /new is not served (404)" [ "$(sy_get_status /new)" = 404 ]
 
@@ -286,7 +277,7 @@ check "bad handler argument: the route and the key (routes[1] ... ms) in the err
 grep -E " error: reload: $SY_CONF: routes.*ms" "$SY_LOG" | sed 's/^.* error: /# bad argument: logged: /'
 check "bad config: still no new generation, no new worker" \
     eval '! gen_ready $((gen + 1)) && [ "$(nlines " info: worker [0-9]+ started")" = "$nstarted" ]'
-check "bad config: the same workers serve" [ "$(children)" = "$workers" ]
+check "bad config: the same workers serve" [ "$(sy_children)" = "$workers" ]
 check "bad config: /old still answers 200" [ "$(sy_get_status /old)" = 200 ]
 check_hello "bad config"
 
@@ -298,8 +289,8 @@ check "rollback: 'reload failed: new worker K (pid P) exited with status 1 befor
     wait_for "grep -Eq '$rb_re' '$SY_LOG'" 10
 check "rollback: the worker said why (access log .../gone/access.log)" \
     grep -Eq 'worker [0-9]+: error: access log .*/gone/access\.log: No such file' "$SY_LOG"
-check "rollback: the other new workers are gone, the old ones remain ($(children))" \
-    wait_for '[ "$(children)" = "$workers" ]' 5
+check "rollback: the other new workers are gone, the old ones remain ($(sy_children))" \
+    wait_for '[ "$(sy_children)" = "$workers" ]' 5
 check "rollback: no generation $((gen + 1)) committed" eval '! gen_ready $((gen + 1))'
 # A rolled-back generation keeps its number: the next one is one more.
 gen=$((gen + 1))
@@ -326,7 +317,7 @@ check "unbindable address: 'cannot listen on 192.0.2.1:$PORT2' at error level" \
 check "unbindable address: 'reload: keeping the running configuration'" \
     wait_for "grep -Eq ' master: error: reload: keeping the running configuration\$' '$SY_LOG'" 5
 check "unbindable address: no worker forked, the same ones serve" \
-    eval '[ "$(nlines " info: worker [0-9]+ started")" = "$nstarted" ] && [ "$(children)" = "$workers" ]'
+    eval '[ "$(nlines " info: worker [0-9]+ started")" = "$nstarted" ] && [ "$(sy_children)" = "$workers" ]'
 check "unbindable address: /old still answers 200" [ "$(sy_get_status /old)" = 200 ]
 
 # -- (e) listen change: add a second address, then remove it ----------------------
@@ -367,14 +358,14 @@ check "workers 3: 3 listening sockets, each held by the master and one worker" \
     wait_for "sy_settled 3 $SY_PORT" 10
 info "workers 3: $(sy_listeners "$SY_PORT" | tr '\n' ';')"
 check "workers 3: 3 workers left once the old generation drained" \
-    wait_for '[ "$(children | wc -w)" = 3 ]' 10
+    wait_for '[ "$(sy_children | wc -w)" = 3 ]' 10
 check_hello "workers 3"
 write_conf "$base_conf"
 gen=$((gen + 1))
 reload_and_wait "workers 2" $gen
 check "workers 2 again: 2 listening sockets (slot 2's closed)" \
     wait_for "sy_settled 2 $SY_PORT" 10
-check "workers 2 again: 2 workers left" wait_for '[ "$(children | wc -w)" = 2 ]' 10
+check "workers 2 again: 2 workers left" wait_for '[ "$(sy_children | wc -w)" = 2 ]' 10
 check "workers 2 again: the first two slots kept their sockets" \
     [ "$(inodes "$SY_PORT")" = "$ino1" ]
 check_hello "workers 2 again"
