@@ -41,34 +41,22 @@ py=python3
 import json, os, re, subprocess, sys
 
 BIN, SRC, TMP = sys.argv[1:4]
+sys.dont_write_bytecode = True     # nothing written into the source tree
+sys.path.insert(0, os.path.join(SRC, "tests", "tools"))
+import sytest
+from sytest import ok, fail, schema_range
 MAN5 = os.path.join(SRC, "man", "switchyard.json.5")
 MAN8 = os.path.join(SRC, "man", "switchyard.8")
 with open(os.path.join(SRC, "conf", "switchyard.schema.json")) as f:
     schema = json.load(f)
-nfail = 0
-
-
-def ok(msg):
-    print("ok: " + msg)
-
-
-def fail(msg):
-    global nfail
-    nfail += 1
-    print("FAIL: " + msg)
 
 
 def run(args):
-    p = subprocess.run([BIN] + args, capture_output=True, text=True,
-                       errors="replace", timeout=20)
-    return p.returncode, (p.stdout + p.stderr).strip()
+    return sytest.run(BIN, args)
 
 
 def probe(obj):
-    path = os.path.join(TMP, "probe.json")
-    with open(path, "w") as f:
-        json.dump(obj, f)
-    return run(["-t", "-c", path])
+    return sytest.probe(BIN, TMP, obj)
 
 
 def same(what, parser, doc, src="the parser"):
@@ -259,14 +247,7 @@ for h in parser["handlers"]:
              "event loop.\": %s" % (h, loop_only, not loop_only))
 
 # -- types, ranges and defaults: man page against the schema ----------------
-def schema_range(p):
-    lo, hi, zero = p.get("minimum"), p.get("maximum"), False
-    for s in p.get("anyOf", []):
-        if s.get("const") == 0:
-            zero = True
-        if "minimum" in s:
-            lo, hi = s["minimum"], s["maximum"]
-    return None if lo is None else (lo, hi, zero)
+
 
 
 def schema_kind(p):
@@ -403,7 +384,7 @@ if m and s_item:
         ok("-s names documented: %s" % ", ".join(names))
 else:
     fail("cannot find -s in the usage or in switchyard(8)")
-sys.exit(1 if nfail else 0)
+sys.exit(1 if sytest.nfail else 0)
 EOF
 rc=$?
 cat "$SY_TMP/out"

@@ -36,6 +36,10 @@ import glob, json, os, re, subprocess, sys
 import jsonschema
 
 BIN, SRC, TMP = sys.argv[1:4]
+sys.dont_write_bytecode = True     # nothing written into the source tree
+sys.path.insert(0, os.path.join(SRC, "tests", "tools"))
+import sytest
+from sytest import ok, fail, schema_range
 SCHEMA = os.path.join(SRC, "conf", "switchyard.schema.json")
 
 # -- KNOWN EXCEPTIONS: files switchyard -t refuses that the schema cannot --
@@ -75,31 +79,14 @@ EXCEPTIONS = {
                        ["schema/bad/string_nul.json"]),
 }
 
-nfail = 0
-
-
-def ok(msg):
-    print("ok: " + msg)
-
-
-def fail(msg):
-    global nfail
-    nfail += 1
-    print("FAIL: " + msg)
 
 
 def run_t(path):
-    # errors="replace": a message may quote a string cut mid-character.
-    p = subprocess.run([BIN, "-t", "-c", path], capture_output=True,
-                       text=True, errors="replace", timeout=20)
-    return p.returncode, (p.stdout + p.stderr).strip()
+    return sytest.run(BIN, ["-t", "-c", path])
 
 
 def probe(obj):
-    path = os.path.join(TMP, "probe.json")
-    with open(path, "w") as f:
-        json.dump(obj, f)
-    return run_t(path)
+    return sytest.probe(BIN, TMP, obj)
 
 
 def rel(path):
@@ -265,16 +252,7 @@ def schema_type(p):
     return t
 
 
-def schema_range(p):
-    lo, hi, zero = p.get("minimum"), p.get("maximum"), False
-    for s in p.get("anyOf", []):
-        if s.get("const") == 0:
-            zero = True
-        if "minimum" in s:
-            lo, hi = s["minimum"], s["maximum"]
-    if lo is None:
-        return None
-    return (lo, hi, zero)
+
 
 
 def compare_key(what, props, key, mk, label):
@@ -485,7 +463,7 @@ print("# %d bad files: %d refused by the schema too; known exceptions: %s" %
        ", ".join("%s %d" % kv for kv in sorted(counts.items()))))
 for cls, (reason, files) in EXCEPTIONS.items():
     print("#   %s: %s" % (cls, reason))
-sys.exit(1 if nfail else 0)
+sys.exit(1 if sytest.nfail else 0)
 EOF
 rc=$?
 cat "$SY_TMP/out"
