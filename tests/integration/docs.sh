@@ -76,18 +76,12 @@ def same(what, parser, doc, src="the parser"):
 
 
 # -- the parser's vocabulary -----------------------------------------------
-ROUTE = {"path": "/x", "handler": "hello"}
-KNOWN = re.compile(r"\(known: ([^)]*)\)$")
+ROUTE, KNOWN = sytest.ROUTE, sytest.KNOWN
 ONE_OF = re.compile(r"is not one of (.*)$")
 
 
 def listed(obj, what, rx=KNOWN):
-    rc, msg = probe(obj)
-    m = rx.search(msg)
-    if rc == 0 or m is None:
-        fail("%s: no list in the parser's message %r" % (what, msg))
-        return []
-    return m.group(1).split(", ")
+    return sytest.listed(BIN, TMP, obj, what, rx)
 
 
 parser = {

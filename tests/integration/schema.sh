@@ -122,17 +122,11 @@ def why(errs):
 
 
 # -- 2. the parser's vocabulary, from its messages --------------------------
-ROUTE = {"path": "/x", "handler": "hello"}
-KNOWN = re.compile(r"\(known: ([^)]*)\)$")
+ROUTE = sytest.ROUTE
 
 
 def known(obj, what):
-    rc, msg = probe(obj)
-    m = KNOWN.search(msg)
-    if rc == 0 or m is None:
-        fail("%s: no \"(known: ...)\" list in %r" % (what, msg))
-        return []
-    return m.group(1).split(", ")
+    return sytest.listed(BIN, TMP, obj, what)
 
 
 scopes = {

@@ -6,7 +6,12 @@ same ok/FAIL lines as lib.sh and read ranges off the JSON Schema alike.
 """
 import json
 import os
+import re
 import subprocess
+
+# A minimal valid route, and the list the parser appends to an unknown key.
+ROUTE = {"path": "/x", "handler": "hello"}
+KNOWN = re.compile(r"\(known: ([^)]*)\)$")
 
 nfail = 0
 
@@ -35,6 +40,17 @@ def probe(binary, tmp, obj):
     with open(path, "w") as f:
         json.dump(obj, f)
     return run(binary, ["-t", "-c", path])
+
+
+def listed(binary, tmp, obj, what, rx=KNOWN):
+    """The names rx finds in the parser's refusal of obj ([] and a FAIL
+    when it accepts obj or says no list)."""
+    rc, msg = probe(binary, tmp, obj)
+    m = rx.search(msg)
+    if rc == 0 or m is None:
+        fail("%s: no list in the parser's message %r" % (what, msg))
+        return []
+    return m.group(1).split(", ")
 
 
 def schema_range(p):
