@@ -30,6 +30,8 @@
 
 #include <check.h>
 
+#include "unit.h"
+
 #include "config.h"
 #include "registry.h"
 
@@ -619,16 +621,12 @@ config_suite(void)
 int
 main(void)
 {
-	SRunner	*sr;
-	int	 nfailed;
+	int	 rc;
 
 	list_cases(BAD_DIR, &bad_cases);
 	list_cases(GOOD_DIR, &good_cases);
-	sr = srunner_create(config_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	nfailed = srunner_ntests_failed(sr);
-	srunner_free(sr);
+	rc = unit_run(config_suite());
 	free_cases(&bad_cases);
 	free_cases(&good_cases);
-	return nfailed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return rc;
 }

@@ -9,6 +9,8 @@
 #include "autoconfig.h"
 
 #include <check.h>
+
+#include "unit.h"
 #include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -190,11 +192,5 @@ date_suite(void)
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(date_suite());
-	int	 nfailed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	nfailed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return nfailed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return unit_run(date_suite());
 }

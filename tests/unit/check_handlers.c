@@ -17,6 +17,8 @@
 #include <sys/stat.h>
 
 #include <check.h>
+
+#include "unit.h"
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
@@ -1302,12 +1304,5 @@ handlers_suite(void)
 int
 main(void)
 {
-	SRunner	*sr;
-	int	 nfailed;
-
-	sr = srunner_create(handlers_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	nfailed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return nfailed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return unit_run(handlers_suite());
 }

@@ -20,6 +20,8 @@
 #include "autoconfig.h"
 
 #include <check.h>
+
+#include "unit.h"
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1302,11 +1304,5 @@ http_suite(void)
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(http_suite());
-	int	 nfailed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	nfailed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return nfailed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return unit_run(http_suite());
 }

@@ -15,6 +15,8 @@
 #include <arpa/inet.h>
 
 #include <check.h>
+
+#include "unit.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -540,11 +542,5 @@ listener_suite(void)
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(listener_suite());
-	int	 nfailed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	nfailed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return nfailed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return unit_run(listener_suite());
 }

@@ -10,6 +10,8 @@
 #include "autoconfig.h"
 
 #include <check.h>
+
+#include "unit.h"
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
@@ -751,12 +753,5 @@ pool_suite(void)
 int
 main(void)
 {
-	SRunner	*sr;
-	int	 nfailed;
-
-	sr = srunner_create(pool_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	nfailed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return nfailed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return unit_run(pool_suite());
 }

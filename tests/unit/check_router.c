@@ -9,6 +9,8 @@
 #include "autoconfig.h"
 
 #include <check.h>
+
+#include "unit.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -656,11 +658,5 @@ router_suite(void)
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(router_suite());
-	int	 nfailed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	nfailed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return nfailed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return unit_run(router_suite());
 }

@@ -14,6 +14,8 @@
 #include "autoconfig.h"
 
 #include <check.h>
+
+#include "unit.h"
 #include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -1369,12 +1371,5 @@ stats_suite(void)
 int
 main(void)
 {
-	SRunner	*sr;
-	int	 nfailed;
-
-	sr = srunner_create(stats_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	nfailed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return nfailed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return unit_run(stats_suite());
 }
