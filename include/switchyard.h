@@ -139,10 +139,27 @@ const char	*sy_req_route(const struct sy_req *req);
 struct event_base *sy_req_base(const struct sy_req *req);
 
 /*
- * Nonzero when the client has gone away. A pending handler still calls
- * sy_req_finish(); the server then drops the response.
+ * Nonzero when the answer is no longer wanted: the client has gone away
+ * (a reset, a failed write), or the handler's deadline passed and a 504
+ * went out instead. A pending handler still calls sy_req_finish(); the
+ * server then drops the response. A client that only half-closed (sent
+ * its request, then FIN) is still waiting: not an abort.
  */
 int		 sy_req_aborted(const struct sy_req *req);
+
+/* Runs on the loop thread when a pending request is aborted. */
+typedef void	(*sy_abort_fn)(struct sy_req *req, void *arg);
+
+/*
+ * Loop only, from a handler about to return SY_PENDING (or later, while
+ * the request is pending): call cb(req, arg) once, on the loop, if the
+ * request is aborted before it finishes, so that a long wait can end at
+ * once and give back what it holds. cb typically cancels its timer or
+ * I/O and calls sy_req_finish() (the server drops the answer); it may
+ * also finish later. An offloaded work() is not interrupted: its done()
+ * still follows. A second call replaces the first; finishing clears it.
+ */
+void		 sy_req_on_abort(struct sy_req *req, sy_abort_fn cb, void *arg);
 
 /* -- Response ---------------------------------------------------------- */
 

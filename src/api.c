@@ -63,6 +63,8 @@ api_req_start(struct sy_req *req, const struct http_req *http,
 	req->headers_len = 0;
 	req->pending = 0;
 	atomic_store(&req->aborted, 0);
+	req->abort_cb = NULL;
+	req->abort_arg = NULL;
 	req->mode = STATS_MODE_LOOP;
 	/*
 	 * No pool job yet: the times of the connection's previous one must
@@ -402,7 +404,28 @@ void
 sy_req_finish(struct sy_req *req)
 {
 	req->pending = 0;
+	req->abort_cb = NULL;
 	req->done_cb(req, req->done_arg);
+}
+
+void
+sy_req_on_abort(struct sy_req *req, sy_abort_fn cb, void *arg)
+{
+	req->abort_cb = cb;
+	req->abort_arg = arg;
+}
+
+void
+api_req_abort(struct sy_req *req)
+{
+	sy_abort_fn	 cb = req->abort_cb;
+
+	atomic_store(&req->aborted, 1);
+	/* A pool thread's handler polls sy_req_aborted() instead. */
+	if (!req->pending || cb == NULL)
+		return;
+	req->abort_cb = NULL;
+	cb(req, req->abort_arg);
 }
 
 int

@@ -38,6 +38,8 @@ struct sy_req {
 
 	unsigned	 pending:1;	/* handle() returned SY_PENDING */
 	atomic_int	 aborted;	/* the client is gone; any thread reads */
+	sy_abort_fn	 abort_cb;	/* sy_req_on_abort(), loop thread */
+	void		*abort_arg;
 
 	/* Running in the pool: the job, and how it went. */
 	struct pool	*pool;		/* the worker's */
@@ -69,6 +71,13 @@ void	api_req_cleanup(struct sy_req *req);
  */
 void	api_req_start(struct sy_req *req, const struct http_req *http,
 	    const struct config_route *route);
+
+/*
+ * Loop thread: the answer to req is no longer wanted. Marks it aborted
+ * and, while a loop handler holds it, runs its sy_req_on_abort()
+ * callback, once, last: that may finish req (done_cb) at once.
+ */
+void	api_req_abort(struct sy_req *req);
 
 /* The request whose embedded job is job (pool callbacks). */
 struct sy_req	*api_req_of_job(struct pool_job *job);

@@ -3,22 +3,35 @@
  *
  * Design note. A connection is in one of four states:
  *
- *   ACTIVE     parsing: waiting for a request or reading one. The timer
- *              runs the keep-alive timeout between requests, the header
- *              timeout from a request's first byte to its blank line, and
- *              the body timeout after that.
+ *   ACTIVE     parsing: waiting for a request or reading one.
  *   HANDLING   the handler runs in the pool or returned SY_PENDING on
- *              the loop; input waits (pipelining), the timer runs
- *              timeouts.handler_ms, and the handler's completion brings
- *              us back. Past the deadline the client gets a 504 and the
- *              connection closes once the handler lets go of its request.
+ *              the loop; input waits (pipelining) and the handler's
+ *              completion brings us back. Past timeouts.handler_ms the
+ *              client gets a 504 and the connection closes once the
+ *              handler lets go of its request.
  *   LINGERING  an error was answered before the request was fully read:
  *              our side is shut down and input is discarded until the
  *              client closes or the linger time is up, so the client reads
  *              the answer instead of a reset.
  *   CLOSED     the socket is gone. A connection closed while HANDLING
- *              stays allocated until its handler finishes, because the
- *              handler still holds its sy_req.
+ *              (an orphan) stays allocated until its handler finishes,
+ *              because the handler still holds its sy_req; it still
+ *              counts against max_connections, so clients that leave
+ *              cannot pile up work the worker no longer sees.
+ *
+ * One timer follows what the connection waits for (enum conn_wait): the
+ * next request (keep-alive), the rest of the header, the body, the
+ * handler, the linger. It is re-armed only when that changes, which is
+ * tracked explicitly, never by comparing durations. While an answer is
+ * still going out, the client is what we wait for: the timer is off and
+ * the bufferevent's write timeout (timeouts.send_ms) runs instead, reset
+ * by every write that makes progress, so a slow reader gets a large file
+ * whole however long it takes, and one that stops reading is dropped.
+ *
+ * End of input (the client's FIN) means "no more requests", not "gone":
+ * the request in flight and every complete request already buffered are
+ * still answered, then the connection closes. Only a reset or a failed
+ * write is an abort.
  *
  * Responses are appended to the bufferevent's output: head and body in
  * one buffer, written by libevent as the socket allows. When the output
@@ -65,6 +78,17 @@ enum conn_state {
 	CONN_CLOSED
 };
 
+/* What the timer is armed for. */
+enum conn_wait {
+	CONN_WAIT_NONE,		/* not armed: a new phase re-arms */
+	CONN_WAIT_SEND,		/* not armed: the write timeout runs */
+	CONN_WAIT_KEEPALIVE,	/* the next request's first byte */
+	CONN_WAIT_HEADER,	/* the rest of the header section */
+	CONN_WAIT_BODY,		/* the rest of the body */
+	CONN_WAIT_HANDLER,	/* the handler's answer */
+	CONN_WAIT_LINGER	/* the client's close after an error */
+};
+
 struct conn {
 	TAILQ_ENTRY(conn)	 entry;
 	struct conn_env		*env;
@@ -72,14 +96,15 @@ struct conn {
 	struct event		*rev;		/* reads: see conn_read_cb */
 	struct evbuffer		*in;		/* read, not yet parsed */
 	struct event		*timer;
-	const struct timeval	*timer_tv;	/* armed duration, or NULL */
 	enum conn_state		 state;
+	enum conn_wait		 wait;		/* what timer is armed for */
 	unsigned		 close_after_write:1;
 	unsigned		 linger:1;	/* shut down, then drain input */
 	unsigned		 write_blocked:1;	/* output over the max */
 	unsigned		 in_env:1;	/* on env->conns */
 	unsigned		 reading:1;	/* rev is added */
 	unsigned		 timed_out:1;	/* 504 sent, handler still busy */
+	unsigned		 read_eof:1;	/* the client sent all it will */
 	unsigned		 requests;	/* answered on this connection */
 	unsigned		 allowed;	/* Allow methods for a 405 */
 	const struct config_route *route;
@@ -93,8 +118,19 @@ static void	conn_process(struct conn *);
 static void	conn_flush(struct conn *);
 
 static void
+conn_gauge(struct conn_env *env)
+{
+	if (env->stats_cell != NULL)
+		atomic_store_explicit(&env->stats_cell->connections,
+		    env->nconns, memory_order_relaxed);
+}
+
+/* Free c (its socket is closed already) and give its slot back. */
+static void
 conn_free(struct conn *c)
 {
+	struct conn_env	*env = c->env;
+
 	http_req_cleanup(&c->http);
 	api_req_cleanup(&c->req);
 	if (c->timer != NULL)
@@ -104,24 +140,20 @@ conn_free(struct conn *c)
 	if (c->in != NULL)
 		evbuffer_free(c->in);
 	free(c);
+	env->nconns--;
+	conn_gauge(env);
+	if (env->closed_cb != NULL)
+		env->closed_cb(env->closed_arg);
 }
 
-/* Unlink c from env and tell the worker a slot is free. */
+/* Unlink c from the open connections. */
 static void
 conn_detach(struct conn *c)
 {
-	struct conn_env	*env = c->env;
-
 	if (!c->in_env)
 		return;
-	TAILQ_REMOVE(&env->conns, c, entry);
+	TAILQ_REMOVE(&c->env->conns, c, entry);
 	c->in_env = 0;
-	env->nconns--;
-	if (env->stats_cell != NULL)
-		atomic_store_explicit(&env->stats_cell->connections,
-		    env->nconns, memory_order_relaxed);
-	if (env->closed_cb != NULL)
-		env->closed_cb(env->closed_arg);
 }
 
 /* Watch the socket for input, or stop. */
@@ -149,45 +181,99 @@ conn_close(struct conn *c, const char *reason)
 		c->bev = NULL;
 	}
 	evtimer_del(c->timer);
+	c->wait = CONN_WAIT_NONE;
 	conn_detach(c);
 	if (c->state == CONN_HANDLING &&
 	    dispatch_cancel(c->env->dispatch, &c->req) == -1) {
-		/* The handler holds c->req: free when it finishes. */
-		atomic_store(&c->req.aborted, 1);
+		/*
+		 * The handler holds c->req: free when it finishes. Until
+		 * then c still counts against max_connections. What the
+		 * client sent beyond this request is nobody's now.
+		 */
 		c->state = CONN_CLOSED;
 		TAILQ_INSERT_TAIL(&c->env->orphans, c, entry);
-		c->env->npending++;
+		c->env->norphans++;
+		evbuffer_free(c->in);
+		c->in = NULL;
+		api_req_abort(&c->req);		/* may finish and free c */
 		return;
 	}
 	c->state = CONN_CLOSED;
 	conn_free(c);
 }
 
-/* Arm the timer for what the connection is waiting for now. */
+/* What the connection waits for now. */
+static enum conn_wait
+conn_waiting_for(const struct conn *c)
+{
+	switch (c->state) {
+	case CONN_HANDLING:
+		return CONN_WAIT_HANDLER;
+	case CONN_LINGERING:
+		return CONN_WAIT_LINGER;
+	case CONN_ACTIVE:
+		break;
+	default:
+		return CONN_WAIT_NONE;
+	}
+	/*
+	 * Nothing more to read, or reading held back until the client
+	 * reads: the write timeout is the only one that applies.
+	 */
+	if (c->close_after_write || c->write_blocked || c->read_eof)
+		return CONN_WAIT_SEND;
+	switch (c->http.state) {
+	case HTTP_IDLE:
+		/* An answer still going out: the client is reading it. */
+		if (evbuffer_get_length(bufferevent_get_output(c->bev)) > 0)
+			return CONN_WAIT_SEND;
+		/* A new connection gets the header timeout for its first. */
+		return c->requests == 0 ? CONN_WAIT_HEADER :
+		    CONN_WAIT_KEEPALIVE;
+	case HTTP_HEADERS:
+		return CONN_WAIT_HEADER;
+	case HTTP_BODY:
+		return CONN_WAIT_BODY;
+	default:
+		return CONN_WAIT_NONE;	/* in passing: answered at once */
+	}
+}
+
+/*
+ * Arm the timer for what the connection waits for, if that changed: the
+ * same phase keeps its deadline (re-arming would extend it), a new one
+ * gets a fresh one even when the durations are equal.
+ */
 static void
 conn_timer_update(struct conn *c)
 {
 	struct conn_env		*env = c->env;
 	const struct timeval	*tv;
+	enum conn_wait		 wait = conn_waiting_for(c);
 
-	switch (c->http.state) {
-	case HTTP_IDLE:
-		/* A new connection gets the header timeout for its first. */
-		tv = c->requests == 0 ? env->tv_header : env->tv_keepalive;
+	if (wait == c->wait || wait == CONN_WAIT_NONE)
+		return;
+	c->wait = wait;
+	switch (wait) {
+	case CONN_WAIT_KEEPALIVE:
+		tv = env->tv_keepalive;
 		break;
-	case HTTP_HEADERS:
+	case CONN_WAIT_HEADER:
 		tv = env->tv_header;
 		break;
-	case HTTP_BODY:
+	case CONN_WAIT_BODY:
 		tv = env->tv_body;
 		break;
+	case CONN_WAIT_HANDLER:
+		tv = env->tv_handler;
+		break;
+	case CONN_WAIT_LINGER:
+		tv = env->tv_linger;
+		break;
 	default:
+		evtimer_del(c->timer);
 		return;
 	}
-	/* Same phase, same deadline: re-arming would extend it. */
-	if (tv == c->timer_tv)
-		return;
-	c->timer_tv = tv;
 	evtimer_add(c->timer, tv);
 }
 
@@ -280,17 +366,15 @@ conn_respond(struct conn *c)
 	c->route = NULL;
 	c->allowed = 0;
 	c->state = CONN_ACTIVE;
+	c->wait = CONN_WAIT_NONE;	/* that request's deadline is over */
 	if (!keepalive) {
 		/* Nothing more is read; the write callback closes. */
 		c->close_after_write = 1;
 		c->linger = c->http.state == HTTP_ERROR;
 		conn_reading(c, 0);
-		evtimer_del(c->timer);
-		c->timer_tv = NULL;
 		return;
 	}
 	http_req_reset(&c->http);
-	c->timer_tv = NULL;		/* a fresh keep-alive deadline */
 }
 
 /* Answer c->http.status with a FastAPI-style error body. */
@@ -320,9 +404,7 @@ conn_handle(struct conn *c)
 	}
 	api_req_start(&c->req, &c->http, c->route);
 	if (dispatch_run(env->dispatch, &c->req) == SY_PENDING) {
-		c->state = CONN_HANDLING;
-		c->timer_tv = env->tv_handler;
-		evtimer_add(c->timer, env->tv_handler);
+		c->state = CONN_HANDLING;	/* conn_flush() arms the timer */
 		return;
 	}
 	conn_respond(c);
@@ -338,15 +420,13 @@ conn_finish_cb(struct sy_req *req, void *arg)
 	if (c->state == CONN_CLOSED) {
 		/* The client left while the handler ran; drop the answer. */
 		TAILQ_REMOVE(&env->orphans, c, entry);
-		env->npending--;
+		env->norphans--;
 		conn_free(c);
-		if (env->closed_cb != NULL)
-			env->closed_cb(env->closed_arg);
 		return;
 	}
 	c->state = CONN_ACTIVE;
 	evtimer_del(c->timer);
-	c->timer_tv = NULL;
+	c->wait = CONN_WAIT_NONE;
 	if (c->timed_out) {
 		/* The 504 went out instead; close once it has been sent. */
 		if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
@@ -403,29 +483,33 @@ conn_process(struct conn *c)
 		if (c->http.state == HTTP_COMPLETE)
 			conn_handle(c);
 	}
-	if (c->state == CONN_ACTIVE && !c->close_after_write) {
-		conn_timer_update(c);
-		/* Room again after a pause for a full input buffer. */
-		if (evbuffer_get_length(in) < CONN_INPUT_MAX)
-			conn_reading(c, 1);
-	}
-	conn_flush(c);
+	/* Room again after a pause for a full input buffer. */
+	if (c->state == CONN_ACTIVE && !c->close_after_write &&
+	    !c->read_eof && evbuffer_get_length(in) < CONN_INPUT_MAX)
+		conn_reading(c, 1);
+	conn_flush(c);			/* and arms the timer */
 }
 
-/* The client sent EOF (or reset) on an otherwise healthy connection. */
+/*
+ * The client sent its FIN: no more requests will come, but it may well
+ * be waiting for the answers to those it sent (HTTP/1.0 tools, nc -N,
+ * proxies that half-close). The one in flight and every complete one
+ * buffered are answered (conn_written() closes after the last); only
+ * when there is none, or only a partial one, the connection ends now.
+ */
 static void
 conn_eof(struct conn *c)
 {
-	if (c->state == CONN_ACTIVE &&
-	    evbuffer_get_length(bufferevent_get_output(c->bev)) > 0) {
-		/* Answers are still going out: finish them, then close. */
-		conn_reading(c, 0);
-		c->close_after_write = 1;
-		c->linger = 0;
-		evtimer_del(c->timer);
+	c->read_eof = 1;
+	conn_reading(c, 0);
+	if (c->state == CONN_LINGERING ||
+	    (c->state == CONN_ACTIVE && !c->write_blocked &&
+	    !c->close_after_write &&
+	    evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)) {
+		conn_close(c, "client closed");
 		return;
 	}
-	conn_close(c, "client closed");
+	conn_timer_update(c);
 }
 
 /*
@@ -474,7 +558,7 @@ conn_written(struct conn *c)
 	struct bufferevent	*bev = c->bev;
 
 	if (c->close_after_write) {
-		if (!c->linger) {
+		if (!c->linger || c->read_eof) {
 			conn_close(c, "response sent");
 			return;
 		}
@@ -486,13 +570,20 @@ conn_written(struct conn *c)
 		c->close_after_write = 0;
 		(void)shutdown(bufferevent_getfd(bev), SHUT_WR);
 		conn_reading(c, 1);
-		evtimer_add(c->timer, c->env->tv_linger);
+		conn_timer_update(c);
 		return;
 	}
 	if (c->write_blocked) {
 		c->write_blocked = 0;
 		conn_process(c);
+		return;
 	}
+	/* After a FIN, the last answer is out: nothing more can come. */
+	if (c->read_eof && c->state == CONN_ACTIVE) {
+		conn_close(c, "client closed, everything answered");
+		return;
+	}
+	conn_timer_update(c);
 }
 
 /*
@@ -508,8 +599,10 @@ conn_flush(struct conn *c)
 	struct evbuffer	*out = bufferevent_get_output(c->bev);
 	int		 n, err;
 
-	if (evbuffer_get_length(out) == 0)
+	if (evbuffer_get_length(out) == 0) {
+		conn_written(c);
 		return;
+	}
 	/*
 	 * A bufferevent keeps its output's start frozen so only it drains
 	 * it (evbuffer_write would fail without touching errno): thaw it
@@ -524,7 +617,13 @@ conn_flush(struct conn *c)
 		return;
 	}
 	if (evbuffer_get_length(out) > 0) {
-		bufferevent_enable(c->bev, EV_WRITE);
+		/*
+		 * Enabling again would restart the write timeout without a
+		 * byte of progress.
+		 */
+		if (!(bufferevent_get_enabled(c->bev) & EV_WRITE))
+			bufferevent_enable(c->bev, EV_WRITE);
+		conn_timer_update(c);
 		return;
 	}
 	conn_written(c);
@@ -588,7 +687,6 @@ conn_handler_timeout(struct conn *c)
 		conn_process(c);
 		return;
 	}
-	atomic_store(&c->req.aborted, 1);
 	if (c->env->stats != NULL) {
 		/* The handler still owns c->req: count from the route only. */
 		struct stats_route	*sr =
@@ -629,6 +727,12 @@ conn_handler_timeout(struct conn *c)
 	c->close_after_write = 1;
 	c->linger = 0;
 	conn_reading(c, 0);
+	/*
+	 * The answer is no longer wanted: a pending handler that listens
+	 * may stop now (its sy_req_finish() lands in conn_finish_cb(),
+	 * which waits for the 504 to leave).
+	 */
+	api_req_abort(&c->req);
 	conn_flush(c);
 }
 
@@ -636,25 +740,35 @@ static void
 conn_timer_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct conn	*c = arg;
+	enum conn_wait	 wait = c->wait;
 
-	c->timer_tv = NULL;
-	if (c->state == CONN_HANDLING) {
+	c->wait = CONN_WAIT_NONE;
+	switch (wait) {
+	case CONN_WAIT_HANDLER:
 		conn_handler_timeout(c);
-		return;
-	}
-	if (c->state != CONN_ACTIVE) {
+		break;
+	case CONN_WAIT_LINGER:
 		conn_close(c, "linger time over");
-		return;
+		break;
+	case CONN_WAIT_HEADER:
+	case CONN_WAIT_BODY:
+		if (c->http.state == HTTP_HEADERS || c->http.state == HTTP_BODY) {
+			c->http.status = 408;
+			c->http.state = HTTP_ERROR;
+			log_debug("%s: %s: request timeout", __func__, c->peer);
+			conn_answer_status(c);
+			conn_flush(c);
+			break;
+		}
+		/* Not a byte of a first request: nobody to answer. */
+		conn_close(c, "header timeout");
+		break;
+	case CONN_WAIT_KEEPALIVE:
+		conn_close(c, "keep-alive timeout");
+		break;
+	default:
+		break;
 	}
-	if (c->http.state == HTTP_HEADERS || c->http.state == HTTP_BODY) {
-		c->http.status = 408;
-		c->http.state = HTTP_ERROR;
-		log_debug("%s: %s: request timeout", __func__, c->peer);
-		conn_answer_status(c);
-		conn_flush(c);
-		return;
-	}
-	conn_close(c, "keep-alive timeout");
 }
 
 int
@@ -668,6 +782,7 @@ conn_new(struct conn_env *env, int fd, const struct sockaddr *sa,
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	c = xcalloc(1, sizeof(*c));
 	c->env = env;
+	env->nconns++;		/* conn_free() gives it back */
 	c->bev = bufferevent_socket_new(env->base, fd, BEV_OPT_CLOSE_ON_FREE);
 	c->timer = evtimer_new(env->base, conn_timer_cb, c);
 	c->rev = event_new(env->base, fd, EV_READ | EV_PERSIST, conn_read_cb, c);
@@ -680,14 +795,7 @@ conn_new(struct conn_env *env, int fd, const struct sockaddr *sa,
 			bufferevent_free(c->bev);
 		else
 			(void)close(fd);
-		api_req_cleanup(&c->req);
-		if (c->timer != NULL)
-			event_free(c->timer);
-		if (c->rev != NULL)
-			event_free(c->rev);
-		if (c->in != NULL)
-			evbuffer_free(c->in);
-		free(c);
+		conn_free(c);
 		return -1;
 	}
 	http_req_init(&c->http, &env->conf->limits, conn_headers_cb, c);
@@ -701,13 +809,10 @@ conn_new(struct conn_env *env, int fd, const struct sockaddr *sa,
 	c->state = CONN_ACTIVE;
 	TAILQ_INSERT_TAIL(&env->conns, c, entry);
 	c->in_env = 1;
-	env->nconns++;
-	if (env->stats != NULL) {
-		atomic_store_explicit(&env->stats_cell->connections,
-		    env->nconns, memory_order_relaxed);
+	conn_gauge(env);
+	if (env->stats != NULL)
 		atomic_fetch_add_explicit(&env->stats_slot->accepted, 1,
 		    memory_order_relaxed);
-	}
 	/*
 	 * Writing is ours (conn_flush) until a write falls short; reading is
 	 * always ours (conn_read_cb).
@@ -795,7 +900,7 @@ conn_env_free_orphans(struct conn_env *env)
 
 	while ((c = TAILQ_FIRST(&env->orphans)) != NULL) {
 		TAILQ_REMOVE(&env->orphans, c, entry);
-		env->npending--;
+		env->norphans--;
 		conn_free(c);
 	}
 }

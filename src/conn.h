@@ -50,8 +50,12 @@ struct conn_env {
 
 	TAILQ_HEAD(, conn)	 conns;		/* open sockets */
 	TAILQ_HEAD(, conn)	 orphans;	/* closed, handler running */
-	unsigned		 nconns;	/* length of conns */
-	unsigned		 npending;	/* length of orphans */
+	/*
+	 * Both lists: an orphan's handler still holds its request and
+	 * memory, so it counts against max_connections and in the gauge.
+	 */
+	unsigned		 nconns;
+	unsigned		 norphans;	/* length of orphans */
 	int			 draining;	/* no new requests */
 };
 

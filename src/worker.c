@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <grp.h>
+#include <malloc.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -89,11 +90,15 @@ worker_accept_set(struct worker *w, int on)
 	w->accepting = on;
 }
 
-/* Exit the loop once the last connection and handler are gone. */
+/*
+ * Exit the loop once the last client is answered. Handlers still running
+ * for clients that are gone (orphans) are not waited for: nobody would
+ * read what they make.
+ */
 static void
 worker_check_done(struct worker *w)
 {
-	if (w->stopping && w->env.nconns == 0 && w->env.npending == 0)
+	if (w->stopping && w->env.nconns == w->env.norphans)
 		event_base_loopbreak(w->base);
 }
 
@@ -401,6 +406,15 @@ worker_main(const struct worker_params *p)
 	event_base_free(p->inherited);
 	(void)signal(SIGHUP, SIG_IGN);	/* the master coordinates reloads */
 
+	/*
+	 * Request bodies larger than this come from mmap(2) and go back to
+	 * the kernel when freed. Left to itself, glibc raises the threshold
+	 * to the size of the first such block freed, and the bodies of a
+	 * burst of uploads then stay in the heap, which gives back only its
+	 * top: a worker would keep the memory of its worst minute.
+	 */
+	(void)mallopt(M_MMAP_THRESHOLD, 128 * 1024);
+
 	memset(&w, 0, sizeof(w));
 	w.conf = p->conf;
 	/* A few ticks per watchdog period, at least one a second. */
@@ -493,11 +507,12 @@ worker_main(const struct worker_params *p)
 	(void)sigfillset(&all);
 	(void)sigprocmask(SIG_BLOCK, &all, NULL);
 	conn_env_close_all(&w.env);
-	if (w.fast) {
+	if (w.fast || w.env.norphans > 0) {
 		/*
 		 * A fast stop must not wait for the job a pool thread has in
 		 * hand (pool_free joins it: a 30 s sleep would hold the stop
-		 * for 30 s). Its connection is closed; the process ends now.
+		 * for 30 s), nor a drain for handlers whose clients are gone.
+		 * Their connections are closed; the process ends now.
 		 */
 		if (w.env.alog != NULL)
 			accesslog_flush(w.env.alog);
