@@ -1145,6 +1145,74 @@ START_TEST(hash_body_aborted)
 }
 END_TEST
 
+/* What conn_close() does to a pending request whose client reset. */
+START_TEST(async_sleep_abort)
+{
+	static const char	 raw[] = "GET /t HTTP/1.1\r\nHost: x\r\n\r\n";
+	void			*s = args_ok("async_sleep", "{\"ms\": 60000}");
+	struct event_base	*base;
+	struct treq		 t;
+
+	ck_assert_ptr_nonnull(base = event_base_new());
+	treq_start(&t, "async_sleep", s, raw, strlen(raw), base, NULL);
+	ck_assert_int_eq(treq_handle(&t), SY_PENDING);
+	t.req.pending = 1;			/* as dispatch_run() marks it */
+	ck_assert_int_eq(event_base_get_num_events(base,
+	    EVENT_BASE_COUNT_ADDED), 1);	/* its timer */
+	api_req_abort(&t.req);
+	/* Finished at once, not in 60 s, and the timer is gone. */
+	ck_assert_int_eq(t.finished, 1);
+	ck_assert(sy_req_aborted(&t.req));
+	ck_assert_int_eq(event_base_get_num_events(base,
+	    EVENT_BASE_COUNT_ADDED), 0);
+	/* The callback runs once; finishing cleared it. */
+	api_req_abort(&t.req);
+	ck_assert_int_eq(t.finished, 1);
+	treq_cleanup(&t);
+	event_base_free(base);
+	args_free("async_sleep", s);
+}
+END_TEST
+
+static int	 abort_calls;
+
+static void
+count_abort_cb(struct sy_req *req, void *arg)
+{
+	abort_calls++;
+}
+
+/* Only a request a loop handler holds gets the callback. */
+START_TEST(abort_callback_rules)
+{
+	static const char	 raw[] = "GET /t HTTP/1.1\r\nHost: x\r\n\r\n";
+	void			*s = args_ok("async_sleep", "{\"ms\": 1}");
+	struct event_base	*base;
+	struct treq		 t;
+
+	ck_assert_ptr_nonnull(base = event_base_new());
+	treq_start(&t, "async_sleep", s, raw, strlen(raw), base, NULL);
+	/* A pool job (not pending on the loop) only sees the flag. */
+	abort_calls = 0;
+	sy_req_on_abort(&t.req, count_abort_cb, NULL);
+	api_req_abort(&t.req);
+	ck_assert(sy_req_aborted(&t.req));
+	ck_assert_int_eq(abort_calls, 0);
+	/* A new request starts with neither flag nor callback. */
+	api_req_start(&t.req, &t.http, &t.route);
+	ck_assert(!sy_req_aborted(&t.req));
+	ck_assert_int_eq(treq_handle(&t), SY_PENDING);
+	t.req.pending = 1;
+	loop_until(base, &t.finished, 1);	/* the 1 ms sleep ends */
+	ck_assert_int_eq(t.finished, 1);
+	ck_assert(!sy_req_aborted(&t.req));
+	ck_assert_ptr_null(t.req.abort_cb);	/* finishing cleared it */
+	treq_cleanup(&t);
+	event_base_free(base);
+	args_free("async_sleep", s);
+}
+END_TEST
+
 /* A job that holds the pool's only thread until the gate opens. */
 struct gjob {
 	struct pool_job	 job;		/* first: the cast in gjob_of() */
@@ -1296,6 +1364,8 @@ handlers_suite(void)
 	tcase_set_timeout(tc, 3 * SAFETY_S);
 	tcase_add_loop_test(tc, hash_body_vectors, 0, NVECTORS);
 	tcase_add_test(tc, hash_body_aborted);
+	tcase_add_test(tc, async_sleep_abort);
+	tcase_add_test(tc, abort_callback_rules);
 	tcase_add_test(tc, hash_body_queue_full);
 	suite_add_tcase(s, tc);
 	return s;
