@@ -36,6 +36,10 @@ if [ ! -x "$SY_BIN" ]; then
 	exit 99
 fi
 SY_BIN_REAL=$(readlink -f "$SY_BIN")
+# 1 when the binary is built with a sanitizer, whose allocator keeps freed
+# memory in quarantine: memory figures then say nothing about the server.
+SY_SANITIZED=0
+grep -qa -e __asan_init -e __tsan_init "$SY_BIN_REAL" && SY_SANITIZED=1
 
 SY_TMP=$(mktemp -d "${TMPDIR:-/tmp}/sy-$SY_TEST.XXXXXX") || exit 99
 SY_FAILS=0
