@@ -320,8 +320,10 @@ conn_respond(struct conn *c)
 	double			 duration;
 	int			 keepalive;
 
+	/* After a FIN, the last buffered request's answer says close. */
 	keepalive = c->http.state == HTTP_COMPLETE && c->http.keepalive &&
-	    !env->draining && env->conf->timeouts.keepalive_ms > 0;
+	    !env->draining && env->conf->timeouts.keepalive_ms > 0 &&
+	    !(c->read_eof && evbuffer_get_length(c->in) == 0);
 	head.status = r->status;
 	head.content_type = r->content_type[0] ? r->content_type : NULL;
 	head.extra = r->headers;
