@@ -41,6 +41,19 @@ def connect(rcvbuf=None):
     return s
 
 
+def open_many(n):
+    """Up to n non-blocking connections (fewer if connecting fails)."""
+    socks = []
+    for i in range(n):
+        try:
+            s = connect()
+        except OSError:
+            break
+        s.setblocking(False)
+        socks.append(s)
+    return socks
+
+
 def unescape(text):
     return text.encode().decode("unicode_escape").encode("latin-1")
 
@@ -161,12 +174,7 @@ def flood(n, path, nbytes, end):
     n, nbytes = int(n), int(nbytes)
     body = b"x" * nbytes
     socks = []
-    for i in range(n):
-        try:
-            s = connect()
-        except OSError:
-            break
-        s.setblocking(False)
+    for s in open_many(n):
         if nbytes:
             req = b"POST %s HTTP/1.1\r\nHost: t\r\nContent-Length: " \
                   b"%d\r\n\r\n" % (path.encode(), nbytes) + body
@@ -224,14 +232,7 @@ def flood(n, path, nbytes, end):
 def slowloris(n, seconds):
     n, seconds = int(n), float(seconds)
     req = b"GET /hello HTTP/1.1\r\nHost: t\r\nX-Slow: " + b"a" * 100
-    socks = []
-    for i in range(n):
-        try:
-            s = connect()
-        except OSError:
-            break
-        s.setblocking(False)
-        socks.append(s)
+    socks = open_many(n)
     print("opened=%d" % len(socks))
     sys.stdout.flush()
     t0 = time.monotonic()
