@@ -118,7 +118,9 @@ for run in "ab -k -c 50:$abk:$rck" "ab -c 20:$abn:$rcn"; do
 	non2xx=$(ab_field "$out" 'Non-2xx responses')
 	info "storm: $name: complete $complete, failed $failed, non-2xx ${non2xx:-0}, keep-alive $(ab_field "$out" 'Keep-Alive requests'), $(ab_field "$out" 'Requests per second') req/s"
 	check "storm: $name: ab exit status 0 ($rc)" [ "$rc" = 0 ]
-	check "storm: $name: completed requests ($complete)" [ "${complete:-0}" -gt 1000 ]
+	# Traffic all through the storm, whatever rate a loaded machine
+	# (ASan, other jobs on two cores) allows: 997 in 4 s was seen.
+	check "storm: $name: completed requests ($complete >= 100)" [ "${complete:-0}" -ge 100 ]
 	check "storm: $name: Failed requests: 0 ($failed)" [ "$failed" = 0 ]
 	check "storm: $name: no Non-2xx responses (${non2xx:-none})" [ -z "$non2xx" ]
 	if [ "$rc" != 0 ] || [ "$failed" != 0 ] || [ -n "$non2xx" ]; then
