@@ -147,7 +147,11 @@ worker_accept_cb(evutil_socket_t fd, short what, void *arg)
 			case ENFILE:
 			case ENOBUFS:
 			case ENOMEM:
-				log_warn("accept: pausing for %d ms",
+				/*
+				 * Every ACCEPT_RETRY_MS while it lasts:
+				 * limited to a line a second, with a count.
+				 */
+				log_warn_limited("accept: pausing for %d ms",
 				    ACCEPT_RETRY_MS);
 				if (w->slot_stats != NULL)
 					atomic_fetch_add_explicit(
@@ -200,7 +204,8 @@ worker_beat_cb(evutil_socket_t fd, short what, void *arg)
 			    memory_order_relaxed);
 	}
 	w->beat_due_us = now_us + (uint64_t)w->beat_ms * 1000;
-	dispatch_tick(w->dispatch);
+	/* What the rate-limited warnings held back, once their second is up. */
+	log_limit_flush(0);
 	atomic_store_explicit(&w->cell->pool_busy, pool_busy(w->pool),
 	    memory_order_relaxed);
 	atomic_store_explicit(&w->cell->pool_queued, pool_queued(w->pool),
@@ -493,6 +498,7 @@ worker_main(const struct worker_params *p)
 	(void)sigfillset(&all);
 	(void)sigprocmask(SIG_BLOCK, &all, NULL);
 	conn_env_close_all(&w.env);
+	log_limit_flush(1);		/* the counts of a storm's last second */
 	if (w.fast) {
 		/*
 		 * A fast stop must not wait for the job a pool thread has in
