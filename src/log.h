@@ -93,13 +93,13 @@ void	log_limit_flush(int all);
  */
 #define log_warn_limited(...) do {					\
 	static struct log_limit log_limit_site_ =			\
-	    LOG_LIMIT_INITIALIZER(LOG_LIMIT_MS);				\
+	    LOG_LIMIT_INITIALIZER(LOG_LIMIT_MS);			\
 									\
 	log_limit_warn(&log_limit_site_, __VA_ARGS__);			\
 } while (0)
 #define log_warnx_limited(...) do {					\
 	static struct log_limit log_limit_site_ =			\
-	    LOG_LIMIT_INITIALIZER(LOG_LIMIT_MS);				\
+	    LOG_LIMIT_INITIALIZER(LOG_LIMIT_MS);			\
 									\
 	log_limit_warnx(&log_limit_site_, __VA_ARGS__);			\
 } while (0)

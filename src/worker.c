@@ -441,7 +441,8 @@ worker_main(const struct worker_params *p)
 	w.env.closed_cb = worker_conn_closed_cb;
 	w.env.closed_arg = &w;
 	if (p->conf->access_log != NULL &&
-	    (w.env.alog = accesslog_open(p->conf->access_log)) == NULL)
+	    (w.env.alog = accesslog_open(w.base, p->conf->access_log,
+	    w.env.stats_slot)) == NULL)
 		fatal("access log %s", p->conf->access_log);
 	worker_drop_privileges(p->conf);
 
@@ -498,15 +499,14 @@ worker_main(const struct worker_params *p)
 	(void)sigfillset(&all);
 	(void)sigprocmask(SIG_BLOCK, &all, NULL);
 	conn_env_close_all(&w.env);
-	log_limit_flush(1);		/* the counts of a storm's last second */
+	log_limit_flush(1);	/* the counts of a storm's last second */
 	if (w.fast) {
 		/*
 		 * A fast stop must not wait for the job a pool thread has in
 		 * hand (pool_free joins it: a 30 s sleep would hold the stop
 		 * for 30 s). Its connection is closed; the process ends now.
 		 */
-		if (w.env.alog != NULL)
-			accesslog_flush(w.env.alog);
+		accesslog_free(w.env.alog);	/* waits 1 s at most */
 		_exit(0);
 	}
 	/*
