@@ -56,7 +56,9 @@ void			 accesslog_write(struct accesslog *log,
 
 /*
  * Write out what is buffered, as far as the reader takes it now; the
- * rest waits for the write event. Never blocks (except on a slow disk).
+ * rest waits for the write event. Never blocks (except on a slow disk):
+ * a fast exit that calls it instead of accesslog_free() loses, uncounted,
+ * what a stalled reader could not take.
  */
 void			 accesslog_flush(struct accesslog *log);
 

@@ -490,6 +490,7 @@ worker_main(const struct worker_params *p)
 
 	log_debug("%s: serving on %zu sockets", __func__, p->nfds);
 	(void)event_base_dispatch(w.base);
+	log_limit_flush(1);	/* the counts of a storm's last second */
 
 	/*
 	 * On the way out: freeing the signal events restores the default
@@ -499,14 +500,14 @@ worker_main(const struct worker_params *p)
 	(void)sigfillset(&all);
 	(void)sigprocmask(SIG_BLOCK, &all, NULL);
 	conn_env_close_all(&w.env);
-	log_limit_flush(1);	/* the counts of a storm's last second */
 	if (w.fast) {
 		/*
 		 * A fast stop must not wait for the job a pool thread has in
 		 * hand (pool_free joins it: a 30 s sleep would hold the stop
 		 * for 30 s). Its connection is closed; the process ends now.
 		 */
-		accesslog_free(w.env.alog);	/* waits 1 s at most */
+		if (w.env.alog != NULL)
+			accesslog_flush(w.env.alog);
 		_exit(0);
 	}
 	/*
