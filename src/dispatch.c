@@ -9,8 +9,9 @@
  *
  * A blocking route's request is handed to the pool as the pool_job
  * embedded in its sy_req. From pool_submit() until dispatch_done_cb() the
- * request belongs to the pool thread: the loop does not touch it (a
- * connection that times out or loses its client waits for the job). The
+ * request belongs to the pool thread: the loop does not touch it. A
+ * connection that times out or loses its client takes a job that is
+ * still queued back (dispatch_cancel), else waits for it to end. The
  * completion runs on the loop and hands the request back to its owner
  * through req->done_cb, the same way sy_req_finish() does for a pending
  * loop handler.

@@ -408,7 +408,6 @@ worker_main(const struct worker_params *p)
 
 	memset(&w, 0, sizeof(w));
 	w.conf = p->conf;
-	/* A few ticks per watchdog period, at least one a second. */
 	/*
 	 * Four ticks a second, for fresh gauges and loop lag; more when the
 	 * watchdog needs several per worker_timeout_ms.

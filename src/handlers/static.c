@@ -172,9 +172,9 @@ hexval(int c)
 }
 
 /*
- * Percent-decode the path src, up to its query if any, into buf. '+'
- * stays itself (it means a space only in queries). -1 on a malformed
- * escape, an encoded NUL, or when it does not fit.
+ * Percent-decode the path src into buf. '+' stays itself (it means a
+ * space only in queries). -1 on a malformed escape, an encoded NUL, or
+ * when it does not fit.
  */
 static int
 decode_path(const char *src, char *buf, size_t bufsize)
@@ -183,9 +183,10 @@ decode_path(const char *src, char *buf, size_t bufsize)
 	int	 hi, lo;
 
 	/*
-	 * sy_req_path() should end before the query, but the string runs
-	 * on into "?query" (http.c does not cut it). A '?' cannot be part
-	 * of a path, so stop there either way.
+	 * sy_req_path() ends before the query (http.c copies the path out
+	 * of the target), so no raw '?' reaches here; one could only start
+	 * a query, so stopping at it keeps the decoder right for a whole
+	 * target too. An encoded "%3F" is a character of a name.
 	 */
 	for (; *src != '\0' && *src != '?'; src++) {
 		if (n + 1 >= bufsize)
