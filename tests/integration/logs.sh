@@ -61,12 +61,9 @@ sy_curl -o /dev/null -A "$UA" -e "$REF" "$(sy_url '/hello?a=1')"
 sy_curl -o /dev/null -A "$UA" "$(sy_url '/sleep?ms=150')"
 sy_curl -o /dev/null -A "$UA" --data-binary 'abc' "$(sy_url /hash)"
 sy_curl -o /dev/null -A "$UA" "$(sy_url /nope)"
-# A pool job that waits for the only thread (held 1 s: on two busy shared
-# cores, seeing the first one in flight and starting the second curl
-# took up to 400 ms, which left a 300 ms job too little to wait for),
-# then, on the same keep-alive connection, a loop request: its queue
-# wait is its own (0).
-sy_curl -o /dev/null "$(sy_url '/sleep?ms=1000&first=1')" &
+# A pool job that waits ~300 ms for the only thread, then, on the same
+# keep-alive connection, a loop request: its queue wait is its own (0).
+sy_curl -o /dev/null "$(sy_url '/sleep?ms=300&first=1')" &
 bg=$!
 # Once the server has it, the next job queues behind it (FIFO).
 wait_for '[ "$(sy_in_flight)" -ge 1 ]' 5
