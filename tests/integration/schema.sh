@@ -373,12 +373,6 @@ for name, d in schema["definitions"].items():
                 "json_args": {"items": 1}, "static_args": {"root": "/"},
                 "write_file_args": {"bytes": 1}}.get(name, {})
         for v in values(p):
-            if name == "static_args" and key == "root" and \
-                    not os.path.isdir(v):
-                # Existence is for -t, not the schema (its description).
-                ok("%s args.%s = %r: no such directory here, not probed" %
-                   (h, key, v))
-                continue
             a = dict(base, **{key: v})
             n += check_value("%s args.%s = %r" % (h, key, v),
                              {"routes": [{"path": "/x", "handler": h,
