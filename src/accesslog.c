@@ -1,36 +1,107 @@
 /*
- * accesslog.c - the access log, buffered by whole lines.
+ * accesslog.c - the access log, buffered by whole lines, never blocking.
  *
  * A write(2) per request would cost more than answering /hello, so lines
  * collect in a buffer flushed when nearly full, once a second and at exit.
  * Each flush writes only whole lines, and with O_APPEND the workers'
  * flushes never interleave inside a line.
+ *
+ * Design note: the loop must never wait for the log's reader. With the
+ * shipped "stderr", the reader is journald or whatever holds the other
+ * end of a pipe; when it stalls, a blocking write(2) would freeze every
+ * connection of the worker until the watchdog kills it. So every write is
+ * non-blocking, what does not fit waits in the buffer (bounded: past it,
+ * new lines are dropped and counted), and an EV_WRITE event resumes the
+ * flush when the reader takes data again. The count goes to the error log
+ * ("dropped N access log lines", at most once a second, once a write has
+ * gone through again) and to switchyard_access_log_dropped_total.
+ *
+ * How a write is made non-blocking depends on what the log is
+ * (open_out):
+ *
+ *   a file      write(2) as before: O_NONBLOCK means nothing to a regular
+ *               file (a slow disk still blocks: only a thread would help).
+ *   our own     a path the worker opened itself, or stderr reopened
+ *   stream      through /proc/self/fd/2 when it is a pipe, FIFO or tty:
+ *               a new open file description, so O_NONBLOCK on it is ours
+ *               alone. Setting O_NONBLOCK on fd 2 itself would change the
+ *               description the master, the other workers and whatever
+ *               started us share: their blocking writes would start to
+ *               fail with EAGAIN.
+ *   a socket    stderr as journald's stream socket, which cannot be
+ *               reopened: send(2) with MSG_DONTWAIT, non-blocking for this
+ *               call only, leaves the shared description alone.
+ *   polled      stderr a pipe we could not reopen (no /proc): poll(2)
+ *               for room before each write of at most PIPE_BUF bytes. One
+ *               free page of a Linux pipe takes such a write whole, but
+ *               another process may fill it first: best effort.
+ *
+ * Except into a file, writes are whole lines of at most PIPE_BUF bytes:
+ * a pipe takes those whole or not at all (EAGAIN), so lines of several
+ * processes sharing one pipe or journald stream never interleave.
  */
 #include "autoconfig.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
+
+#include <event2/event.h>
 
 #include "accesslog.h"
 #include "http.h"
+#include "log.h"
+#include "stats.h"
 #include "xmalloc.h"
 
-#define ACCESSLOG_BUF	65536
-#define ACCESSLOG_LINE	4096	/* a longer line is cut */
+#define ACCESSLOG_BUF		65536
+#define ACCESSLOG_LINE		4096	/* a longer line is cut; <= PIPE_BUF */
+#define ACCESSLOG_NOTICE_MS	1000	/* one "dropped" line a second */
+#define ACCESSLOG_EXIT_MS	1000	/* at exit, wait this long for room */
+
+enum accesslog_out {
+	ACCESSLOG_OUT_FILE,		/* write(2) whole buffers */
+	ACCESSLOG_OUT_STREAM,		/* our O_NONBLOCK description */
+	ACCESSLOG_OUT_SOCKET,		/* shared: send(MSG_DONTWAIT) */
+	ACCESSLOG_OUT_POLLED		/* shared: poll(2), then write(2) */
+};
 
 struct accesslog {
-	int	 fd;
-	char	*path;			/* NULL: stderr */
-	char	 buf[ACCESSLOG_BUF];
-	size_t	 len;
-	time_t	 stamp_time;		/* second that stamp shows */
-	char	 stamp[40];		/* "22/Nov/2026:10:00:00 +0000" */
-	long	 pid;
+	int			 fd;
+	int			 own_fd;	/* fd is ours to close */
+	enum accesslog_out	 out;
+	char			*path;		/* NULL: stderr */
+	struct event_base	*base;		/* NULL: no write event */
+	struct event		*wev;		/* EV_WRITE: room again */
+	int			 stalled;	/* wev is added */
+	_Atomic uint64_t	*dropped_total;	/* stats, or NULL */
+	uint64_t		 dropped;	/* lines not yet told of */
+	uint64_t		 notice_ms;	/* the last "dropped" line */
+	char			 buf[ACCESSLOG_BUF];
+	size_t			 len;
+	time_t			 stamp_time;	/* second that stamp shows */
+	char			 stamp[40];	/* "22/Nov/2026:10:00:00 +0000" */
+	long			 pid;
 };
+
+static void	accesslog_writable_cb(evutil_socket_t, short, void *);
+
+static uint64_t
+now_ms(void)
+{
+	struct timespec	 ts;
+
+	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
 
 static int
 open_file(const char *path)
@@ -38,37 +109,276 @@ open_file(const char *path)
 	return open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
 }
 
+/*
+ * Set log->fd and log->out for path (NULL: stderr); see the design note.
+ * -1 with errno when the file cannot be opened.
+ */
+static int
+open_out(struct accesslog *log, const char *path)
+{
+	struct stat	 st;
+	int		 fd, fl;
+
+	if (path != NULL) {
+		if ((fd = open_file(path)) == -1)
+			return -1;
+		log->fd = fd;
+		log->own_fd = 1;
+		log->out = ACCESSLOG_OUT_FILE;
+		/* A FIFO or a device: the description is ours. */
+		if (fstat(fd, &st) == 0 && !S_ISREG(st.st_mode) &&
+		    (fl = fcntl(fd, F_GETFL)) != -1 &&
+		    fcntl(fd, F_SETFL, fl | O_NONBLOCK) == 0)
+			log->out = ACCESSLOG_OUT_STREAM;
+		return 0;
+	}
+	log->fd = STDERR_FILENO;
+	log->own_fd = 0;
+	log->out = ACCESSLOG_OUT_FILE;
+	if (fstat(STDERR_FILENO, &st) == -1 || S_ISREG(st.st_mode))
+		return 0;	/* no stderr: writes fail, lines are counted */
+	if (S_ISSOCK(st.st_mode)) {
+		log->out = ACCESSLOG_OUT_SOCKET;
+		return 0;
+	}
+	if (!S_ISFIFO(st.st_mode) && !S_ISCHR(st.st_mode))
+		return 0;
+	/*
+	 * Opening the pipe, FIFO or terminal anew makes a description of
+	 * our own. Before the privilege drop: a pipe's inode is its
+	 * creator's, mode 0600. A FIFO without a reader refuses (ENXIO);
+	 * so does a system without /proc.
+	 */
+	fd = open("/proc/self/fd/2", O_WRONLY | O_NONBLOCK | O_NOCTTY |
+	    O_CLOEXEC);
+	if (fd == -1) {
+		log->out = ACCESSLOG_OUT_POLLED;
+		return 0;
+	}
+	log->fd = fd;
+	log->own_fd = 1;
+	log->out = ACCESSLOG_OUT_STREAM;
+	return 0;
+}
+
+/* A write event for log->fd, when the loop can wait for one. */
+static void
+write_event_new(struct accesslog *log)
+{
+	log->wev = NULL;
+	log->stalled = 0;
+	if (log->base != NULL && log->out != ACCESSLOG_OUT_FILE)
+		log->wev = event_new(log->base, log->fd, EV_WRITE,
+		    accesslog_writable_cb, log);
+}
+
+static void
+write_event_free(struct accesslog *log)
+{
+	if (log->wev != NULL)
+		event_free(log->wev);
+	log->wev = NULL;
+	log->stalled = 0;
+}
+
 struct accesslog *
-accesslog_open(const char *path)
+accesslog_open(struct event_base *base, const char *path,
+    struct stats_slot *stats)
 {
 	struct accesslog	*log;
-	int			 fd = STDERR_FILENO;
+	int			 is_stderr = strcmp(path, "stderr") == 0;
 
-	if (strcmp(path, "stderr") != 0 && (fd = open_file(path)) == -1)
-		return NULL;
 	log = xcalloc(1, sizeof(*log));
-	log->fd = fd;
-	log->path = fd == STDERR_FILENO ? NULL : xstrdup(path);
+	if (open_out(log, is_stderr ? NULL : path) == -1) {
+		free(log);
+		return NULL;
+	}
+	log->path = is_stderr ? NULL : xstrdup(path);
+	log->base = base;
+	log->dropped_total = stats != NULL ? &stats->accesslog_dropped : NULL;
 	log->stamp_time = (time_t)-1;
 	log->pid = (long)getpid();
+	write_event_new(log);
 	return log;
+}
+
+/* Lines in n bytes at p. */
+static uint64_t
+count_lines(const char *p, size_t n)
+{
+	uint64_t	 lines = 0;
+	const char	*nl;
+
+	while (n > 0 && (nl = memchr(p, '\n', n)) != NULL) {
+		lines++;
+		n -= (size_t)(nl + 1 - p);
+		p = nl + 1;
+	}
+	return lines;
+}
+
+static void
+drop_lines(struct accesslog *log, uint64_t lines)
+{
+	log->dropped += lines;
+	if (log->dropped_total != NULL)
+		atomic_fetch_add_explicit(log->dropped_total, lines,
+		    memory_order_relaxed);
+}
+
+/*
+ * Tell the error log what was dropped, once a second at most (unless
+ * force), and only while the log's stream has room: with both logs on
+ * one stalled stderr, the error log's blocking write would hang the loop
+ * on that very stream. A free page of a pipe takes the line whole.
+ */
+static void
+tell_dropped(struct accesslog *log, int force)
+{
+	struct pollfd	 pfd = { .fd = log->fd, .events = POLLOUT };
+	uint64_t	 now;
+
+	if (log->dropped == 0)
+		return;
+	now = now_ms();
+	if (!force && log->notice_ms != 0 &&
+	    now - log->notice_ms < ACCESSLOG_NOTICE_MS)
+		return;
+	if (log->out != ACCESSLOG_OUT_FILE &&
+	    (poll(&pfd, 1, 0) != 1 || !(pfd.revents & POLLOUT)))
+		return;			/* the next flush tries again */
+	log_warnx("dropped %llu access log lines: %s was not writable",
+	    (unsigned long long)log->dropped,
+	    log->path != NULL ? log->path : "stderr");
+	log->dropped = 0;
+	log->notice_ms = now;
+}
+
+/* One non-blocking write of n bytes at p: as write(2). */
+static ssize_t
+write_some(struct accesslog *log, const char *p, size_t n)
+{
+	struct pollfd	 pfd;
+
+	switch (log->out) {
+	case ACCESSLOG_OUT_SOCKET:
+		return send(log->fd, p, n, MSG_DONTWAIT | MSG_NOSIGNAL);
+	case ACCESSLOG_OUT_POLLED:
+		pfd.fd = log->fd;
+		pfd.events = POLLOUT;
+		if (poll(&pfd, 1, 0) == 0) {
+			errno = EAGAIN;
+			return -1;
+		}
+		break;
+	default:
+		break;
+	}
+	return write(log->fd, p, n);
+}
+
+/*
+ * How much of the n bytes at p the next write takes: everything into a
+ * file, else the whole lines that fit in PIPE_BUF.
+ */
+static size_t
+chunk_len(const struct accesslog *log, const char *p, size_t n)
+{
+	const char	*nl;
+
+	if (log->out == ACCESSLOG_OUT_FILE || n <= PIPE_BUF)
+		return n;
+	if ((nl = memrchr(p, '\n', PIPE_BUF)) == NULL)
+		return PIPE_BUF;	/* cannot happen: lines fit */
+	return (size_t)(nl + 1 - p);
+}
+
+/*
+ * Write what the buffer holds, without waiting. Returns 0 when it is
+ * empty, 1 when the rest waits for room (EAGAIN). On another error (a
+ * full disk, a reader gone: EPIPE) the rest is dropped and counted: it
+ * loses lines, never requests.
+ */
+static int
+write_buffer(struct accesslog *log)
+{
+	size_t	 off = 0, n;
+	ssize_t	 w;
+	int	 rc = 0, wrote = 0;
+
+	while (off < log->len) {
+		n = chunk_len(log, log->buf + off, log->len - off);
+		if ((w = write_some(log, log->buf + off, n)) == -1) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK) {
+				rc = 1;
+				break;
+			}
+		}
+		if (w <= 0) {
+			drop_lines(log, count_lines(log->buf + off,
+			    log->len - off));
+			off = log->len;
+			break;
+		}
+		off += (size_t)w;
+		wrote = 1;
+	}
+	/* A short write may leave part of a line: the rest goes next. */
+	memmove(log->buf, log->buf + off, log->len - off);
+	log->len -= off;
+	if (wrote)
+		tell_dropped(log, 0);
+	return rc;
 }
 
 void
 accesslog_flush(struct accesslog *log)
 {
-	size_t	 off = 0;
-	ssize_t	 n;
-
-	while (off < log->len) {
-		n = write(log->fd, log->buf + off, log->len - off);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;		/* a full disk loses lines, not requests */
-		off += (size_t)n;
+	if (log->stalled)
+		return;			/* the write event will resume */
+	if (write_buffer(log) == 0) {
+		/* Writable: tell of drops a rate limit held back. */
+		tell_dropped(log, 0);
+		return;
 	}
-	log->len = 0;
+	if (log->wev != NULL && event_add(log->wev, NULL) == 0)
+		log->stalled = 1;
+	/* Else the next flush, in a second at most, tries again. */
+}
+
+/* Loop thread: the log's reader took data; resume the flush. */
+static void
+accesslog_writable_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct accesslog	*log = arg;
+
+	log->stalled = 0;
+	accesslog_flush(log);
+}
+
+/*
+ * At exit: flush, waiting at most ACCESSLOG_EXIT_MS for a stalled reader
+ * (a slow one still gets the last lines; a stopped one does not hold the
+ * exit), then count what is left as dropped.
+ */
+static void
+drain_at_exit(struct accesslog *log)
+{
+	struct pollfd	 pfd = { .fd = log->fd, .events = POLLOUT };
+	uint64_t	 deadline = now_ms() + ACCESSLOG_EXIT_MS, now;
+
+	if (log->wev != NULL)
+		event_del(log->wev);
+	log->stalled = 0;
+	while (write_buffer(log) == 1 && (now = now_ms()) < deadline)
+		(void)poll(&pfd, 1, (int)(deadline - now));
+	if (log->len > 0) {
+		drop_lines(log, count_lines(log->buf, log->len));
+		log->len = 0;
+	}
+	tell_dropped(log, 1);
 }
 
 void
@@ -76,8 +386,9 @@ accesslog_free(struct accesslog *log)
 {
 	if (log == NULL)
 		return;
-	accesslog_flush(log);
-	if (log->fd != STDERR_FILENO)
+	drain_at_exit(log);
+	write_event_free(log);
+	if (log->own_fd)
 		(void)close(log->fd);
 	free(log->path);
 	free(log);
@@ -86,15 +397,22 @@ accesslog_free(struct accesslog *log)
 int
 accesslog_reopen(struct accesslog *log)
 {
-	int	 fd;
+	int	 oldfd = log->fd, oldown = log->own_fd;
 
 	accesslog_flush(log);
 	if (log->path == NULL)
 		return 0;
-	if ((fd = open_file(log->path)) == -1)
+	/* What still waits for room goes to the new file. */
+	if (open_out(log, log->path) == -1) {
+		log->fd = oldfd;
+		log->own_fd = oldown;
 		return -1;
-	(void)close(log->fd);
-	log->fd = fd;
+	}
+	write_event_free(log);
+	if (oldown)
+		(void)close(oldfd);
+	write_event_new(log);
+	accesslog_flush(log);
 	return 0;
 }
 
@@ -156,7 +474,11 @@ accesslog_write(struct accesslog *log, const struct accesslog_entry *e)
 		line[n - 1] = '\n';
 	}
 	if (log->len + (size_t)n > sizeof(log->buf))
-		accesslog_flush(log);
+		accesslog_flush(log);	/* no-op while stalled */
+	if (log->len + (size_t)n > sizeof(log->buf)) {
+		drop_lines(log, 1);	/* the reader is behind: bounded */
+		return;
+	}
 	memcpy(log->buf + log->len, line, (size_t)n);
 	log->len += (size_t)n;
 }

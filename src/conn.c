@@ -676,7 +676,7 @@ conn_handler_timeout(struct conn *c)
 	struct evbuffer		*out = bufferevent_get_output(c->bev);
 	struct timeval		 now;
 
-	log_warnx("route %s (handler %s): no answer after %u ms: 504",
+	log_warnx_limited("route %s (handler %s): no answer after %u ms: 504",
 	    c->route->path, c->route->handler->name,
 	    c->env->conf->timeouts.handler_ms);
 	if (c->env->stats_slot != NULL)

@@ -9,8 +9,9 @@
  *
  * A blocking route's request is handed to the pool as the pool_job
  * embedded in its sy_req. From pool_submit() until dispatch_done_cb() the
- * request belongs to the pool thread: the loop does not touch it (a
- * connection that times out or loses its client waits for the job). The
+ * request belongs to the pool thread: the loop does not touch it. A
+ * connection that times out or loses its client takes a job that is
+ * still queued back (dispatch_cancel), else waits for it to end. The
  * completion runs on the loop and hands the request back to its owner
  * through req->done_cb, the same way sy_req_finish() does for a pending
  * loop handler.
@@ -30,8 +31,6 @@
 #include "stats.h"
 #include "xmalloc.h"
 
-#define REFUSED_LOG_MS	1000	/* one 503 warning a second at most */
-
 struct dispatch {
 	struct pool		*pool;
 	unsigned		 warn_ms;	/* 0: detector off */
@@ -40,9 +39,6 @@ struct dispatch {
 	struct stats		*stats;		/* NULL: not counted */
 	struct stats_slot	*slot;
 	unsigned		 generation;
-	uint64_t		 refused;	/* 503s since the last warning */
-	const char		*refused_path;	/* route of the latest */
-	uint64_t		 refused_log_ms;	/* when it was logged */
 };
 
 struct dispatch *
@@ -114,48 +110,17 @@ dispatch_done_cb(struct pool_job *job)
 
 /*
  * Count a 503 for a full queue; say so in the log at most once a second,
- * with how many there were: a storm is one line a second, not thousands.
+ * with how many were not logged: a storm is one line a second, not
+ * thousands, and the worker's tick (log_limit_flush) tells its end.
  */
-/* Log the refusals counted since the last line, if any. */
-static void
-dispatch_refused_log(struct dispatch *d, uint64_t now)
-{
-	log_warnx("route %s: %llu requests refused with 503 in the last "
-	    "%llu ms: the thread pool queue is full (threads, queue_limit)",
-	    d->refused_path, (unsigned long long)d->refused,
-	    (unsigned long long)(now - d->refused_log_ms));
-	d->refused = 0;
-	d->refused_log_ms = now;
-}
-
 static void
 dispatch_refused(struct dispatch *d, const struct config_route *route)
 {
-	uint64_t	 now = stats_now_ms();
-
 	if (d->slot != NULL)
 		atomic_fetch_add_explicit(&d->slot->rejected_503, 1,
 		    memory_order_relaxed);
-	d->refused_path = route->path;
-	if (d->refused_log_ms == 0) {
-		log_warnx("route %s: request refused with 503: the thread pool "
-		    "queue is full (threads, queue_limit)", route->path);
-		d->refused_log_ms = now;
-		return;
-	}
-	d->refused++;
-	if (now - d->refused_log_ms >= REFUSED_LOG_MS)
-		dispatch_refused_log(d, now);
-}
-
-void
-dispatch_tick(struct dispatch *d)
-{
-	uint64_t	 now = stats_now_ms();
-
-	/* The end of a storm: what was refused since its last line. */
-	if (d->refused > 0 && now - d->refused_log_ms >= REFUSED_LOG_MS)
-		dispatch_refused_log(d, now);
+	log_warnx_limited("route %s: request refused with 503: the thread "
+	    "pool queue is full (threads, queue_limit)", route->path);
 }
 
 static int

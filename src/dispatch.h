@@ -37,12 +37,6 @@ void		 dispatch_free(struct dispatch *d);
 int		 dispatch_run(struct dispatch *d, struct sy_req *req);
 
 /*
- * Periodic (the worker's tick): log the 503s refused since the last
- * warning once a second has passed, so a storm's end is told too.
- */
-void		 dispatch_tick(struct dispatch *d);
-
-/*
  * The client of a SY_PENDING req went away. Returns 0 when req's pool job
  * was still queued and has been taken back (req is free again and
  * done_cb will not be called), -1 when a handler still holds req.

@@ -4,6 +4,11 @@
  * Every line is formatted into one buffer and written with one write(2):
  * pool threads log without a lock, and lines of the master and all
  * workers, which share the file, never interleave (O_APPEND, < PIPE_BUF).
+ *
+ * Rate-limited warnings (log_limit_*) keep their state in the caller's
+ * struct log_limit; the ones used so far are linked on limits, so that
+ * the worker's tick can tell what each has suppressed without knowing
+ * where they live.
  */
 #include "autoconfig.h"
 
@@ -26,6 +31,7 @@ static char		*log_path;		/* NULL: stderr */
 static enum log_level	 log_level = LOG_LEVEL_INFO;
 static char		 log_role[32] = "master";
 static int		 log_journal;		/* stderr is journald's */
+static struct log_limit	*limits;		/* used so far (loop thread) */
 
 static const struct {
 	const char	*name;
@@ -159,6 +165,16 @@ vlog(enum log_level level, int with_errno, const char *fmt, va_list ap)
 	errno = saved;
 }
 
+static void __attribute__((format(printf, 2, 3)))
+log_at(enum log_level level, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	vlog(level, 0, fmt, ap);
+	va_end(ap);
+}
+
 #define LOG_FN(fn, level, with_errno)			\
 void							\
 fn(const char *fmt, ...)				\
@@ -176,6 +192,100 @@ LOG_FN(log_warn, LOG_LEVEL_WARNING, 1)
 LOG_FN(log_warnx, LOG_LEVEL_WARNING, 0)
 LOG_FN(log_info, LOG_LEVEL_INFO, 0)
 LOG_FN(log_debug, LOG_LEVEL_DEBUG, 0)
+
+static uint64_t
+now_ms(void)
+{
+	struct timespec	 ts;
+
+	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/*
+ * Write msg for l, with what was suppressed before it (more), and start
+ * a new interval.
+ */
+static void
+limit_emit(struct log_limit *l, enum log_level level, const char *msg,
+    uint64_t more, uint64_t now)
+{
+	if (more > 0)
+		log_at(level, "%s (%llu more suppressed in the last %llu ms)",
+		    msg, (unsigned long long)more,
+		    (unsigned long long)(now - l->last_ms));
+	else
+		log_at(level, "%s", msg);
+	l->last_ms = now;
+	l->suppressed = 0;
+}
+
+static void __attribute__((format(printf, 4, 0)))
+vlog_limited(struct log_limit *l, enum log_level level, int with_errno,
+    const char *fmt, va_list ap)
+{
+	char		 msg[LOG_LIMIT_TEXT];
+	uint64_t	 now;
+	size_t		 len;
+	int		 saved = errno;
+
+	if (level > log_level)
+		return;
+	if (!l->listed) {
+		l->next = limits;
+		limits = l;
+		l->listed = 1;
+	}
+	/* Formatted either way: a suppressed one may be the one flushed. */
+	(void)vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (with_errno && (len = strlen(msg)) < sizeof(msg) - 1)
+		(void)snprintf(msg + len, sizeof(msg) - len, ": %s",
+		    strerror(saved));
+	now = now_ms();
+	if (l->last_ms != 0 && now - l->last_ms < l->interval_ms) {
+		l->suppressed++;
+		l->level = level;
+		memcpy(l->text, msg, sizeof(msg));
+	} else
+		limit_emit(l, level, msg, l->suppressed, now);
+	errno = saved;
+}
+
+void
+log_limit_warn(struct log_limit *l, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	vlog_limited(l, LOG_LEVEL_WARNING, 1, fmt, ap);
+	va_end(ap);
+}
+
+void
+log_limit_warnx(struct log_limit *l, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	vlog_limited(l, LOG_LEVEL_WARNING, 0, fmt, ap);
+	va_end(ap);
+}
+
+void
+log_limit_flush(int all)
+{
+	struct log_limit	*l;
+	uint64_t		 now = now_ms();
+	int			 saved = errno;
+
+	for (l = limits; l != NULL; l = l->next)
+		if (l->suppressed > 0 &&
+		    (all || now - l->last_ms >= l->interval_ms))
+			/* The text is that of the last one: not "more". */
+			limit_emit(l, l->level, l->text, l->suppressed - 1,
+			    now);
+	errno = saved;
+}
 
 void
 fatal(const char *fmt, ...)

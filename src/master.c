@@ -993,7 +993,7 @@ master_check_logs(const struct config *conf)
 
 	if (conf->access_log == NULL)
 		return 0;
-	if ((alog = accesslog_open(conf->access_log)) == NULL) {
+	if ((alog = accesslog_open(NULL, conf->access_log, NULL)) == NULL) {
 		log_error("access_log %s", conf->access_log);
 		return -1;
 	}

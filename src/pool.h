@@ -114,9 +114,11 @@ unsigned	 pool_busy(const struct pool *pool);
 /*
  * Stop accepting: pool_submit() fails with ESHUTDOWN from now on. Jobs
  * already queued or running still run, and their done() is called from
- * the loop as usual, so a draining worker keeps running its loop until it
- * has seen the done() of every job it submitted, then calls pool_free().
- * Idle threads exit; the others exit once the queue is empty. Idempotent.
+ * the loop as usual, so a caller may keep its loop running until it has
+ * seen the done() of every job it submitted, then call pool_free(). (A
+ * draining worker does not call it: it keeps taking jobs for keep-alive
+ * clients' last requests, worker.c.) Idle threads exit; the others exit
+ * once the queue is empty. Idempotent.
  */
 void		 pool_stop(struct pool *pool);
 

@@ -1,8 +1,9 @@
 /*
  * registry.h - handler name to descriptor.
  *
- * Built-in handlers are compiled in; plugins (later) are added by
- * registry_load(). Lookups happen at config load, in the master.
+ * The handlers are the built-ins compiled into registry.c's table; no
+ * plugin is loaded (there is no dlopen yet, though include/switchyard.h
+ * is all a handler uses). Lookups happen at config load, in the master.
  */
 #ifndef REGISTRY_H
 #define REGISTRY_H

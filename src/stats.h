@@ -74,6 +74,7 @@ struct stats_slot {
 	_Atomic uint64_t	paused_emfile;	/* accept paused: out of fds */
 	_Atomic uint64_t	rejected_503;	/* pool queue full */
 	_Atomic uint64_t	timeouts_504;	/* handler deadline */
+	_Atomic uint64_t	accesslog_dropped; /* lines: reader stalled */
 	struct stats_hist	queue_wait;	/* pool jobs */
 	struct stats_hist	run_time;	/* pool jobs */
 };

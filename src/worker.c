@@ -152,7 +152,11 @@ worker_accept_cb(evutil_socket_t fd, short what, void *arg)
 			case ENFILE:
 			case ENOBUFS:
 			case ENOMEM:
-				log_warn("accept: pausing for %d ms",
+				/*
+				 * Every ACCEPT_RETRY_MS while it lasts:
+				 * limited to a line a second, with a count.
+				 */
+				log_warn_limited("accept: pausing for %d ms",
 				    ACCEPT_RETRY_MS);
 				if (w->slot_stats != NULL)
 					atomic_fetch_add_explicit(
@@ -205,7 +209,8 @@ worker_beat_cb(evutil_socket_t fd, short what, void *arg)
 			    memory_order_relaxed);
 	}
 	w->beat_due_us = now_us + (uint64_t)w->beat_ms * 1000;
-	dispatch_tick(w->dispatch);
+	/* What the rate-limited warnings held back, once their second is up. */
+	log_limit_flush(0);
 	atomic_store_explicit(&w->cell->pool_busy, pool_busy(w->pool),
 	    memory_order_relaxed);
 	atomic_store_explicit(&w->cell->pool_queued, pool_queued(w->pool),
@@ -417,7 +422,6 @@ worker_main(const struct worker_params *p)
 
 	memset(&w, 0, sizeof(w));
 	w.conf = p->conf;
-	/* A few ticks per watchdog period, at least one a second. */
 	/*
 	 * Four ticks a second, for fresh gauges and loop lag; more when the
 	 * watchdog needs several per worker_timeout_ms.
@@ -450,7 +454,8 @@ worker_main(const struct worker_params *p)
 	w.env.closed_cb = worker_conn_closed_cb;
 	w.env.closed_arg = &w;
 	if (p->conf->access_log != NULL &&
-	    (w.env.alog = accesslog_open(p->conf->access_log)) == NULL)
+	    (w.env.alog = accesslog_open(w.base, p->conf->access_log,
+	    w.env.stats_slot)) == NULL)
 		fatal("access log %s", p->conf->access_log);
 	worker_drop_privileges(p->conf);
 
@@ -498,6 +503,7 @@ worker_main(const struct worker_params *p)
 
 	log_debug("%s: serving on %zu sockets", __func__, p->nfds);
 	(void)event_base_dispatch(w.base);
+	log_limit_flush(1);	/* the counts of a storm's last second */
 
 	/*
 	 * On the way out: freeing the signal events restores the default

@@ -199,6 +199,9 @@ write_slots(struct sy_req *req, const struct stats *s)
 	    "Requests answered 503 because the thread pool queue was full.");
 	SLOT_COUNTER(timeouts_504, "switchyard_handler_timeouts_total",
 	    "Requests answered 504 at timeouts.handler_ms.");
+	SLOT_COUNTER(accesslog_dropped, "switchyard_access_log_dropped_total",
+	    "Access log lines dropped because the log could not take them "
+	    "(a stalled reader, a full disk).");
 	rc |= family(req, "switchyard_pool_queue_wait_seconds", "histogram",
 	    "Time pool jobs waited for a thread, by worker slot.");
 	for (k = 0; k < nslots; k++) {

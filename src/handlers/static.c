@@ -9,11 +9,17 @@
  * args: "root" (required) an existing directory, resolved with realpath()
  * at config load (a relative one against the server's working directory);
  * "index" (optional, default "index.html") the file a directory request
- * ("/static/a/") is answered with.
+ * ("/static/a/") is answered with; "dotfiles" (optional boolean, default
+ * false) whether a path component starting with "." may be served.
  *
  * Containment. The path after the route prefix is percent-decoded first
  * and checked after: "%00", a bad escape -> 400; a "." or ".." segment,
- * encoded or not -> 404. Then the file is opened one component at a
+ * encoded or not -> 404. So is any other component starting with ".",
+ * unless "dotfiles" is true: a root is often a checkout or a build
+ * directory, and ".git/config", ".env" or ".htpasswd" in it are not
+ * meant to be published (nginx configurations usually deny "/\." for
+ * the same reason). The index file is the configuration's choice and
+ * is not checked. Then the file is opened one component at a
  * time with openat(O_NOFOLLOW) from the root, directories with
  * O_DIRECTORY: a symbolic link anywhere below the root is refused (404)
  * rather than resolved, so nothing outside the root can be reached, and
@@ -50,6 +56,7 @@
 struct static_conf {
 	char		*root;		/* absolute, no symlinks (realpath) */
 	char		*index;		/* a file name: no '/', not . or .. */
+	int		 dotfiles;	/* serve ".name" components */
 };
 
 /* -- args ---------------------------------------------------------------- */
@@ -94,6 +101,7 @@ static_init(const json_t *args, void **state, char *err, size_t errlen)
 	const char		*key;
 	json_t			*v;
 	char			*real;
+	int			 dotfiles = 0;
 
 	if (args == NULL || json_object_get(args, "root") == NULL) {
 		snprintf(err, errlen, "root: required (the directory to "
@@ -114,9 +122,16 @@ static_init(const json_t *args, void **state, char *err, size_t errlen)
 				    "name, without \"/\"");
 				return -1;
 			}
+		} else if (strcmp(key, "dotfiles") == 0) {
+			if (!json_is_boolean(v)) {
+				snprintf(err, errlen, "dotfiles: must be true "
+				    "or false");
+				return -1;
+			}
+			dotfiles = json_is_true(v);
 		} else {
 			snprintf(err, errlen, "%s: unknown key (known: root, "
-			    "index)", key);
+			    "index, dotfiles)", key);
 			return -1;
 		}
 	}
@@ -137,6 +152,7 @@ static_init(const json_t *args, void **state, char *err, size_t errlen)
 		return -1;
 	}
 	sc->root = real;
+	sc->dotfiles = dotfiles;
 	*state = sc;
 	return 0;
 }
@@ -156,9 +172,9 @@ hexval(int c)
 }
 
 /*
- * Percent-decode the path src, up to its query if any, into buf. '+'
- * stays itself (it means a space only in queries). -1 on a malformed
- * escape, an encoded NUL, or when it does not fit.
+ * Percent-decode the path src into buf. '+' stays itself (it means a
+ * space only in queries). -1 on a malformed escape, an encoded NUL, or
+ * when it does not fit.
  */
 static int
 decode_path(const char *src, char *buf, size_t bufsize)
@@ -167,9 +183,10 @@ decode_path(const char *src, char *buf, size_t bufsize)
 	int	 hi, lo;
 
 	/*
-	 * sy_req_path() should end before the query, but the string runs
-	 * on into "?query" (http.c does not cut it). A '?' cannot be part
-	 * of a path, so stop there either way.
+	 * sy_req_path() ends before the query (http.c copies the path out
+	 * of the target), so no raw '?' reaches here; one could only start
+	 * a query, so stopping at it keeps the decoder right for a whole
+	 * target too. An encoded "%3F" is a character of a name.
 	 */
 	for (; *src != '\0' && *src != '?'; src++) {
 		if (n + 1 >= bufsize)
@@ -188,9 +205,12 @@ decode_path(const char *src, char *buf, size_t bufsize)
 	return 0;
 }
 
-/* Does the decoded path have a "." or ".." segment? */
+/*
+ * Does the decoded path have a segment that must not be served: "." or
+ * "..", always, and any other starting with "." unless dotfiles?
+ */
 static int
-has_dot_segment(const char *p)
+has_dot_segment(const char *p, int dotfiles)
 {
 	size_t	 len;
 
@@ -200,8 +220,8 @@ has_dot_segment(const char *p)
 		if (*p == '\0')
 			return 0;
 		len = strcspn(p, "/");
-		if ((len == 1 && p[0] == '.') ||
-		    (len == 2 && p[0] == '.' && p[1] == '.'))
+		if (p[0] == '.' && (!dotfiles || len == 1 ||
+		    (len == 2 && p[1] == '.')))
 			return 1;
 		p += len;
 	}
@@ -614,7 +634,7 @@ static_handle(struct sy_req *req, void *state)
 	/* Decode first, check after: "%2e%2e%2f" is "../" here. */
 	if (decode_path(path, rel, sizeof(rel)) == -1)
 		return refuse(req, 400, "Bad Request");
-	if (has_dot_segment(rel))
+	if (has_dot_segment(rel, sc->dotfiles))
 		return refuse(req, 404, "Not Found");
 	if (rel[0] != '\0')
 		dir_form = rel[strlen(rel) - 1] == '/';

@@ -53,7 +53,9 @@ check_hello "after the limit"
 sy_stop
 
 # Out of descriptors (EMFILE): accepting pauses and retries; no spin, no
-# crash, and service resumes once descriptors are free again.
+# crash, and service resumes once descriptors are free again. The
+# warning, which would come with every retry (10 a second), is limited
+# to a line a second whose suppressed counts add up to the pauses.
 SY_PORT=
 sy_start '{
   "listen": ["127.0.0.1:@PORT@"],
@@ -61,7 +63,8 @@ sy_start '{
   "threads": 2,
   "access_log": "off",
   "timeouts": {"keepalive_ms": 20000},
-  "routes": [{"path": "/hello", "handler": "hello"}]
+  "routes": [{"path": "/hello", "handler": "hello"},
+             {"path": "/metrics", "handler": "metrics"}]
 }' || exit 1
 worker=$(sy_worker_pids | head -1)
 prlimit --nofile=40 --pid "$worker" || fail "prlimit on worker $worker"
@@ -71,6 +74,7 @@ for i in $(seq 1 60); do
 	sy_send "$fd" "$req"
 	fds+=("$fd")
 done
+t_emfile=$(now_ms)
 check "EMFILE is logged and accepting pauses" \
     wait_for "grep -q 'accept: pausing for' '$SY_LOG'" 5
 t0=$(cpu_ticks)
@@ -82,4 +86,25 @@ for fd in "${fds[@]}"; do
 done
 check "service resumes once descriptors are free" \
     wait_for '[ "$(sy_get_status /hello)" = 200 ]' 10
+warn_re=' worker 0: warning: accept: pausing for 100 ms: Too many open files( \(([0-9]+) more suppressed in the last [0-9]+ ms\))?$'
+warn_sum() {
+	grep -E "$warn_re" "$SY_LOG" |
+	    sed -E -e 's/.* \(([0-9]+) more suppressed in the last [0-9]+ ms\)$/\1/' -e 's/.*open files$/0/' |
+	    awk '{ n += 1 + $1 } END { print n + 0 }'
+}
+paused_total() {
+	sy_curl "$(sy_url /metrics)" |
+	    sed -n 's/^switchyard_accept_paused_total{worker="0",reason="emfile"} \([0-9]*\)$/\1/p'
+}
+paused=$(paused_total)
+check "EMFILE: the warning lines add up to the $paused pauses" \
+    wait_for '[ -n "$paused" ] && [ "$(warn_sum)" = "$paused" ]' 5
+window=$(($(now_ms) - t_emfile))
+nwarn=$(grep -Ec "$warn_re" "$SY_LOG")
+grep -E "$warn_re" "$SY_LOG" | sed 's/^/#   /'
+check "EMFILE: the pauses came again and again (${paused:-?} > 3)" [ "${paused:-0}" -gt 3 ]
+check "EMFILE: $nwarn warning lines for ${paused:-?} pauses (<= 1 + $((window / 1000)) in $window ms)" \
+    [ "$nwarn" -le $((1 + window / 1000)) ]
+check "EMFILE: a line says how many were suppressed" \
+    grep -Eq "$warn_re" <(grep ' more suppressed in the last ' "$SY_LOG")
 sy_stop

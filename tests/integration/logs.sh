@@ -19,6 +19,12 @@
 #      4 warning, 3 error) and no timestamp; a blocked loop, a promotion,
 #      a 503, a reload and a respawn each make exactly one such line.
 #      With error_log a file, the file keeps the usual timestamped form.
+#  (d) access_log "stderr" into a FIFO whose reader is stopped: 4000
+#      requests, then 2.5 s of probes, all answered at once by the same
+#      worker (the watchdog, 1 s, never fires), lines dropped and counted;
+#      once the reader resumes, the error log's "dropped N access log
+#      lines" notices add up to switchyard_access_log_dropped_total, and
+#      every line the reader got is whole.
 # USR1 reopening is covered elsewhere: the access log by signals.sh, the
 # error log by lifecycle.sh.
 . "$(dirname "$0")/lib.sh"
@@ -284,3 +290,108 @@ else
 	sed 's/^/#   /' "$elog" "$SY_TMP/efile.stderr" 2>/dev/null
 	sy_kill
 fi
+
+# ============================================================================
+# (d) the access log on stderr, its reader stopped: the loop never waits
+# ============================================================================
+# stderr is a FIFO whose reader (cat) is stopped with SIGSTOP: once the
+# pipe (64 KiB) and the worker's buffer (64 KiB) are full, a blocking
+# write would freeze the loop until the watchdog (worker_timeout_ms 1000)
+# killed the worker. The error log is a file, so this test can read it.
+fifo=$SY_TMP/stderr.fifo
+sout=$SY_TMP/stderr.out
+selog=$SY_TMP/stall.error.log
+mkfifo "$fifo" || exit 99
+cat "$fifo" >"$sout" &
+reader=$!
+# resume_reader: never leave it stopped (it would keep the FIFO open).
+resume_reader() {
+	kill -CONT "$reader" 2>/dev/null
+}
+SY_CONF=$SY_TMP/switchyard.stall.json
+sed "s/@PORT@/$SY_PORT/" >"$SY_CONF" <<CONF
+{
+  "listen": ["127.0.0.1:@PORT@"],
+  "workers": 1,
+  "worker_timeout_ms": 1000,
+  "access_log": "stderr",
+  "error_log": "$selog",
+  "routes": [
+    {"path": "/hello", "handler": "hello"},
+    {"path": "/metrics", "handler": "metrics"}
+  ]
+}
+CONF
+"$SY_BIN" -c "$SY_CONF" 2>"$fifo" >/dev/null </dev/null &
+SY_PID=$!
+SY_LOG=$selog
+SY_LOGS+=("$sout")
+if ! wait_for 'grep -q " info: ready: 1 workers" "$selog" 2>/dev/null && sy_port_open 127.0.0.1 $SY_PORT' 10; then
+	fail "stalled reader: the server did not start"
+	sed 's/^/#   /' "$selog" "$sout" 2>/dev/null
+	sy_kill
+	kill "$reader" 2>/dev/null
+	exit 1
+fi
+sworker=$(sy_worker_pids)
+# metric NAME: its value for worker 0.
+metric() {
+	sy_curl "$(sy_url /metrics)" | sed -n "s/^switchyard_$1{worker=\"0\"[^}]*} \\([0-9.e+-]*\\)\$/\\1/p" | head -1
+}
+sy_get_status '/hello?before=stall' >/dev/null
+check "stalled reader: lines reach the reader on stderr" \
+    wait_for 'grep -q "GET /hello?before=stall " "$sout"' 3
+
+kill -STOP "$reader"
+out=$SY_TMP/ab.stall
+timeout 60 ab -k -n 4000 -c 8 -s 5 "$(sy_url '/hello?stalled=1')" >"$out" 2>&1
+check "stalled reader: ab -k -n 4000 completes, no request failed" \
+    eval 'grep -Eq "^Complete requests: +4000$" "$out" && grep -Eq "^Failed requests: +0$" "$out"'
+grep -E '^(Requests per second|Time taken)' "$out" | sed 's/^/# ab: /'
+dropped=$(metric access_log_dropped_total)
+check "stalled reader: the pipe and the buffer are full: lines dropped (${dropped:-?} > 0)" \
+    [ "${dropped:-0}" -gt 0 ]
+# Two watchdog periods and more with the pipe full: the periodic flush
+# and every request meet EAGAIN, and /hello answers each time at once.
+t0=$(now_ms)
+n=0 slow=0 bad=0
+while [ $(($(now_ms) - t0)) -lt 2500 ]; do
+	t1=$(now_ms)
+	code=$(SY_CURL_TIMEOUT=2 sy_get_status '/hello?probe=1')
+	[ "$code" = 200 ] || bad=$((bad + 1))
+	[ $(($(now_ms) - t1)) -lt 500 ] || slow=$((slow + 1))
+	n=$((n + 1))
+done
+check "stalled reader: $n probes over 2.5 s: all 200 ($bad not), each < 500 ms ($slow not)" \
+    eval '[ "$bad" = 0 ] && [ "$slow" = 0 ]'
+check "stalled reader: still the same worker $sworker, not killed by the watchdog" \
+    eval '[ "$(sy_worker_pids)" = "$sworker" ] && ours "$sworker" && ! grep -q "killed" "$selog"'
+lagmax=$(metric loop_lag_max_seconds)
+check "stalled reader: the loop never lagged half a watchdog period (max ${lagmax:-?} s < 0.5)" \
+    awk -v l="${lagmax:-9}" 'BEGIN { exit !(l + 0 < 0.5) }'
+check "stalled reader: no dropped notice while the reader is stopped" \
+    eval '! grep -q "access log lines" "$selog"'
+
+resume_reader
+notice='worker 0: warning: dropped [0-9]+ access log lines: stderr was not writable$'
+check "stalled reader: resumed: the error log says how many lines were dropped" \
+    wait_for 'grep -Eq "$notice" "$selog"' 5
+grep -E "$notice" "$selog" | sed 's/^/#   /'
+# told_dropped: the total the notices tell.
+told_dropped() {
+	grep -E "$notice" "$selog" | sed -E 's/.*dropped ([0-9]+) access.*/\1/' |
+	    awk '{ n += $1 } END { print n + 0 }'
+}
+check "stalled reader: the notices add up to switchyard_access_log_dropped_total" \
+    wait_for '[ "$(told_dropped)" = "$(metric access_log_dropped_total)" ]' 5
+check "stalled reader: lines logged after the stall reach the reader" \
+    eval 'sy_get_status "/hello?after=stall" >/dev/null; wait_for "grep -q \"GET /hello?after=stall \" \"$sout\"" 3'
+# Whole lines only: nothing interleaved or cut, every line in the format.
+nbad=$(grep -cvE "$re" "$sout")
+check "stalled reader: every line the reader got is whole ($(grep -c . "$sout") lines, $nbad not)" \
+    [ "$nbad" = 0 ]
+sy_stop TERM 0
+check "stalled reader: the reader sees EOF once the server is gone" \
+    wait_for "! kill -0 $reader 2>/dev/null" 5
+kill "$reader" 2>/dev/null
+wait "$reader" 2>/dev/null

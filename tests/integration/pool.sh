@@ -4,10 +4,12 @@
 # with Retry-After and a JSON body at once, the rest 200, nothing hangs.
 # Deadline: timeouts.handler_ms 300 on a 2 s blocking sleep: 504 with
 # Connection: close, the loop serves on, and the pool thread finishes the
-# job later without harm. Disconnects: 1,200 clients leave while their
-# blocking request is queued or running: the server survives, the queued
-# jobs of closed connections are skipped, and (in the ASan+UBSan and TSan
-# builds) the log stays free of sanitizer reports. Graceful stop: TERM
+# job later without harm; a burst of 20 504s is a line or two of warning
+# whose suppressed counts add up to them. Disconnects: 1,200 clients
+# leave while their blocking request is queued or running: the server
+# survives, the queued jobs of closed connections are skipped, and (in
+# the ASan+UBSan and TSan builds) the log stays free of sanitizer
+# reports. Graceful stop: TERM
 # while a 1 s pool job runs: it completes with 200, the master exits 0.
 . "$(dirname "$0")/lib.sh"
 
@@ -105,6 +107,7 @@ sy_start '{
   "access_log": "off",
   "routes": [
     {"path": "/hello", "handler": "hello"},
+    {"path": "/metrics", "handler": "metrics"},
     {"path": "/long", "handler": "sleep", "mode": "blocking",
      "args": {"ms": 2000, "max_ms": 2000}}
   ]
@@ -133,6 +136,37 @@ t0=$(now_ms)
 code=$(sy_get_status '/long?ms=10')
 check "deadline: a short blocking request afterwards: 200 ($code, $(($(now_ms) - t0)) ms)" \
     [ "$code" = 200 ]
+# A burst of 504s: 20 at once on 4 threads (4 time out running, 16
+# queued). The warning is rate-limited (log.h, log_limit): a line a
+# second at most, each standing for itself and the N it says were
+# suppressed, so that the lines add up to the 504s the metrics count.
+warn_re=' worker 0: warning: route /long \(handler sleep\): no answer after 300 ms: 504( \(([0-9]+) more suppressed in the last [0-9]+ ms\))?$'
+warn_sum() {
+	grep -E "$warn_re" "$SY_LOG" |
+	    sed -E -e 's/.* \(([0-9]+) more suppressed in the last [0-9]+ ms\)$/\1/' -e 's/.*: 504$/0/' |
+	    awk '{ n += 1 + $1 } END { print n + 0 }'
+}
+timeouts_total() {
+	sy_curl "$(sy_url /metrics)" |
+	    sed -n 's/^switchyard_handler_timeouts_total{worker="0"} \([0-9]*\)$/\1/p'
+}
+t0=$(now_ms)
+curl -sS --no-progress-meter -Z --parallel-immediate --parallel-max 20 --max-time 10 \
+    -o /dev/null -w '%{http_code}\n' "$(sy_url '/long?ms=600&n=[1-20]')" >"$SY_TMP/burst" 2>&1
+check "504 burst: 20 x 504 ($(sort "$SY_TMP/burst" | uniq -c | tr '\n' ' '))" \
+    [ "$(grep -c '^504$' "$SY_TMP/burst")" = 20 ]
+check "504 burst: the metrics count 21 504s ($(timeouts_total))" \
+    [ "$(timeouts_total)" = 21 ]
+check "504 burst: the warning lines add up to the 21 504s" \
+    wait_for '[ "$(warn_sum)" = 21 ]' 5
+nwarn=$(grep -Ec "$warn_re" "$SY_LOG")
+window=$(($(now_ms) - t0))
+grep -E "$warn_re" "$SY_LOG" | sed 's/^/#   /'
+# One before the burst, then at most one a second since it began.
+check "504 burst: $nwarn warning lines for 21 504s (<= 2 + $((window / 1000)) in $window ms)" \
+    [ "$nwarn" -le $((2 + window / 1000)) ]
+check "504 burst: a line says how many were suppressed" \
+    grep -Eq "$warn_re" <(grep ' more suppressed in the last ' "$SY_LOG")
 check_hello "deadline, afterwards"
 sy_stop
 

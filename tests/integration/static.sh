@@ -2,14 +2,15 @@
 # static.sh - the "static" handler on a prefix route: exact bytes,
 # content types, ETag / Last-Modified and their 304s, HEAD, directory
 # index and 301, and containment: "..", encoded or not, and symbolic
-# links out of the root answer 404 and never the file. Then ab -k on a
+# links out of the root answer 404 and never the file; so do dotfiles
+# (.env, .git/config) unless args.dotfiles is true. Then ab -k on a
 # 1 MiB file, the same file from a blocking (pool) route, and the
-# config errors of args.root / args.index.
+# config errors of args.root / args.index / args.dotfiles.
 . "$(dirname "$0")/lib.sh"
 
 # -- the tree ------------------------------------------------------------------
 R=$SY_TMP/root
-mkdir -p "$R/sub/dir" "$R/locked" "$SY_TMP/outside/dir" || exit 99
+mkdir -p "$R/sub/dir" "$R/locked" "$R/.git" "$SY_TMP/outside/dir" || exit 99
 SECRET=TOP-SECRET-3f9c1a
 echo "$SECRET" >"$SY_TMP/outside/secret.txt"
 echo "$SECRET" >"$SY_TMP/outside/dir/secret.txt"
@@ -33,6 +34,12 @@ ln -s "$SY_TMP/outside/dir" "$R/escdir"
 ln -s a.css "$R/inner-link.css"		# inside the root: refused too
 mkfifo "$R/fifo" || exit 99
 printf 'no one may read this\n' >"$R/unreadable.txt"
+DOTSECRET=DOT-SECRET-7d2e4b
+echo "PASSWORD=$DOTSECRET" >"$R/.env"
+echo "url = https://$DOTSECRET@example.org/x.git" >"$R/.git/config"
+printf 'git index\n' >"$R/.git/index.html"
+echo "$DOTSECRET" >"$R/sub/.hidden"
+printf 'dot in the middle\n' >"$R/sub/a.b.txt"
 
 # 403 needs a worker that permissions apply to. Root ignores them, so
 # as root the workers drop to "nobody" (config "user"), which must then
@@ -61,7 +68,9 @@ sy_start '{
     {"path": "/static/", "match": "prefix", "handler": "static",
      "mode": "nonblocking", "args": {"root": "@TMP@/root"}},
     {"path": "/pool", "match": "prefix", "handler": "static",
-     "mode": "blocking", "args": {"root": "@TMP@/root", "index": "home.htm"}}
+     "mode": "blocking", "args": {"root": "@TMP@/root", "index": "home.htm"}},
+    {"path": "/dots/", "match": "prefix", "handler": "static",
+     "args": {"root": "@TMP@/root", "dotfiles": true}}
   ]
 }' || exit 1
 
@@ -245,6 +254,42 @@ expect_refused "/static/inner-link.css"
 expect_refused "/pool/../outside/secret.txt"
 expect_refused "/poolx"
 
+# -- dotfiles --------------------------------------------------------------------
+# expect_hidden PATH: 404, and never the dotfile's secret.
+expect_hidden() {
+	get "$1"
+	check "dotfile $1: 404 ($RAW_STATUS)" [ "$RAW_STATUS" = 404 ]
+	check "dotfile $1: not its content" eval '[[ "$RAW" != *"$DOTSECRET"* ]]'
+}
+expect_hidden /static/.env
+expect_hidden /static/.git/config
+expect_hidden /static/.git/
+expect_hidden /static/.git
+expect_hidden /static/sub/.hidden
+expect_hidden "/static/%2eenv"
+expect_hidden "/static/%2Egit%2Fconfig"
+expect_hidden "/static/sub/%2ehidden"
+expect_hidden "/pool/.env"
+get /static/sub/a.b.txt
+check "a dot inside a name is no dotfile: 200 ($RAW_STATUS)" \
+    eval '[ "$RAW_STATUS" = 200 ] && [ "$(raw_body)" = "dot in the middle" ]'
+# "dotfiles": true serves them, and nothing else changes.
+get /dots/.env
+check "dotfiles true: /dots/.env 200 with the file ($RAW_STATUS)" \
+    eval '[ "$RAW_STATUS" = 200 ] && [ "$(raw_body)" = "PASSWORD=$DOTSECRET" ]'
+get "/dots/.git/config"
+check "dotfiles true: /dots/.git/config 200 ($RAW_STATUS)" \
+    eval '[ "$RAW_STATUS" = 200 ] && [[ "$(raw_body)" == *"$DOTSECRET"* ]]'
+get "/dots/%2Egit/"
+check "dotfiles true: /dots/%2Egit/ is its index ($RAW_STATUS)" \
+    eval '[ "$RAW_STATUS" = 200 ] && [ "$(raw_body)" = "git index" ]'
+get /dots/sub/.hidden
+check "dotfiles true: /dots/sub/.hidden 200 ($RAW_STATUS)" [ "$RAW_STATUS" = 200 ]
+expect_refused "/dots/../outside/secret.txt"
+expect_refused "/dots/%2e%2e/outside/secret.txt"
+get /dots/./a.css
+check "dotfiles true: a \".\" segment is still 404 ($RAW_STATUS)" [ "$RAW_STATUS" = 404 ]
+
 # -- a blocking route, without a trailing slash, another index -------------------
 out=$SY_TMP/pool.out
 code=$(sy_curl -o "$out" -w '%{http_code}' "$(sy_url /pool/b.bin)")
@@ -306,3 +351,7 @@ expect_conf_error "index with a slash" "{\"root\": \"$R\", \"index\": \"a/b\"}" 
     'args\.index: must be a file name'
 expect_conf_error "unknown key" "{\"root\": \"$R\", \"listing\": true}" \
     'args\.listing: unknown key'
+expect_conf_error "dotfiles not a boolean" "{\"root\": \"$R\", \"dotfiles\": 1}" \
+    'args\.dotfiles: must be true or false'
+expect_conf_error "dotfiles a string" "{\"root\": \"$R\", \"dotfiles\": \"yes\"}" \
+    'args\.dotfiles: must be true or false'

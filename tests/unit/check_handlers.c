@@ -1,6 +1,7 @@
 /*
  * check_handlers.c - unit tests for the built-in handlers write_file, cpu,
- * echo, json and hash_body, and for SHA-256 (src/handlers/sha256.c).
+ * echo, json, hash_body and (its args and dotfiles) static, and for
+ * SHA-256 (src/handlers/sha256.c). static.sh covers the rest of static.
  *
  * Args are checked through registry_find(name)->init(), with the exact
  * error texts the config prints after "routes[i].args.". Requests are
@@ -225,7 +226,7 @@ END_TEST
 /* -- registry ---------------------------------------------------------- */
 
 static const char *const my_handlers[] = {
-	"cpu", "echo", "hash_body", "json", "write_file"
+	"cpu", "echo", "hash_body", "json", "static", "write_file"
 };
 
 START_TEST(registry_has_them)
@@ -473,6 +474,35 @@ START_TEST(args_write_file)
 
 	args_bad("write_file", "{\"bytes\": 1, \"size\": 1}",
 	    "size: unknown key (known: bytes, dir, fsync)");
+	ck_assert_int_eq(rmdir(dir), 0);
+	free(dir);
+}
+END_TEST
+
+START_TEST(args_static)
+{
+	char	*dir = temp_dir(), text[PATH_MAX + 128];
+
+	snprintf(text, sizeof(text), "{\"root\": \"%s\"}", dir);
+	args_free("static", args_ok("static", text));
+	snprintf(text, sizeof(text), "{\"root\": \"%s\", \"dotfiles\": "
+	    "true}", dir);
+	args_free("static", args_ok("static", text));
+	snprintf(text, sizeof(text), "{\"root\": \"%s\", \"dotfiles\": "
+	    "false, \"index\": \".index.html\"}", dir);
+	args_free("static", args_ok("static", text));
+
+	args_bad("static", NULL, "root: required (the directory to serve)");
+	snprintf(text, sizeof(text), "{\"root\": \"%s\", \"dotfiles\": 1}",
+	    dir);
+	args_bad("static", text, "dotfiles: must be true or false");
+	snprintf(text, sizeof(text), "{\"root\": \"%s\", \"dotfiles\": "
+	    "\"true\"}", dir);
+	args_bad("static", text, "dotfiles: must be true or false");
+	snprintf(text, sizeof(text), "{\"root\": \"%s\", \"dotfile\": "
+	    "true}", dir);
+	args_bad("static", text,
+	    "dotfile: unknown key (known: root, index, dotfiles)");
 	ck_assert_int_eq(rmdir(dir), 0);
 	free(dir);
 }
@@ -978,6 +1008,111 @@ START_TEST(write_file_dir_gone)
 }
 END_TEST
 
+/* -- static: dotfiles --------------------------------------------------- */
+
+/* GET target from static (state) on the prefix route "/s/": the status. */
+static int
+static_status(void *state, const char *target)
+{
+	struct treq	 t;
+	char		 raw[256];
+	int		 status;
+
+	snprintf(raw, sizeof(raw), "GET %s HTTP/1.1\r\nHost: x\r\n\r\n",
+	    target);
+	treq_start_str(&t, "static", state, raw);
+	strcpy(t.path, "/s/");
+	t.route.path_len = strlen(t.path);
+	t.route.match = CONFIG_MATCH_PREFIX;
+	ck_assert_int_eq(treq_handle(&t), SY_DONE);
+	status = t.req.status;
+	if (status == 404)
+		expect_error(&t, 404, "Not Found");
+	treq_cleanup(&t);
+	return status;
+}
+
+/* Write a small file at dir/rel. */
+static void
+put_file(const char *dir, const char *rel)
+{
+	char	 path[PATH_MAX];
+	FILE	*f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, rel);
+	ck_assert_ptr_nonnull(f = fopen(path, "w"));
+	ck_assert_int_ge(fputs("x\n", f), 0);
+	ck_assert_int_eq(fclose(f), 0);
+}
+
+static void
+rm_file(const char *dir, const char *rel)
+{
+	char	 path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, rel);
+	ck_assert_int_eq(remove(path), 0);
+}
+
+/*
+ * A component starting with "." is 404 by default, encoded or not, in
+ * any position; "dotfiles": true serves it; "." and ".." never are.
+ */
+START_TEST(static_dotfiles)
+{
+	static const char *const hidden[] = {
+		"/s/.env", "/s/.git/config", "/s/.git/", "/s/.git",
+		"/s/sub/.env", "/s/%2eenv", "/s/%2Egit%2Fconfig",
+		"/s/sub/%2Eenv",
+	};
+	char		 text[PATH_MAX + 128], sub[PATH_MAX];
+	char		*dir = temp_dir();
+	void		*deny, *allow;
+	size_t		 i;
+
+	snprintf(sub, sizeof(sub), "%s/.git", dir);
+	ck_assert_int_eq(mkdir(sub, 0700), 0);
+	snprintf(sub, sizeof(sub), "%s/sub", dir);
+	ck_assert_int_eq(mkdir(sub, 0700), 0);
+	put_file(dir, ".env");
+	put_file(dir, ".git/config");
+	put_file(dir, ".git/index.html");
+	put_file(dir, "sub/.env");
+	put_file(dir, "sub/a.b");
+	snprintf(text, sizeof(text), "{\"root\": \"%s\"}", dir);
+	deny = args_ok("static", text);
+	snprintf(text, sizeof(text), "{\"root\": \"%s\", \"dotfiles\": "
+	    "true}", dir);
+	allow = args_ok("static", text);
+
+	for (i = 0; i < sizeof(hidden) / sizeof(hidden[0]); i++) {
+		ck_assert_msg(static_status(deny, hidden[i]) == 404,
+		    "%s served by default", hidden[i]);
+		ck_assert_msg(static_status(allow, hidden[i]) ==
+		    (strcmp(hidden[i], "/s/.git") == 0 ? 301 : 200),
+		    "%s not served with dotfiles", hidden[i]);
+	}
+	/* A dot inside a name is no dotfile. */
+	ck_assert_int_eq(static_status(deny, "/s/sub/a.b"), 200);
+	/* "." and ".." stay refused either way. */
+	ck_assert_int_eq(static_status(allow, "/s/./.env"), 404);
+	ck_assert_int_eq(static_status(allow, "/s/sub/../.env"), 404);
+	ck_assert_int_eq(static_status(allow, "/s/%2e%2e/x"), 404);
+
+	args_free("static", deny);
+	args_free("static", allow);
+	rm_file(dir, "sub/a.b");
+	rm_file(dir, "sub/.env");
+	rm_file(dir, "sub");
+	rm_file(dir, ".git/index.html");
+	rm_file(dir, ".git/config");
+	rm_file(dir, ".git");
+	rm_file(dir, ".env");
+	ck_assert_int_eq(rmdir(dir), 0);
+	free(dir);
+}
+END_TEST
+
 /* Pool-safe: threads share one route state, as a blocking route does. */
 struct par {
 	pthread_t	 thread;
@@ -1344,6 +1479,7 @@ handlers_suite(void)
 	tcase_add_test(tc, args_cpu);
 	tcase_add_test(tc, args_json);
 	tcase_add_test(tc, args_write_file);
+	tcase_add_test(tc, args_static);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("handle");
@@ -1357,6 +1493,7 @@ handlers_suite(void)
 	tcase_add_test(tc, write_file_writes);
 	tcase_add_test(tc, write_file_exact_size);
 	tcase_add_test(tc, write_file_dir_gone);
+	tcase_add_test(tc, static_dotfiles);
 	tcase_add_test(tc, pool_safe_in_threads);
 	suite_add_tcase(s, tc);
 

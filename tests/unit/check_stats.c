@@ -864,6 +864,7 @@ static const char *const expected_families[][2] = {
 	{ "switchyard_accept_paused_total", "counter" },
 	{ "switchyard_pool_rejected_total", "counter" },
 	{ "switchyard_handler_timeouts_total", "counter" },
+	{ "switchyard_access_log_dropped_total", "counter" },
 	{ "switchyard_pool_queue_wait_seconds", "histogram" },
 	{ "switchyard_pool_run_seconds", "histogram" },
 	{ "switchyard_connections_open", "gauge" },
@@ -965,6 +966,7 @@ fill(struct stats *s)
 	STORE(s->slots[1].accepted, 5);
 	STORE(s->slots[1].paused_emfile, 7);
 	STORE(s->slots[1].timeouts_504, 1);
+	STORE(s->slots[1].accesslog_dropped, 42);
 	STORE(s->slots[2].accepted, 99);
 
 	/* Two live cells, one being set up, one free with stale data. */
@@ -1068,6 +1070,8 @@ START_TEST(render_filled)
 	has_line(text, "switchyard_pool_rejected_total{worker=\"0\"} 3");
 	has_line(text, "switchyard_pool_rejected_total{worker=\"1\"} 0");
 	has_line(text, "switchyard_handler_timeouts_total{worker=\"1\"} 1");
+	has_line(text, "switchyard_access_log_dropped_total{worker=\"1\"} 42");
+	has_line(text, "switchyard_access_log_dropped_total{worker=\"0\"} 0");
 	has_line(text, "switchyard_pool_queue_wait_seconds_bucket{"
 	    "worker=\"0\",le=\"0.0005\"} 0");
 	has_line(text, "switchyard_pool_queue_wait_seconds_bucket{"
