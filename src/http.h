@@ -111,6 +111,7 @@ struct http_req {
 	unsigned	 chunked:1;	/* the body is chunked */
 	unsigned	 trailers:1;	/* the scan is in the trailer section */
 	unsigned	 seen_host:1;
+	unsigned	 seen_expect:1;	/* look it up: most have none */
 	unsigned	 te_seen:1;	/* a Transfer-Encoding header */
 	unsigned	 te_chunked:1;	/* chunked among the codings */
 	unsigned	 te_twice:1;	/* chunked more than once */

@@ -1229,6 +1229,57 @@ START_TEST(test_method_unknown)
 }
 END_TEST
 
+/*
+ * Values and targets are scanned eight bytes at a time: a control byte
+ * or DEL must be found at any position of a long one, however the reads
+ * align the blocks, and SP, HTAB and obs-text inside must pass.
+ */
+START_TEST(test_value_bytes_every_position)
+{
+	static const char	 bad[] = { '\0', '\x01', '\x1f', '\x7f', '\n' };
+	static const char	 good[] = { '\x80', '\xff', '~', '"', ' ',
+	    '\t' };
+	static const char	 vhead[] = "GET / HTTP/1.1\r\nHost: h\r\nX: ";
+	static const char	 thead[] = "GET /";
+	char			 v[21], s[128], *want;
+	size_t			 pos, i, len;
+
+	for (pos = 0; pos < 20; pos++) {
+		for (i = 0; i < sizeof(bad); i++) {
+			/* 20 placeholder bytes, then v over them. */
+			memset(v, 'a', 20);
+			v[pos] = bad[i];
+			len = (size_t)snprintf(s, sizeof(s), "%s%20s\r\n\r\n",
+			    vhead, "");
+			memcpy(s + sizeof(vhead) - 1, v, 20);
+			check_stream_cb(s, len, NULL, 0, "ERROR 400\n");
+			len = (size_t)snprintf(s, sizeof(s),
+			    "%s%20s HTTP/1.1\r\nHost: h\r\n\r\n", thead, "");
+			memcpy(s + sizeof(thead) - 1, v, 20);
+			check_stream_cb(s, len, NULL, 0, "ERROR 400\n");
+		}
+		for (i = 0; i < sizeof(good); i++) {
+			/* OWS at either end is not part of the value. */
+			if ((good[i] == ' ' || good[i] == '\t') &&
+			    (pos == 0 || pos == 19))
+				continue;
+			memset(v, 'a', 20);
+			v[20] = '\0';
+			v[pos] = good[i];
+			len = (size_t)snprintf(s, sizeof(s), "%s%s\r\n\r\n",
+			    vhead, v);
+			want = fmt("CB GET / body_len=0\n"
+			    "REQ GET / path=/ query=(null) v=1.1 ka=1 head=0 "
+			    "exp=0 has_body=0 status=0\n"
+			    "H [Host] [h]\n"
+			    "H [X] [%s]\n", v);
+			check_stream_cb(s, len, NULL, 0, want);
+			free(want);
+		}
+	}
+}
+END_TEST
+
 /* -- limits ----------------------------------------------------------- */
 
 START_TEST(test_body_limit_content_length)
@@ -1771,6 +1822,7 @@ http_suite(void)
 	tcase_add_test(tc, test_absolute_form);
 	tcase_add_test(tc, test_value_whitespace);
 	tcase_add_test(tc, test_method_unknown);
+	tcase_add_test(tc, test_value_bytes_every_position);
 	tcase_set_timeout(tc, 60);
 	suite_add_tcase(s, tc);
 
