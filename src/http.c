@@ -351,24 +351,28 @@ header_finish(struct http_req *req)
 	h->value = v;
 	h->value_len = len;
 
-	/* The length first: every field of every request comes here. */
-	switch (h->name_len) {
-	case sizeof("host") - 1:
+	/*
+	 * Whole names, compared without regard to case; the first letter
+	 * only picks which one to compare with, since every field of every
+	 * request comes here.
+	 */
+	switch (h->name[0] | 0x20) {
+	case 'h':
 		if (strcasecmp(h->name, "host") != 0)
 			break;
 		if (req->seen_host)
 			return fail(req, 400, "repeated Host header");
 		req->seen_host = 1;
 		break;
-	case sizeof("transfer-encoding") - 1:
+	case 't':
 		if (strcasecmp(h->name, "transfer-encoding") == 0)
 			te_parse(req, v);
 		break;
-	case sizeof("connection") - 1:
+	case 'c':
 		if (strcasecmp(h->name, "connection") == 0)
 			connection_parse(req, v);
 		break;
-	case sizeof("expect") - 1:
+	case 'e':
 		if (strcasecmp(h->name, "expect") == 0)
 			req->seen_expect = 1;
 		break;
