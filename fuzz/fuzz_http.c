@@ -17,6 +17,11 @@
  * HTTP_ERROR, never feeding 0 bytes. Each finished request (and each
  * error) gets a response head written with http_resp_head_write(). The
  * invariants below abort() on violation, which libFuzzer reports.
+ *
+ * A stream cut into pieces is also fed whole, and both runs must tell the
+ * same story (a digest of every request's fields, body and status, and of
+ * the final state): where reads end must never change how the framing
+ * scan and the parser split the stream into requests.
  */
 #include "autoconfig.h"
 
@@ -53,7 +58,50 @@ struct run {
 	unsigned	 cb_mode;
 	unsigned	 ncb;		/* headers_cb calls so far */
 	int		 refused;	/* this request was answered 404 */
+	uint64_t	 digest;	/* what was parsed, FNV-1a */
 };
+
+static void
+digest_add(struct run *r, const void *p, size_t len)
+{
+	const unsigned char	*b = p;
+	size_t			 i;
+
+	for (i = 0; i < len; i++)
+		r->digest = (r->digest ^ b[i]) * 0x100000001b3ULL;
+}
+
+static void
+digest_str(struct run *r, const char *s)
+{
+	digest_add(r, s != NULL ? s : "(null)", s != NULL ? strlen(s) + 1 : 6);
+}
+
+/* A finished request, or an error, into the run's digest. */
+static void
+digest_req(struct run *r, const struct http_req *req)
+{
+	unsigned	 i, flags;
+
+	digest_add(r, &req->state, sizeof(req->state));
+	digest_add(r, &req->status, sizeof(req->status));
+	if (req->state != HTTP_COMPLETE)
+		return;
+	digest_str(r, req->method);
+	digest_str(r, req->target);
+	digest_str(r, req->path);
+	digest_str(r, req->query);
+	flags = req->major << 16 | req->minor << 8 | req->keepalive << 3 |
+	    req->head << 2 | req->expect_continue << 1 | req->has_body;
+	digest_add(r, &flags, sizeof(flags));
+	for (i = 0; i < req->nheaders; i++) {
+		digest_str(r, req->headers[i].name);
+		digest_str(r, req->headers[i].value);
+	}
+	digest_add(r, &req->body_len, sizeof(req->body_len));
+	if (req->body_len > 0)
+		digest_add(r, req->body, req->body_len);
+}
 
 #define CHECK(cond) do {						\
 	if (!(cond)) {							\
@@ -92,12 +140,20 @@ check_head(const struct http_req *req)
 	CHECK(strlen(req->target) == req->target_len);
 	CHECK(strlen(req->path) == req->path_len);
 	CHECK(req->target_len <= limits.uri_bytes);
-	CHECK(memcmp(req->path, req->target, req->path_len) == 0);
+	CHECK(req->path_len > 0);
 	if (req->query != NULL) {
-		CHECK(req->target[req->path_len] == '?');
-		CHECK(req->query == req->target + req->path_len + 1);
-	} else
-		CHECK(req->path_len == req->target_len);
+		CHECK(req->query > req->target &&
+		    req->query <= req->target + req->target_len);
+		CHECK(req->query[-1] == '?');
+	}
+	/* Origin-form: the path is the target's prefix; absolute-form not. */
+	if (req->target[0] == '/') {
+		CHECK(memcmp(req->path, req->target, req->path_len) == 0);
+		if (req->query != NULL)
+			CHECK(req->query == req->target + req->path_len + 1);
+		else
+			CHECK(req->path_len == req->target_len);
+	}
 	CHECK(req->nheaders <= limits.headers);
 	for (i = 0; i < req->nheaders; i++) {
 		const struct http_header *h = &req->headers[i];
@@ -183,6 +239,7 @@ feed_piece(struct run *r, const char *data, size_t len)
 		check_common(&r->req);
 		switch (r->req.state) {
 		case HTTP_ERROR:
+			digest_req(r, &r->req);
 			respond(&r->req);
 			return -1;
 		case HTTP_COMPLETE:
@@ -195,6 +252,7 @@ feed_piece(struct run *r, const char *data, size_t len)
 				CHECK(r->req.body != NULL);
 			if (r->refused)
 				CHECK(r->req.body_len == 0);
+			digest_req(r, &r->req);
 			respond(&r->req);
 			http_req_reset(&r->req);
 			r->refused = 0;
@@ -211,6 +269,35 @@ feed_piece(struct run *r, const char *data, size_t len)
 	return 0;
 }
 
+/*
+ * Feed s in pieces ending at cuts[0..ncuts] (the last one is len) into a
+ * fresh r, then check the state it ends in. r is left initialised.
+ */
+static void
+run_stream(struct run *r, unsigned cb_mode, const char *s,
+    const size_t *cuts, size_t ncuts)
+{
+	size_t	 i, off, end;
+
+	memset(r, 0, sizeof(*r));
+	r->cb_mode = cb_mode;
+	r->digest = 0xcbf29ce484222325ULL;
+	http_req_init(&r->req, &limits, cb_mode ? headers_cb : NULL, r);
+	check_common(&r->req);
+	for (i = 0, off = 0; i <= ncuts; i++) {
+		end = cuts[i];
+		if (end == off)
+			continue;
+		if (feed_piece(r, s + off, end - off) == -1)
+			break;
+		off = end;
+	}
+	check_common(&r->req);
+	if (r->req.state == HTTP_BODY)
+		check_head(&r->req);
+	digest_add(r, &r->req.state, sizeof(r->req.state));
+}
+
 int	LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int
@@ -219,8 +306,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static const char	 fresh[] = "GET /ok HTTP/1.0\r\n\r\n";
 	struct run		 r;
 	const char		*s;
-	size_t			 len, cuts[3], ncuts, i, off, end;
+	size_t			 len, cuts[3], ncuts;
 	unsigned		 mode, npieces;
+	uint64_t		 digest;
 
 	if (size < PREFIX)
 		return 0;
@@ -243,21 +331,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	cuts[ncuts] = len;
 
-	memset(&r, 0, sizeof(r));
-	r.cb_mode = (mode >> 2) & 3;
-	http_req_init(&r.req, &limits, r.cb_mode ? headers_cb : NULL, &r);
-	check_common(&r.req);
-	for (i = 0, off = 0; i <= ncuts; i++) {
-		end = cuts[i];
-		if (end == off)
-			continue;
-		if (feed_piece(&r, s + off, end - off) == -1)
-			break;
-		off = end;
-	}
-	check_common(&r.req);
-	if (r.req.state == HTTP_BODY)
-		check_head(&r.req);
+	/* Whole first, then in pieces: the same story both times. */
+	if (ncuts > 0) {
+		run_stream(&r, (mode >> 2) & 3, s, &cuts[ncuts], 0);
+		digest = r.digest;
+		http_req_cleanup(&r.req);
+		run_stream(&r, (mode >> 2) & 3, s, cuts, ncuts);
+		CHECK(r.digest == digest);
+	} else
+		run_stream(&r, (mode >> 2) & 3, s, cuts, 0);
 
 	/* After an error, a reset parser takes a fresh request. */
 	if ((mode & 0x10) && r.req.state == HTTP_ERROR) {

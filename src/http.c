@@ -1,21 +1,58 @@
 /*
  * http.c - the HTTP/1.x wire format on top of http-parser.
  *
- * http-parser hands over the request target and each header name and
- * value in pieces, as bytes arrive. The pieces are copied, in order, into
- * one buffer of limits.header_bytes allocated per connection: that copy is
- * what enforces the header limits (431, 414) without a second pass, and
- * the NUL-terminated strings it leaves behind are what handlers read.
+ * Every byte of a request's head goes through two layers, in this order:
  *
- * Framing hygiene (request smuggling): Content-Length together with
- * Transfer-Encoding, a repeated Content-Length (both refused by
- * http-parser), a repeated Host and a missing Host on HTTP/1.1 are 400;
- * a transfer coding other than chunked is 501. Any of these ends the
+ *   frame_scan()	a state machine over the lines of the message (request
+ *			line, field lines, chunk-size lines, trailers) that
+ *			checks them against RFC 9112 and finds where each
+ *			line, the head and the message end.
+ *   http-parser	tokenises what passed: method, target, version, field
+ *			names and values, Content-Length's digits, handed to
+ *			the callbacks below.
+ *
+ * Debian builds http-parser lenient: a CR ends a line whatever follows,
+ * SP counts as a field-name byte, "HXYZ/1.1" is a version, a chunk-size
+ * line may carry anything. Each leniency is a place where a proxy in
+ * front may split the stream into requests differently than we do:
+ * request smuggling. So the scan runs first, and http-parser only ever
+ * sees bytes that passed it. The scan is a loop per state over a byte
+ * class table, values and targets eight bytes at a time, not work per
+ * byte per callback: the request path runs hundreds of thousands of times
+ * a second.
+ *
+ * The body is not http-parser's: on_headers_complete() tells it to skip
+ * the body, and http.c reads it with the same scan (chunk sizes, chunk
+ * extensions, the CRLF after the data, trailers), so that one piece of
+ * code decides where a message ends. Transfer-Encoding and Connection are
+ * read here too, from trimmed list elements (RFC 9110, 5.6.1), never from
+ * http-parser's flags, which "chunked\t" and "close\t" fool.
+ *
+ * Errors come in byte order, however the stream was cut into reads: the
+ * scan stops at the first bad byte, the parser then gets everything
+ * before it, and a failure there (414, 431 from the limits) is the
+ * earlier one and wins.
+ *
+ * The pieces http-parser hands over are copied, in order, into one buffer
+ * of limits.header_bytes allocated per connection: that copy is what
+ * enforces the header limits (431, 414) without a second pass, and the
+ * NUL-terminated strings it leaves behind are what handlers read.
+ *
+ * Framing errors are 400 unless said otherwise, and all of them end the
  * connection after the answer, because the next request's first byte can
- * no longer be found.
+ * no longer be found: a bad request line, method token, target or version
+ * (exactly "HTTP/" DIGIT "." DIGIT); a CR without LF or a bare LF as a
+ * line end; whitespace or any non-token byte in a field name; a field
+ * line starting with whitespace (obs-fold); a control byte in a value;
+ * Content-Length with Transfer-Encoding, twice, or not a number (refused
+ * by http-parser); chunked twice, or not last; a chunk-size line outside
+ * the chunk-ext grammar; chunk data not followed by CRLF; a repeated
+ * Host, or none on HTTP/1.1. A valid method token http-parser does not
+ * know, CONNECT, and a transfer coding other than chunked are 501.
  */
 #include "autoconfig.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -31,10 +68,99 @@ enum {
 	PIECE_URL,
 	PIECE_FIELD,
 	PIECE_VALUE,
-	PIECE_BODY		/* past the headers: trailers are ignored */
+	PIECE_DONE		/* the head is in */
+};
+
+/* Where frame_scan() is in the message (req->fr_state). */
+enum {
+	FR_START,		/* before the request line: CRLFs skipped */
+	FR_START_LF,		/* CR of such an empty line seen */
+	FR_METHOD,
+	FR_TARGET0,		/* the target's first byte */
+	FR_TARGET,
+	FR_VERSION,		/* fr_count bytes of "HTTP/D.D" matched */
+	FR_RL_CR,		/* the CR ending the request line */
+	FR_LF,			/* a line's CR seen: LF must follow */
+	FR_FIELD,		/* a field line or the blank line starts */
+	FR_NAME,
+	FR_VALUE,
+	FR_CL_VALUE,		/* Content-Length's value: HTAB stops */
+	FR_BLANK_LF,		/* CR of the blank line seen */
+	FR_HEAD_DONE,		/* the parser has the head; body next */
+	FR_DATA,		/* fr_left body bytes */
+	FR_SIZE0,		/* a chunk-size line starts */
+	FR_SIZE,
+	FR_EXT_BWS,		/* BWS before ";" */
+	FR_EXT_SEMI,		/* after ";": BWS, then a name */
+	FR_EXT_NAME,
+	FR_EXT_NAME_BWS,	/* BWS after a name: "=" or ";" next */
+	FR_EXT_EQ,		/* after "=": BWS, then a value */
+	FR_EXT_TOKEN,
+	FR_EXT_QUOTED,
+	FR_EXT_QPAIR,		/* after a backslash in a quoted value */
+	FR_EXT_AFTER,		/* after a quoted value's closing quote */
+	FR_SIZE_LF,		/* CR of a chunk-size line seen */
+	FR_DATA_CR,		/* chunk data read: CRLF must follow */
+	FR_DATA_LF
+};
+
+/* Why frame_scan() returned. */
+enum {
+	SCAN_MORE,		/* every byte passed; more to come */
+	SCAN_ERROR,		/* at a bad byte; status and reason set */
+	SCAN_TAB,		/* at an HTAB in Content-Length's value */
+	SCAN_HEAD,		/* just past the blank line ending the head */
+	SCAN_DATA,		/* at body data (fr_left bytes) */
+	SCAN_DONE		/* just past the end of the message */
 };
 
 #define BODY_INITIAL		16384	/* first body buffer */
+#define METHOD_MAX		32	/* no method we implement is longer */
+#define MATCH_NONE		0xff	/* fr_match: not Content-Length */
+
+/*
+ * Byte classes (RFC 9110, 5.6.2 token, 5.5 field values, 5.6.4 qdtext;
+ * RFC 9112, 3.2 request-target). obs-text (0x80-0xff) is allowed where
+ * the grammar allows it.
+ */
+#define C_TCHAR		0x01	/* token byte */
+#define C_VCHAR		0x02	/* VCHAR or obs-text */
+#define C_WS		0x04	/* SP or HTAB */
+#define C_HEX		0x08	/* HEXDIG */
+#define C_QDTEXT	0x10	/* qdtext: inside a quoted string */
+
+#define o	0
+#define w	(C_WS | C_QDTEXT)
+#define v	C_VCHAR				/* '"' and '\\' */
+#define d	(C_VCHAR | C_QDTEXT)		/* delimiters, obs-text */
+#define t	(C_TCHAR | C_VCHAR | C_QDTEXT)
+#define x	(C_TCHAR | C_VCHAR | C_QDTEXT | C_HEX)
+static const unsigned char	 cls[256] = {
+	/* 00 */ o, o, o, o, o, o, o, o, o, w, o, o, o, o, o, o,
+	/* 10 */ o, o, o, o, o, o, o, o, o, o, o, o, o, o, o, o,
+	/* 20 */ w, t, v, t, t, t, t, t, d, d, t, t, d, t, t, d,
+	/* 30 */ x, x, x, x, x, x, x, x, x, x, d, d, d, d, d, d,
+	/* 40 */ d, x, x, x, x, x, x, t, t, t, t, t, t, t, t, t,
+	/* 50 */ t, t, t, t, t, t, t, t, t, t, t, d, v, d, t, t,
+	/* 60 */ t, x, x, x, x, x, x, t, t, t, t, t, t, t, t, t,
+	/* 70 */ t, t, t, t, t, t, t, t, t, t, t, d, t, d, t, o,
+	/* 80 */ d, d, d, d, d, d, d, d, d, d, d, d, d, d, d, d,
+	/* 90 */ d, d, d, d, d, d, d, d, d, d, d, d, d, d, d, d,
+	/* a0 */ d, d, d, d, d, d, d, d, d, d, d, d, d, d, d, d,
+	/* b0 */ d, d, d, d, d, d, d, d, d, d, d, d, d, d, d, d,
+	/* c0 */ d, d, d, d, d, d, d, d, d, d, d, d, d, d, d, d,
+	/* d0 */ d, d, d, d, d, d, d, d, d, d, d, d, d, d, d, d,
+	/* e0 */ d, d, d, d, d, d, d, d, d, d, d, d, d, d, d, d,
+	/* f0 */ d, d, d, d, d, d, d, d, d, d, d, d, d, d, d, d,
+};
+#undef o
+#undef w
+#undef v
+#undef d
+#undef t
+#undef x
+
+#define IS(c, class)	((cls[(unsigned char)(c)] & (class)) != 0)
 
 static struct http_req *
 req_of(http_parser *p)
@@ -50,6 +176,8 @@ fail(struct http_req *req, int status, const char *reason)
 	req->reason = reason;
 	return -1;
 }
+
+/* -- copying the parser's pieces -------------------------------------- */
 
 /* Append a piece of target or header text, NUL excluded. */
 static int
@@ -80,56 +208,136 @@ piece_end(struct http_req *req, size_t *len)
 	return start;
 }
 
+/*
+ * Where the path starts in an absolute-form target (RFC 9112, 3.2.2), as
+ * a proxy sends it: "http://host/hello?q" is routed as "/hello?q", the
+ * scheme and authority only said where it was meant to go. Returns
+ * target_len when there is no path (nor query), 0 when the target is not
+ * an absolute URI (CONNECT's authority-form, answered 501 anyway).
+ */
+static size_t
+target_path_off(const char *target, size_t target_len)
+{
+	struct http_parser_url	 u;
+
+	http_parser_url_init(&u);
+	if (http_parser_parse_url(target, target_len, 0, &u) != 0 ||
+	    !(u.field_set & (1 << UF_HOST)))
+		return 0;
+	if (u.field_set & (1 << UF_PATH))
+		return u.field_data[UF_PATH].off;
+	if (u.field_set & (1 << UF_QUERY))
+		return (size_t)u.field_data[UF_QUERY].off - 1;	/* the '?' */
+	return target_len;
+}
+
 static void
 target_finish(struct http_req *req)
 {
-	char	*q, *path;
+	char	*q, *s, *path;
+	size_t	 off = 0, rest, len;
 
 	req->target = piece_end(req, &req->target_len);
 	req->path = req->target;
 	req->path_len = req->target_len;
-	if ((q = memchr(req->target, '?', req->target_len)) == NULL)
+	if (req->target[0] != '/' && req->target[0] != '*')
+		off = target_path_off(req->target, req->target_len);
+	s = req->target + off;
+	rest = req->target_len - off;
+	q = memchr(s, '?', rest);
+	if (off == 0 && q == NULL)
 		return;
-	req->path_len = (size_t)(q - req->target);
-	req->query = q + 1;
+	len = q != NULL ? (size_t)(q - s) : rest;
+	if (q != NULL)
+		req->query = q + 1;
 	/*
 	 * Handlers get the path as a string of its own, and the target
 	 * stays whole for the log: a copy, in room http_req_init() kept
-	 * for it outside the header_bytes count.
+	 * for it outside the header_bytes count. An absolute URI without
+	 * a path asks for "/" (RFC 9112, 3.2.1).
 	 */
 	path = req->hbuf + req->hbuf_len;
-	memcpy(path, req->target, req->path_len);
-	path[req->path_len] = '\0';
-	req->hbuf_len += req->path_len + 1;
+	if (len == 0)
+		path[len++] = '/';
+	else
+		memcpy(path, s, len);
+	path[len] = '\0';
+	req->hbuf_len += len + 1;
 	req->piece_off = req->hbuf_len;
 	req->path = path;
+	req->path_len = len;
 }
 
-/* Does the comma-separated list name a coding other than "chunked"? */
-static int
-te_has_unknown(const char *v)
+/*
+ * The next element of the comma-separated list at *v (RFC 9110, 5.6.1):
+ * whitespace around it trimmed, empty elements skipped. Sets *elem and
+ * returns its length, 0 at the end of the list.
+ */
+static size_t
+list_next(const char **v, const char **elem)
 {
-	const char	*end;
+	const char	*s = *v, *end;
 	size_t		 len;
 
-	for (;;) {
-		while (*v == ' ' || *v == '\t' || *v == ',')
-			v++;
-		if (*v == '\0')
-			return 0;
-		for (end = v; *end != '\0' && *end != ','; end++)
-			;
-		len = (size_t)(end - v);
-		while (len > 0 && (v[len - 1] == ' ' || v[len - 1] == '\t'))
-			len--;
-		/* "chunked;foo=bar" has parameters chunked never takes. */
-		if (len != 7 || strncasecmp(v, "chunked", 7) != 0)
-			return 1;
-		v = end;
+	while (*s == ' ' || *s == '\t' || *s == ',')
+		s++;
+	if ((end = strchr(s, ',')) == NULL)
+		end = s + strlen(s);
+	len = (size_t)(end - s);
+	while (len > 0 && (s[len - 1] == ' ' || s[len - 1] == '\t'))
+		len--;
+	*elem = s;
+	*v = end;
+	return len;
+}
+
+#define ELEM_IS(e, len, lit)						\
+	((len) == sizeof(lit) - 1 && strncasecmp((e), (lit), (len)) == 0)
+
+/*
+ * Transfer-Encoding, each header in turn as one list (RFC 9112, 6.1).
+ * "chunked;foo=bar" has parameters chunked never takes: unknown.
+ */
+static void
+te_parse(struct http_req *req, const char *v)
+{
+	const char	*e;
+	size_t		 len;
+
+	req->te_seen = 1;
+	while ((len = list_next(&v, &e)) > 0) {
+		if (ELEM_IS(e, len, "chunked")) {
+			if (req->te_chunked)
+				req->te_twice = 1;
+			req->te_chunked = 1;
+			req->te_last_chunked = 1;
+		} else {
+			req->te_unknown = 1;
+			req->te_last_chunked = 0;
+		}
 	}
 }
 
-/* The value of the header being copied is complete. */
+/* Connection's options (RFC 9112, 9.3, 9.6); others are not ours. */
+static void
+connection_parse(struct http_req *req, const char *v)
+{
+	const char	*e;
+	size_t		 len;
+
+	while ((len = list_next(&v, &e)) > 0) {
+		if (ELEM_IS(e, len, "close"))
+			req->conn_close = 1;
+		else if (ELEM_IS(e, len, "keep-alive"))
+			req->conn_keepalive = 1;
+	}
+}
+
+/*
+ * The value of the header being copied is complete. Its name passed the
+ * scan, so it is exactly the token that was sent: "Host " cannot hide a
+ * second Host from the comparisons below.
+ */
 static int
 header_finish(struct http_req *req)
 {
@@ -143,22 +351,32 @@ header_finish(struct http_req *req)
 	h->value = v;
 	h->value_len = len;
 
-	if (h->name_len == 4 && strcasecmp(h->name, "host") == 0) {
+	/*
+	 * Whole names, compared without regard to case; the first letter
+	 * only picks which one to compare with, since every field of every
+	 * request comes here.
+	 */
+	switch (h->name[0] | 0x20) {
+	case 'h':
+		if (strcasecmp(h->name, "host") != 0)
+			break;
 		if (req->seen_host)
 			return fail(req, 400, "repeated Host header");
 		req->seen_host = 1;
-	} else if (h->name_len == 17 &&
-	    strcasecmp(h->name, "transfer-encoding") == 0) {
-		if (te_has_unknown(v))
-			req->te_unknown = 1;
+		break;
+	case 't':
+		if (strcasecmp(h->name, "transfer-encoding") == 0)
+			te_parse(req, v);
+		break;
+	case 'c':
+		if (strcasecmp(h->name, "connection") == 0)
+			connection_parse(req, v);
+		break;
+	case 'e':
+		if (strcasecmp(h->name, "expect") == 0)
+			req->seen_expect = 1;
+		break;
 	}
-	return 0;
-}
-
-static int
-on_message_begin(http_parser *p)
-{
-	req_of(p)->state = HTTP_HEADERS;
 	return 0;
 }
 
@@ -181,8 +399,6 @@ on_header_field(http_parser *p, const char *at, size_t len)
 	struct http_header	*h;
 
 	switch (req->piece) {
-	case PIECE_BODY:
-		return 0;		/* a chunked trailer: not kept */
 	case PIECE_URL:
 		target_finish(req);
 		break;
@@ -209,22 +425,8 @@ on_header_value(http_parser *p, const char *at, size_t len)
 {
 	struct http_req		*req = req_of(p);
 	struct http_header	*h;
-	unsigned char		 c;
-	size_t			 i;
 
-	if (req->piece == PIECE_BODY)
-		return 0;
-	/*
-	 * http-parser checks every byte of a value but the first: a NUL
-	 * there would cut the value short for us and not for a proxy in
-	 * front (RFC 9110, 5.5: reject). CR and LF never reach a piece.
-	 */
-	for (i = 0; i < len; i++) {
-		c = (unsigned char)at[i];
-		if ((c < 0x20 && c != '\t') || c == 0x7f)
-			return fail(req, 400, "control character in a header "
-			    "value");
-	}
+	/* The scan has refused control bytes, CR and LF. */
 	if (req->piece == PIECE_FIELD) {
 		h = &req->headers[req->nheaders - 1];
 		h->name = piece_end(req, &h->name_len);
@@ -235,10 +437,10 @@ on_header_value(http_parser *p, const char *at, size_t len)
 	return 0;
 }
 
+/* The head is in: decide what the request is and how its body comes. */
 static int
-on_headers_complete(http_parser *p)
+head_finish(struct http_req *req, http_parser *p)
 {
-	struct http_req	*req = req_of(p);
 	const char	*expect;
 	int		 status;
 
@@ -246,28 +448,53 @@ on_headers_complete(http_parser *p)
 		target_finish(req);
 	else if (req->piece == PIECE_VALUE && header_finish(req) == -1)
 		return -1;
-	req->piece = PIECE_BODY;
+	req->piece = PIECE_DONE;
 	req->method = http_method_str((enum http_method)p->method);
 	req->major = p->http_major;
 	req->minor = p->http_minor;
 	req->head = p->method == HTTP_HEAD;
-	req->keepalive = http_should_keep_alive(p) != 0;
-	req->has_body = (p->flags & F_CHUNKED) != 0 ||
-	    (p->content_length > 0 && p->content_length != ULLONG_MAX);
+	/*
+	 * From the trimmed Connection options, not http_should_keep_alive():
+	 * http-parser's own matching misses "close\t". Transfer-Encoding
+	 * on HTTP/1.0 is framing a 1.0 recipient may not have understood:
+	 * answer, then close (RFC 9112, 6.1).
+	 */
+	if (req->minor >= 1)
+		req->keepalive = !req->conn_close;
+	else
+		req->keepalive = req->conn_keepalive && !req->conn_close &&
+		    !req->te_seen;
 
 	if (p->http_major != 1)
 		return fail(req, 505, "HTTP version not supported");
 	/* http-parser hands CONNECT's bytes over as a tunnel: not ours. */
 	if (p->method == HTTP_CONNECT)
 		return fail(req, 501, "CONNECT not implemented");
-	if (req->te_unknown)
-		return fail(req, 501, "transfer coding not implemented");
+	/*
+	 * Content-Length with Transfer-Encoding never gets here: http-parser
+	 * refuses it (error_status). An unknown coding first: "gzip" alone
+	 * is also "chunked not last", but what we lack is gzip.
+	 */
+	if (req->te_seen) {
+		if (req->te_unknown)
+			return fail(req, 501,
+			    "transfer coding not implemented");
+		if (req->te_twice)
+			return fail(req, 400, "chunked applied twice");
+		if (!req->te_last_chunked)
+			return fail(req, 400,
+			    "chunked is not the final transfer coding");
+		req->chunked = 1;
+	}
+	req->has_body = req->chunked ||
+	    (p->content_length > 0 && p->content_length != ULLONG_MAX);
 	if (!req->seen_host && p->http_minor >= 1)
 		return fail(req, 400, "missing Host header");
-	if (p->content_length != ULLONG_MAX && !(p->flags & F_CHUNKED) &&
+	if (!req->chunked && p->content_length != ULLONG_MAX &&
 	    p->content_length > req->limits->body_bytes)
 		return fail(req, 413, "request body too large");
-	if ((expect = http_req_header(req, "expect")) != NULL) {
+	if (req->seen_expect &&
+	    (expect = http_req_header(req, "expect")) != NULL) {
 		if (strcasecmp(expect, "100-continue") != 0)
 			return fail(req, 417, "unknown expectation");
 		/* HTTP/1.0 clients do not know 100 (RFC 9110, 10.1.1). */
@@ -279,56 +506,652 @@ on_headers_complete(http_parser *p)
 		/* The body stays unread, so the stream is lost after it. */
 		if (req->has_body)
 			return fail(req, status, "refused before the body");
+		req->state = HTTP_COMPLETE;
 		return 0;
 	}
-	if (req->has_body) {
-		/*
-		 * Memory follows the bytes that arrive, not what the client
-		 * announces: a Content-Length near body_bytes on many idle
-		 * connections must not reserve it all up front.
-		 */
-		req->body_want = (p->flags & F_CHUNKED) ?
-		    req->limits->body_bytes : (size_t)p->content_length;
-		req->state = HTTP_BODY;
+	if (!req->has_body) {
+		req->state = HTTP_COMPLETE;
+		return 0;
+	}
+	/*
+	 * Memory follows the bytes that arrive, not what the client
+	 * announces: a Content-Length near body_bytes on many idle
+	 * connections must not reserve it all up front.
+	 */
+	req->state = HTTP_BODY;
+	if (req->chunked) {
+		req->body_want = req->limits->body_bytes;
+		req->fr_state = FR_SIZE0;
+	} else {
+		req->body_want = (size_t)p->content_length;
+		req->fr_left = req->body_want;
+		req->fr_state = FR_DATA;
 	}
 	return 0;
+}
+
+static int
+on_headers_complete(http_parser *p)
+{
+	/* 1: the parser skips the body, which body_feed() reads. */
+	return head_finish(req_of(p), p) == -1 ? -1 : 1;
+}
+
+static const http_parser_settings settings = {
+	.on_url = on_url,
+	.on_header_field = on_header_field,
+	.on_header_value = on_header_value,
+	.on_headers_complete = on_headers_complete,
+};
+
+/* -- the framing scan ------------------------------------------------- */
+
+static const char	 no_lf[] = "CR not followed by LF";
+static const char	 cl_name[] = "content-length";
+
+static int
+scan_fail(struct http_req *req, int status, const char *reason)
+{
+	req->status = status;
+	req->reason = reason;
+	return SCAN_ERROR;
+}
+
+/* A line end that is not CRLF, or another bad byte: which one. */
+static int
+scan_bad(struct http_req *req, unsigned char c, const char *reason)
+{
+	if (c == '\n')
+		return scan_fail(req, 400, "bare LF as a line end");
+	return scan_fail(req, 400, reason);
 }
 
 /*
- * A chunk's data must be followed by CRLF. Debian's http-parser is built
- * lenient and takes any two bytes there ("3\r\nabcXX0\r\n"), which a
- * proxy in front of us may read differently: request smuggling. Check the
- * bytes after the data, here or, past the end of this feed, at the start
- * of the next one.
+ * Track whether the field name being scanned is Content-Length: len more
+ * of its bytes at s, and the name ends there when done. Only names of the
+ * right length are compared.
  */
-static int
-chunk_crlf_check(struct http_req *req, const char *after)
+static void
+name_match(struct http_req *req, const unsigned char *s, size_t len,
+    int done)
 {
-	static const char	 crlf[] = "\r\n";
-	unsigned		 i;
+	size_t	 m = req->fr_match;
 
-	for (i = 0; i < 2; i++) {
-		if (after + i >= req->feed_end) {
-			req->crlf_next = (unsigned char)(2 - i);
-			return 0;
-		}
-		if (after[i] != crlf[i])
-			return fail(req, 400, "chunk data not followed by CRLF");
-	}
-	req->crlf_next = 0;
-	return 0;
+	if (m == MATCH_NONE)
+		return;
+	if (done ? m + len != sizeof(cl_name) - 1 :
+	    m + len > sizeof(cl_name) - 1)
+		req->fr_match = MATCH_NONE;
+	else if (strncasecmp((const char *)s, cl_name + m, len) != 0)
+		req->fr_match = MATCH_NONE;
+	else
+		req->fr_match = (unsigned char)(m + len);
 }
 
-static int
-on_body(http_parser *p, const char *at, size_t len)
-{
-	struct http_req	*req = req_of(p);
-	size_t		 cap;
+#define ONES		0x0101010101010101ULL
+#define HIGHS		0x8080808080808080ULL
 
-	if (req->body_len + len > req->limits->body_bytes)
-		return fail(req, 413, "request body too large");
+/*
+ * Skip the bytes at p, up to e, that are VCHAR or obs-text, and SP and
+ * HTAB too in a value (ws): the scan of targets and values, the bulk of a
+ * head. Eight bytes at a time while none is a control byte or DEL (or SP
+ * in a target); a block with one is looked at byte by byte, then the fast
+ * path resumes. Returns the first byte that does not pass, or e.
+ */
+static const unsigned char *
+skip_vchar(const unsigned char *p, const unsigned char *e, int ws)
+{
+	const uint64_t		 low = (ws ? 0x20 : 0x21) * ONES;
+	const unsigned		 class = ws ? C_VCHAR | C_WS : C_VCHAR;
+	const unsigned char	*lim;
+	uint64_t		 x;
+
+	for (;;) {
+		while (e - p >= 8) {
+			memcpy(&x, p, sizeof(x));
+			/* A byte under low (not obs-text: high bit set)... */
+			if (((x - low) & ~x & HIGHS) != 0)
+				break;
+			/* ... or DEL. */
+			x ^= 0x7f * ONES;
+			if (((x - ONES) & ~x & HIGHS) != 0)
+				break;
+			p += 8;
+		}
+		lim = e - p > 8 ? p + 8 : e;
+		while (p < lim && IS(*p, class))
+			p++;
+		if (p < lim || p == e)
+			return p;
+	}
+}
+
+static unsigned
+unhex(unsigned char c)
+{
+	if (c <= '9')
+		return (unsigned)(c - '0');
+	return (unsigned)((c | 0x20) - 'a' + 10);
+}
+
+/*
+ * Check the bytes at *pp, up to end, against the message grammar (RFC
+ * 9112: 2.2, 3, 5, 7.1), from req->fr_state on. Moves *pp past what
+ * passed and returns why it stopped (SCAN_*). It never looks past the end
+ * of the head or of the message: what follows belongs to the parser, to
+ * body_feed() or to the next request.
+ *
+ * Every line ends in CRLF, exactly: a CR followed by anything else and a
+ * bare LF are errors, never line ends. Pieces ending in the middle of a
+ * line are fine: the state says where the next one goes on.
+ */
+static int
+frame_scan(struct http_req *req, const char **pp, const char *end)
+{
+	static const char	 version[] = "HTTP/D.D";
+	const unsigned char	*p = (const unsigned char *)*pp, *s;
+	const unsigned char	*e = (const unsigned char *)end;
+	size_t			 allow;
+	unsigned		 h;
+	int			 why = SCAN_MORE;
+
+	while (p < e) {
+		switch (req->fr_state) {
+		case FR_START:
+			/* Empty lines before a request are ignored (2.2). */
+			if (*p == '\r') {
+				req->fr_state = FR_START_LF;
+				p++;
+				break;
+			}
+			if (!IS(*p, C_TCHAR)) {
+				why = scan_bad(req, *p, "invalid method token");
+				goto out;
+			}
+			req->state = HTTP_HEADERS;
+			req->fr_state = FR_METHOD;
+			/* FALLTHROUGH */
+		case FR_METHOD:
+			for (s = p; p < e && IS(*p, C_TCHAR); p++)
+				;
+			/*
+			 * Bounded here: once http-parser has refused a method
+			 * it is not there to.
+			 */
+			if ((size_t)(p - s) + req->fr_count > METHOD_MAX) {
+				why = scan_fail(req, 501,
+				    "method not implemented");
+				goto out;
+			}
+			req->fr_count += (unsigned char)(p - s);
+			if (p == e)
+				goto out;
+			if (*p != ' ') {
+				why = scan_bad(req, *p, "invalid method token");
+				goto out;
+			}
+			req->method_done = 1;
+			req->fr_state = FR_TARGET0;
+			p++;
+			break;
+		case FR_START_LF:
+			if (*p != '\n') {
+				why = scan_fail(req, 400, no_lf);
+				goto out;
+			}
+			req->fr_state = FR_START;
+			p++;
+			break;
+		case FR_TARGET0:
+			if (!IS(*p, C_VCHAR)) {
+				why = scan_bad(req, *p,
+				    "invalid request target");
+				goto out;
+			}
+			req->fr_state = FR_TARGET;
+			/* FALLTHROUGH */
+		case FR_TARGET:
+			/* HTAB, FF and other controls too: not separators. */
+			p = skip_vchar(p, e, 0);
+			if (p == e)
+				goto out;
+			if (*p != ' ') {
+				why = scan_bad(req, *p,
+				    "invalid request target");
+				goto out;
+			}
+			req->fr_state = FR_VERSION;
+			req->fr_count = 0;
+			p++;
+			break;
+		case FR_VERSION:
+			/* http-parser would take "HXYZ/1.1" for HTTP/1.1. */
+			if (req->fr_count == 0 && e - p > 8 &&
+			    memcmp(p, "HTTP/", 5) == 0 && p[5] >= '0' &&
+			    p[5] <= '9' && p[6] == '.' && p[7] >= '0' &&
+			    p[7] <= '9' && p[8] == '\r') {
+				/* All of it in this piece, and its CR. */
+				req->fr_state = FR_LF;
+				p += 9;
+				break;
+			}
+			if (version[req->fr_count] == 'D' ?
+			    !(*p >= '0' && *p <= '9') :
+			    *p != (unsigned char)version[req->fr_count]) {
+				why = scan_bad(req, *p, "invalid HTTP version");
+				goto out;
+			}
+			p++;
+			if (++req->fr_count == sizeof(version) - 1)
+				req->fr_state = FR_RL_CR;
+			break;
+		case FR_RL_CR:
+			if (*p != '\r') {
+				why = scan_bad(req, *p, "invalid HTTP version");
+				goto out;
+			}
+			req->fr_state = FR_LF;
+			p++;
+			break;
+		/*
+		 * A field line's states follow each other here, falling
+		 * through: a whole line costs two dispatches, not five.
+		 */
+		case FR_VALUE:
+			p = skip_vchar(p, e, 1);
+			if (p == e)
+				goto out;
+			if (*p != '\r') {
+				why = scan_bad(req, *p,
+				    "control character in a header value");
+				goto out;
+			}
+			req->fr_state = FR_LF;
+			if (++p == e)
+				goto out;
+			/* FALLTHROUGH */
+		case FR_LF:
+			if (*p != '\n') {
+				why = scan_fail(req, 400, no_lf);
+				goto out;
+			}
+			req->fr_state = FR_FIELD;
+			if (++p == e)
+				goto out;
+			/* FALLTHROUGH */
+		case FR_FIELD:
+			if (*p == '\r') {
+				req->fr_state = FR_BLANK_LF;
+				p++;
+				break;
+			}
+			if (!IS(*p, C_TCHAR)) {
+				/*
+				 * Whitespace opening a line is obs-fold, or
+				 * whitespace after the request line (5.2,
+				 * 2.2): both refused.
+				 */
+				why = scan_bad(req, *p, IS(*p, C_WS) ?
+				    "whitespace at the start of a field line" :
+				    "invalid field name");
+				goto out;
+			}
+			req->fr_state = FR_NAME;
+			req->fr_match = req->trailers ? MATCH_NONE : 0;
+			/* FALLTHROUGH */
+		case FR_NAME:
+			for (s = p; p < e && IS(*p, C_TCHAR); p++)
+				;
+			name_match(req, s, (size_t)(p - s), p < e);
+			if (p == e)
+				goto out;
+			if (*p != ':') {
+				/* "Content-Length : 5" was Content-Length. */
+				why = scan_bad(req, *p, IS(*p, C_WS) ?
+				    "whitespace in a field name" :
+				    "invalid field name");
+				goto out;
+			}
+			req->fr_state = req->fr_match == sizeof(cl_name) - 1 ?
+			    FR_CL_VALUE : FR_VALUE;
+			p++;
+			break;
+		case FR_CL_VALUE:
+			while (p < e && (IS(*p, C_VCHAR) || *p == ' '))
+				p++;
+			if (p == e)
+				goto out;
+			if (*p == '\t') {
+				why = SCAN_TAB;
+				goto out;
+			}
+			if (*p != '\r') {
+				why = scan_bad(req, *p,
+				    "control character in a header value");
+				goto out;
+			}
+			req->fr_state = FR_LF;
+			p++;
+			break;
+		case FR_BLANK_LF:
+			if (*p != '\n') {
+				why = scan_fail(req, 400, no_lf);
+				goto out;
+			}
+			p++;
+			req->fr_state = FR_HEAD_DONE;
+			why = req->trailers ? SCAN_DONE : SCAN_HEAD;
+			goto out;
+		case FR_SIZE0:
+			if (!IS(*p, C_HEX)) {
+				why = scan_bad(req, *p, "invalid chunk size");
+				goto out;
+			}
+			req->fr_left = 0;
+			req->fr_state = FR_SIZE;
+			/* FALLTHROUGH */
+		case FR_SIZE:
+			/*
+			 * Over the body limit is 413 at the digit that goes
+			 * over: the data is never waited for, and the size
+			 * cannot overflow.
+			 */
+			allow = req->limits->body_bytes - req->body_len;
+			for (; p < e && IS(*p, C_HEX); p++) {
+				h = unhex(*p);
+				if (req->fr_left > allow / 16 ||
+				    req->fr_left * 16 + h > allow) {
+					why = scan_fail(req, 413,
+					    "request body too large");
+					goto out;
+				}
+				req->fr_left = req->fr_left * 16 + h;
+			}
+			if (p == e)
+				goto out;
+			if (*p == '\r')
+				req->fr_state = FR_SIZE_LF;
+			else if (*p == ';')
+				req->fr_state = FR_EXT_SEMI;
+			else if (IS(*p, C_WS))
+				req->fr_state = FR_EXT_BWS;
+			else {
+				why = scan_bad(req, *p, "invalid chunk size");
+				goto out;
+			}
+			p++;
+			break;
+		/*
+		 * chunk-ext = *( BWS ";" BWS name [ BWS "=" BWS value ] ),
+		 * value a token or a quoted-string (7.1.1). Anything else
+		 * on the line is junk a proxy may read otherwise.
+		 */
+		case FR_EXT_BWS:
+			if (*p == ';')
+				req->fr_state = FR_EXT_SEMI;
+			else if (!IS(*p, C_WS)) {
+				why = scan_bad(req, *p,
+				    "invalid chunk extension");
+				goto out;
+			}
+			p++;
+			break;
+		case FR_EXT_SEMI:
+			if (IS(*p, C_WS)) {
+				p++;
+				break;
+			}
+			if (!IS(*p, C_TCHAR)) {
+				why = scan_bad(req, *p,
+				    "invalid chunk extension");
+				goto out;
+			}
+			req->fr_state = FR_EXT_NAME;
+			/* FALLTHROUGH */
+		case FR_EXT_NAME:
+			while (p < e && IS(*p, C_TCHAR))
+				p++;
+			if (p == e)
+				goto out;
+			if (*p == '\r')
+				req->fr_state = FR_SIZE_LF;
+			else if (*p == ';')
+				req->fr_state = FR_EXT_SEMI;
+			else if (*p == '=')
+				req->fr_state = FR_EXT_EQ;
+			else if (IS(*p, C_WS))
+				req->fr_state = FR_EXT_NAME_BWS;
+			else {
+				why = scan_bad(req, *p,
+				    "invalid chunk extension");
+				goto out;
+			}
+			p++;
+			break;
+		case FR_EXT_NAME_BWS:
+			if (*p == ';')
+				req->fr_state = FR_EXT_SEMI;
+			else if (*p == '=')
+				req->fr_state = FR_EXT_EQ;
+			else if (!IS(*p, C_WS)) {
+				why = scan_bad(req, *p,
+				    "invalid chunk extension");
+				goto out;
+			}
+			p++;
+			break;
+		case FR_EXT_EQ:
+			if (IS(*p, C_WS)) {
+				p++;
+				break;
+			}
+			if (*p == '"') {
+				req->fr_state = FR_EXT_QUOTED;
+				p++;
+				break;
+			}
+			if (!IS(*p, C_TCHAR)) {
+				why = scan_bad(req, *p,
+				    "invalid chunk extension");
+				goto out;
+			}
+			req->fr_state = FR_EXT_TOKEN;
+			/* FALLTHROUGH */
+		case FR_EXT_TOKEN:
+			while (p < e && IS(*p, C_TCHAR))
+				p++;
+			if (p == e)
+				goto out;
+			if (*p == '\r')
+				req->fr_state = FR_SIZE_LF;
+			else if (*p == ';')
+				req->fr_state = FR_EXT_SEMI;
+			else if (IS(*p, C_WS))
+				req->fr_state = FR_EXT_BWS;
+			else {
+				why = scan_bad(req, *p,
+				    "invalid chunk extension");
+				goto out;
+			}
+			p++;
+			break;
+		case FR_EXT_QUOTED:
+			while (p < e && IS(*p, C_QDTEXT))
+				p++;
+			if (p == e)
+				goto out;
+			if (*p == '"')
+				req->fr_state = FR_EXT_AFTER;
+			else if (*p == '\\')
+				req->fr_state = FR_EXT_QPAIR;
+			else {
+				/* A CR here: the quote was never closed. */
+				why = scan_bad(req, *p, "unbalanced quote in "
+				    "a chunk extension");
+				goto out;
+			}
+			p++;
+			break;
+		case FR_EXT_QPAIR:
+			if (!IS(*p, C_VCHAR | C_WS)) {
+				why = scan_bad(req, *p,
+				    "invalid chunk extension");
+				goto out;
+			}
+			req->fr_state = FR_EXT_QUOTED;
+			p++;
+			break;
+		case FR_EXT_AFTER:
+			if (*p == '\r')
+				req->fr_state = FR_SIZE_LF;
+			else if (*p == ';')
+				req->fr_state = FR_EXT_SEMI;
+			else if (IS(*p, C_WS))
+				req->fr_state = FR_EXT_BWS;
+			else {
+				why = scan_bad(req, *p,
+				    "invalid chunk extension");
+				goto out;
+			}
+			p++;
+			break;
+		case FR_SIZE_LF:
+			if (*p != '\n') {
+				why = scan_fail(req, 400, no_lf);
+				goto out;
+			}
+			p++;
+			if (req->fr_left == 0) {
+				/* The last chunk: trailer fields, not kept. */
+				req->trailers = 1;
+				req->fr_state = FR_FIELD;
+				break;
+			}
+			req->fr_state = FR_DATA;
+			why = SCAN_DATA;
+			goto out;
+		case FR_DATA_CR:
+		case FR_DATA_LF:
+			/*
+			 * The lenient parser took any two bytes here
+			 * ("3\r\nabcXX0\r\n").
+			 */
+			if (*p != (req->fr_state == FR_DATA_CR ? '\r' : '\n')) {
+				why = scan_fail(req, 400,
+				    "chunk data not followed by CRLF");
+				goto out;
+			}
+			req->fr_state = req->fr_state == FR_DATA_CR ?
+			    FR_DATA_LF : FR_SIZE0;
+			p++;
+			break;
+		default:		/* FR_HEAD_DONE, FR_DATA: not lines */
+			why = SCAN_DATA;
+			goto out;
+		}
+	}
+out:
+	*pp = (const char *)p;
+	return why;
+}
+
+/* -- feeding ---------------------------------------------------------- */
+
+/* The status for a parser error that no callback explained. */
+static int
+error_status(struct http_req *req, enum http_errno err)
+{
+	switch (err) {
+	case HPE_HEADER_OVERFLOW:
+		req->reason = "header section too large";
+		return 431;
+	case HPE_UNEXPECTED_CONTENT_LENGTH:
+		req->reason = "conflicting Content-Length or Transfer-Encoding";
+		return 400;
+	default:
+		req->reason = http_errno_description(err);
+		return 400;
+	}
+}
+
+/*
+ * Hand len (> 0) scanned bytes of the head to http-parser. Returns 0, or
+ * -1 in ERROR. A method it does not know is not an error yet: whether it
+ * is a token (501) or not (400) is the scan's to say.
+ */
+static int
+parse(struct http_req *req, const char *at, size_t len)
+{
+	enum http_errno	 err;
+
+	(void)http_parser_execute(&req->parser, &settings, at, len);
+	err = HTTP_PARSER_ERRNO(&req->parser);
+	if (err == HPE_OK)
+		return 0;
+	if (err == HPE_INVALID_METHOD) {
+		req->method_unknown = 1;
+		return 0;
+	}
+	req->state = HTTP_ERROR;
+	/* A callback that failed has already chosen status and reason. */
+	if (err < HPE_CB_message_begin || err > HPE_CB_chunk_complete)
+		req->status = error_status(req, err);
+	return -1;
+}
+
+/* Scan and parse the head from p; returns how far it got. */
+static const char *
+head_feed(struct http_req *req, const char *p, const char *end)
+{
+	const char	*q = p;
+	int		 why;
+
+	why = frame_scan(req, &q, end);
+	/* The parser gets what passed, up to the first bad byte. */
+	if (!req->method_unknown && q > p && parse(req, p, (size_t)(q - p))
+	    == -1)
+		return q;
+	if (req->method_unknown) {
+		/* http-parser is done; the scan reads the method's end. */
+		if (req->method_done) {
+			req->state = HTTP_ERROR;
+			(void)fail(req, 501, "method not implemented");
+		} else if (why == SCAN_ERROR)
+			req->state = HTTP_ERROR;
+		return q;
+	}
+	switch (why) {
+	case SCAN_ERROR:
+		req->state = HTTP_ERROR;
+		break;
+	case SCAN_TAB:
+		/*
+		 * OWS may be HTAB (RFC 9110, 5.6.3), but http-parser takes
+		 * one after Content-Length's digits for a bad length: it
+		 * gets SP in its place, the value is the same once trimmed.
+		 */
+		if (parse(req, " ", 1) == 0)
+			q++;
+		break;
+	case SCAN_HEAD:
+		/* Unreachable: the parser saw the blank line we did. */
+		if (req->state == HTTP_HEADERS) {
+			req->state = HTTP_ERROR;
+			(void)fail(req, 400, "incomplete head");
+		}
+		break;
+	}
+	return q;
+}
+
+/* Append body bytes; the limit was checked where the length was read. */
+static void
+body_append(struct http_req *req, const char *at, size_t len)
+{
+	size_t	 cap;
+
 	if (req->body_len + len > req->body_cap) {
-		/* Grow by doubling, never past the announced length or limit. */
+		/* Double, never past the announced length or the limit. */
 		cap = req->body_cap ? req->body_cap : BODY_INITIAL;
 		while (cap < req->body_len + len)
 			cap *= 2;
@@ -339,31 +1162,37 @@ on_body(http_parser *p, const char *at, size_t len)
 	}
 	memcpy(req->body + req->body_len, at, len);
 	req->body_len += len;
-	if ((p->flags & F_CHUNKED) && p->content_length == 0)
-		return chunk_crlf_check(req, at + len);
-	return 0;
 }
 
-static int
-on_message_complete(http_parser *p)
+/* Read the body from p: data, and for chunked the lines around it. */
+static const char *
+body_feed(struct http_req *req, const char *p, const char *end)
 {
-	struct http_req	*req = req_of(p);
+	size_t	 n;
 
-	req->state = HTTP_COMPLETE;
-	/* Pipelined bytes wait until this request has been answered. */
-	http_parser_pause(p, 1);
-	return 0;
+	if (req->fr_state == FR_DATA) {
+		n = (size_t)(end - p) < req->fr_left ? (size_t)(end - p) :
+		    req->fr_left;
+		body_append(req, p, n);
+		req->fr_left -= n;
+		if (req->fr_left == 0) {
+			if (req->chunked)
+				req->fr_state = FR_DATA_CR;
+			else
+				req->state = HTTP_COMPLETE;
+		}
+		return p + n;
+	}
+	switch (frame_scan(req, &p, end)) {
+	case SCAN_ERROR:
+		req->state = HTTP_ERROR;
+		break;
+	case SCAN_DONE:
+		req->state = HTTP_COMPLETE;
+		break;
+	}
+	return p;
 }
-
-static const http_parser_settings settings = {
-	.on_message_begin = on_message_begin,
-	.on_url = on_url,
-	.on_header_field = on_header_field,
-	.on_header_value = on_header_value,
-	.on_headers_complete = on_headers_complete,
-	.on_body = on_body,
-	.on_message_complete = on_message_complete,
-};
 
 void
 http_req_init(struct http_req *req, const struct config_limits *limits,
@@ -418,6 +1247,7 @@ http_req_reset(struct http_req *req)
 	req->minor = 0;
 	req->nheaders = 0;
 	req->body_len = 0;
+	req->body_want = 0;
 	req->keepalive = 0;
 	req->head = 0;
 	req->expect_continue = 0;
@@ -425,63 +1255,38 @@ http_req_reset(struct http_req *req)
 	req->hbuf_len = 0;
 	req->text_len = 0;
 	req->piece_off = 0;
+	req->fr_left = 0;
 	req->piece = PIECE_NONE;
+	req->fr_state = FR_START;
+	req->fr_count = 0;
+	req->fr_match = 0;
+	req->method_done = 0;
+	req->method_unknown = 0;
+	req->chunked = 0;
+	req->trailers = 0;
 	req->seen_host = 0;
+	req->seen_expect = 0;
+	req->te_seen = 0;
+	req->te_chunked = 0;
+	req->te_twice = 0;
 	req->te_unknown = 0;
-	req->crlf_next = 0;
-	/* http_parser_init would also clear a pause: one call for both. */
+	req->te_last_chunked = 0;
+	req->conn_close = 0;
+	req->conn_keepalive = 0;
 	http_parser_init(&req->parser, HTTP_REQUEST);
 	req->parser.data = req;
-}
-
-/* The status for a parser error that no callback explained. */
-static int
-error_status(struct http_req *req, enum http_errno err)
-{
-	switch (err) {
-	case HPE_HEADER_OVERFLOW:
-		req->reason = "header section too large";
-		return 431;
-	case HPE_INVALID_TRANSFER_ENCODING:
-		req->reason = "chunked is not the final transfer coding";
-		return 400;
-	case HPE_UNEXPECTED_CONTENT_LENGTH:
-		req->reason = "conflicting Content-Length or Transfer-Encoding";
-		return 400;
-	default:
-		req->reason = http_errno_description(err);
-		return 400;
-	}
 }
 
 size_t
 http_req_feed(struct http_req *req, const char *data, size_t len)
 {
-	size_t		 n, i;
-	enum http_errno	 err;
+	const char	*p = data, *end = data + len;
 
-	/*
-	 * The rest of a chunk's CRLF that the previous feed did not hold:
-	 * checked here, consumed by the parser below.
-	 */
-	for (i = 0; req->crlf_next > 0 && i < len; i++, req->crlf_next--)
-		if (data[i] != "\r\n"[2 - req->crlf_next]) {
-			req->state = HTTP_ERROR;
-			req->status = 400;
-			req->reason = "chunk data not followed by CRLF";
-			return 0;
-		}
-	req->feed_end = data + len;
-	n = http_parser_execute(&req->parser, &settings, data, len);
-	err = HTTP_PARSER_ERRNO(&req->parser);
-	if (err == HPE_OK || (err == HPE_PAUSED && req->state == HTTP_COMPLETE))
-		return n;
-	req->state = HTTP_ERROR;
-	/* A callback that failed has already chosen status and reason. */
-	if (err < HPE_CB_message_begin || err > HPE_CB_chunk_complete ||
-	    req->status == 0)
-		req->status = error_status(req, err);
-	return n;
+	while (p < end && (req->state == HTTP_IDLE ||
+	    req->state == HTTP_HEADERS || req->state == HTTP_BODY))
+		p = req->state == HTTP_BODY ? body_feed(req, p, end) :
+		    head_feed(req, p, end);
+	return (size_t)(p - data);
 }
 
 const char *

@@ -1,11 +1,13 @@
 /*
  * http.h - the HTTP/1.x wire format: requests in, response heads out.
  *
- * http-parser does the tokenising; this module turns its callbacks into a
- * struct http_req, enforces the configured limits and the framing rules
- * that keep request smuggling out, and maps every failure to the status
- * code to answer. It never touches a socket: the connection feeds it bytes
- * and reads its state, so tests can feed it byte streams split anywhere.
+ * http-parser does the tokenising of the request line and the header
+ * fields; this module turns its callbacks into a struct http_req, enforces
+ * the configured limits, and maps every failure to the status code to
+ * answer. Framing (RFC 9112) is this module's own: a scan validates every
+ * byte of the head before http-parser sees it, and reads the body itself.
+ * It never touches a socket: the connection feeds it bytes and reads its
+ * state, so tests can feed it byte streams split anywhere.
  *
  * States of one request:
  *
@@ -13,9 +15,9 @@
  *                          |                        |
  *                          +-------> ERROR <--------+
  *
- * COMPLETE pauses the parser: pipelined bytes after the request stay with
- * the caller until http_req_reset() starts the next request. ERROR means
- * the stream can no longer be trusted: answer req->status and close.
+ * COMPLETE consumes nothing more: pipelined bytes after the request stay
+ * with the caller until http_req_reset() starts the next request. ERROR
+ * means the stream can no longer be trusted: answer req->status and close.
  */
 #ifndef HTTP_H
 #define HTTP_H
@@ -68,7 +70,10 @@ struct http_req {
 	const char	*method;	/* "GET" */
 	char		*target;	/* "/path?query", NUL-terminated */
 	size_t		 target_len;
-	const char	*path;		/* target without the query, NUL-ended */
+	const char	*path;		/* the target's path, NUL-ended: no
+					   query, no scheme and authority
+					   ("/" when absolute-form has no
+					   path) */
 	size_t		 path_len;
 	const char	*query;		/* after '?', or NULL */
 	unsigned short	 major;
@@ -82,7 +87,10 @@ struct http_req {
 	size_t		 body_cap;
 	size_t		 body_want;	/* Content-Length, or the limit */
 
-	unsigned	 keepalive:1;	/* the client allows another request */
+	unsigned	 keepalive:1;	/* the client allows another request:
+					   from the version and Connection,
+					   never with Transfer-Encoding on
+					   HTTP/1.0 */
 	unsigned	 head:1;	/* HEAD: answer without a body */
 	unsigned	 expect_continue:1;	/* wants "100 Continue" */
 	unsigned	 has_body:1;	/* Content-Length > 0 or chunked */
@@ -92,12 +100,25 @@ struct http_req {
 	size_t		 hbuf_len;
 	size_t		 hbuf_cap;
 	size_t		 text_len;	/* client bytes in hbuf, no NULs */
-	const char	*feed_end;	/* end of the data being parsed */
-	unsigned char	 crlf_next;	/* chunk CRLF bytes still to check */
 	size_t		 piece_off;	/* start of the piece being copied */
+	size_t		 fr_left;	/* body or chunk bytes still to come */
 	unsigned char	 piece;		/* what the parser is sending */
+	unsigned char	 fr_state;	/* where the framing scan is */
+	unsigned char	 fr_count;	/* method bytes, or version bytes */
+	unsigned char	 fr_match;	/* name bytes matching Content-Length */
+	unsigned	 method_done:1;	/* the method token has ended */
+	unsigned	 method_unknown:1;	/* http-parser refused it */
+	unsigned	 chunked:1;	/* the body is chunked */
+	unsigned	 trailers:1;	/* the scan is in the trailer section */
 	unsigned	 seen_host:1;
+	unsigned	 seen_expect:1;	/* look it up: most have none */
+	unsigned	 te_seen:1;	/* a Transfer-Encoding header */
+	unsigned	 te_chunked:1;	/* chunked among the codings */
+	unsigned	 te_twice:1;	/* chunked more than once */
 	unsigned	 te_unknown:1;	/* a coding other than chunked */
+	unsigned	 te_last_chunked:1;	/* chunked is the last one */
+	unsigned	 conn_close:1;	/* Connection: close */
+	unsigned	 conn_keepalive:1;	/* Connection: keep-alive */
 };
 
 /*

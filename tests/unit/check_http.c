@@ -129,15 +129,28 @@ dump_req(struct sb *sb, const struct http_req *req)
 	ck_assert_ptr_nonnull(req->method);
 	ck_assert_ptr_nonnull(req->target);
 	ck_assert_uint_eq(strlen(req->target), req->target_len);
-	/* The path is a string of its own: the target's prefix, NUL-ended. */
+	/*
+	 * The path is a string of its own, NUL-ended: the target's prefix
+	 * in origin-form, what follows the authority in absolute-form. The
+	 * query is the rest of the target after a '?'.
+	 */
 	ck_assert_uint_eq(strlen(req->path), req->path_len);
-	ck_assert_int_eq(memcmp(req->path, req->target, req->path_len), 0);
+	ck_assert_uint_gt(req->path_len, 0);
 	if (req->query != NULL) {
-		ck_assert_ptr_eq(req->query, req->target + req->path_len + 1);
-		ck_assert_int_eq(req->target[req->path_len], '?');
-	} else {
-		ck_assert_ptr_eq(req->path, req->target);
-		ck_assert_uint_eq(req->path_len, req->target_len);
+		ck_assert(req->query > req->target &&
+		    req->query <= req->target + req->target_len);
+		ck_assert_int_eq(req->query[-1], '?');
+	}
+	if (req->target[0] == '/') {
+		ck_assert_int_eq(memcmp(req->path, req->target, req->path_len),
+		    0);
+		if (req->query != NULL)
+			ck_assert_ptr_eq(req->query,
+			    req->target + req->path_len + 1);
+		else {
+			ck_assert_ptr_eq(req->path, req->target);
+			ck_assert_uint_eq(req->path_len, req->target_len);
+		}
 	}
 	sb_printf(sb, "REQ %s %s path=%.*s query=%s v=%u.%u ka=%u head=%u "
 	    "exp=%u has_body=%u status=%d\n", req->method, req->target,
@@ -742,6 +755,531 @@ START_TEST(test_http_version)
 }
 END_TEST
 
+/* -- strict framing (RFC 9112) ----------------------------------------- */
+
+/*
+ * Each rule is fed with a valid request pipelined after the bad one: the
+ * transcript must end at the ERROR, the second request never parsed.
+ */
+#define NEXT		"GET /next HTTP/1.1\r\nHost: h\r\n\r\n"
+#define NEXT_REQ	"CB GET /next body_len=0\n"			\
+	"REQ GET /next path=/next query=(null) v=1.1 ka=1 head=0 exp=0 "\
+	"has_body=0 status=0\n"						\
+	"H [Host] [h]\n"
+#define CHUNKED		"POST /c HTTP/1.1\r\nHost: h\r\n"		\
+	"Transfer-Encoding: chunked\r\n\r\n"
+#define CHUNKED_CB	"CB POST /c body_len=0\n"
+#define CHUNKED_REQ	CHUNKED_CB					\
+	"REQ POST /c path=/c query=(null) v=1.1 ka=1 head=0 exp=0 "	\
+	"has_body=1 status=0\n"						\
+	"H [Host] [h]\n"						\
+	"H [Transfer-Encoding] [chunked]\n"
+
+/* A CR not followed by LF is never a line end, wherever a line ends. */
+START_TEST(test_cr_without_lf)
+{
+	/* Request line, header line, empty value, blank line. */
+	check_stream("GET / HTTP/1.1\rHost: h\r\n\r\n" NEXT, "ERROR 400\n");
+	check_stream("GET / HTTP/1.1\r\nHost: h\rX: 1\r\n\r\n" NEXT,
+	    "ERROR 400\n");
+	check_stream("GET / HTTP/1.1\r\nHost: h\r\nX:\rY: 1\r\n\r\n" NEXT,
+	    "ERROR 400\n");
+	check_stream("GET / HTTP/1.1\r\nHost: h\r\nX: a \rY: 1\r\n\r\n" NEXT,
+	    "ERROR 400\n");
+	/* The lenient parser ended the head at "\rG": a request hid there. */
+	check_stream("GET / HTTP/1.1\r\nHost: h\r\n\r" NEXT, "ERROR 400\n");
+	check_stream("\rGET / HTTP/1.1\r\nHost: h\r\n\r\n", "ERROR 400\n");
+	/* Chunk-size line, chunk extension, trailer line, last blank line. */
+	check_stream(CHUNKED "2\rok\r\n0\r\n\r\n" NEXT,
+	    CHUNKED_CB "ERROR 400\n");
+	check_stream(CHUNKED "2;a=b\rok\r\n0\r\n\r\n" NEXT,
+	    CHUNKED_CB "ERROR 400\n");
+	check_stream(CHUNKED "2;a\rok\r\n0\r\n\r\n" NEXT,
+	    CHUNKED_CB "ERROR 400\n");
+	check_stream(CHUNKED "2\r\nok\r\n0\rX\r\n\r\n" NEXT,
+	    CHUNKED_CB "ERROR 400\n");
+	check_stream(CHUNKED "2\r\nok\r\n0\r\nT: 1\r\r\n" NEXT,
+	    CHUNKED_CB "ERROR 400\n");
+	check_stream(CHUNKED "2\r\nok\r\n0\r\n\r" NEXT,
+	    CHUNKED_CB "ERROR 400\n");
+}
+END_TEST
+
+/* A bare LF ends no line either. */
+START_TEST(test_bare_lf)
+{
+	check_stream("GET / HTTP/1.1\nHost: h\r\n\r\n" NEXT, "ERROR 400\n");
+	check_stream("GET / HTTP/1.1\r\nHost: h\n\r\n" NEXT, "ERROR 400\n");
+	check_stream("GET / HTTP/1.1\r\nHost: h\r\nX:\n\r\n" NEXT,
+	    "ERROR 400\n");
+	check_stream("GET / HTTP/1.1\r\nHost: h\r\n\n" NEXT, "ERROR 400\n");
+	check_stream("\nGET / HTTP/1.1\r\nHost: h\r\n\r\n", "ERROR 400\n");
+	check_stream(CHUNKED "2\nok\r\n0\r\n\r\n" NEXT,
+	    CHUNKED_CB "ERROR 400\n");
+	check_stream(CHUNKED "2\r\nok\n0\r\n\r\n" NEXT,
+	    CHUNKED_CB "ERROR 400\n");
+	check_stream(CHUNKED "2\r\nok\r\n0\r\nT: 1\n\r\n" NEXT,
+	    CHUNKED_CB "ERROR 400\n");
+	check_stream(CHUNKED "2\r\nok\r\n0\r\n\n" NEXT,
+	    CHUNKED_CB "ERROR 400\n");
+}
+END_TEST
+
+/* Empty lines (CRLF) before a request line are skipped (RFC 9112, 2.2). */
+START_TEST(test_empty_lines_before)
+{
+	check_stream("\r\n\r\nGET /next HTTP/1.1\r\nHost: h\r\n\r\n"
+	    "\r\n" NEXT,
+	    NEXT_REQ NEXT_REQ);
+}
+END_TEST
+
+/* "Content-Length : 5" was honoured, and the body ate the next request. */
+START_TEST(test_field_name_whitespace)
+{
+	check_stream("POST / HTTP/1.1\r\nHost: h\r\nContent-Length : 5\r\n"
+	    "\r\nabcde" NEXT, "ERROR 400\n");
+	check_stream("POST / HTTP/1.1\r\nHost: h\r\nContent-Length\t: 5\r\n"
+	    "\r\nabcde" NEXT, "ERROR 400\n");
+	check_stream("GET / HTTP/1.1\r\nHost: a\r\nHost : b\r\n\r\n" NEXT,
+	    "ERROR 400\n");
+	check_stream("POST / HTTP/1.1\r\nHost: h\r\nTransfer Encoding: "
+	    "chunked\r\n\r\n0\r\n\r\n" NEXT, "ERROR 400\n");
+}
+END_TEST
+
+/* A field name is a token; nothing else passes. */
+START_TEST(test_field_name_token)
+{
+	static const char	 nul[] = "GET / HTTP/1.1\r\nHost: h\r\n"
+	    "X\0Y: 1\r\n\r\n";
+
+	check_stream("GET / HTTP/1.1\r\nHost: h\r\nX@Y: 1\r\n\r\n" NEXT,
+	    "ERROR 400\n");
+	check_stream("GET / HTTP/1.1\r\nHost: h\r\nX(Y): 1\r\n\r\n" NEXT,
+	    "ERROR 400\n");
+	check_stream("GET / HTTP/1.1\r\nHost: h\r\nX\x80: 1\r\n\r\n" NEXT,
+	    "ERROR 400\n");
+	check_stream("GET / HTTP/1.1\r\nHost: h\r\n: 1\r\n\r\n" NEXT,
+	    "ERROR 400\n");
+	check_stream("GET / HTTP/1.1\r\nHost: h\r\nX\x01: 1\r\n\r\n" NEXT,
+	    "ERROR 400\n");
+	check_stream_cb(nul, sizeof(nul) - 1, NULL, 0, "ERROR 400\n");
+	/* Every tchar (RFC 9110, 5.6.2). */
+	check_stream("GET / HTTP/1.1\r\nHost: h\r\n"
+	    "!#$%&'*+-.^_`|~09AZaz: v\r\n\r\n",
+	    "CB GET / body_len=0\n"
+	    "REQ GET / path=/ query=(null) v=1.1 ka=1 head=0 exp=0 "
+	    "has_body=0 status=0\n"
+	    "H [Host] [h]\n"
+	    "H [!#$%&'*+-.^_`|~09AZaz] [v]\n");
+}
+END_TEST
+
+/* obs-fold, and whitespace before the first field line, are refused. */
+START_TEST(test_obs_fold)
+{
+	check_stream("GET / HTTP/1.1\r\nHost: h\r\nX: a\r\n b\r\n\r\n" NEXT,
+	    "ERROR 400\n");
+	check_stream("GET / HTTP/1.1\r\nHost: h\r\nX: a\r\n\tb\r\n\r\n" NEXT,
+	    "ERROR 400\n");
+	check_stream("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 1\r\n"
+	    " 0\r\n\r\n0123456789" NEXT, "ERROR 400\n");
+	check_stream("GET / HTTP/1.1\r\n Host: h\r\n\r\n" NEXT, "ERROR 400\n");
+	check_stream(CHUNKED "0\r\nT: 1\r\n 2\r\n\r\n" NEXT,
+	    CHUNKED_CB "ERROR 400\n");
+}
+END_TEST
+
+/* chunk-ext = *( BWS ";" BWS name [ BWS "=" BWS value ] ) (7.1.1). */
+START_TEST(test_chunk_ext_valid)
+{
+	static const char *const	 lines[] = {
+		"2;name=value\r\n",
+		"2;name=\"quoted \\\" v\"\r\n",
+		"2 ;ext\r\n",
+		"2\t ;ext\r\n",
+		"2 ; a = b ; c\t=\t\"\" ;d\r\n",
+		"2;a;b;c=d\r\n",
+		"2;a=\"\\\\;\\\"\xe9\"\r\n",
+		"0002\r\n",
+		"2;A=B\r\n",
+		NULL
+	};
+	unsigned	 i;
+	char		*s;
+
+	for (i = 0; lines[i] != NULL; i++) {
+		s = fmt(CHUNKED "%sok\r\n0;last=1\r\n\r\n" NEXT, lines[i]);
+		check_stream(s, CHUNKED_REQ "B 2 [ok]\n" NEXT_REQ);
+		free(s);
+	}
+}
+END_TEST
+
+START_TEST(test_chunk_ext_invalid)
+{
+	static const char *const	 lines[] = {
+		"2 xyz\r\n",
+		"2;\r\n",
+		"2;=v\r\n",
+		"2;a=\r\n",
+		"2;a=\"unbalanced\r\n",
+		"2;a=\"x\\\r\n",
+		"2 \r\n",
+		"2;a \r\n",
+		"2;a=b \r\n",
+		"2;a b\r\n",
+		"2;a=b c\r\n",
+		"2;a=\"x\"y\r\n",
+		"2;a=\"\x01\"\r\n",
+		"2;a=b\x7f\r\n",
+		"2;a=@\r\n",
+		"2x\r\n",
+		"2,\r\n",
+		"\r\n",
+		" 2\r\n",
+		"-2\r\n",
+		"0x2\r\n",
+		NULL
+	};
+	unsigned	 i;
+	char		*s;
+
+	for (i = 0; lines[i] != NULL; i++) {
+		s = fmt(CHUNKED "%sok\r\n0\r\n\r\n" NEXT, lines[i]);
+		check_stream(s, CHUNKED_CB "ERROR 400\n");
+		free(s);
+	}
+}
+END_TEST
+
+/* chunked twice (RFC 9112, 6.1), in one list or in two fields. */
+START_TEST(test_te_chunked_twice)
+{
+	check_stream("POST / HTTP/1.1\r\nHost: h\r\n"
+	    "Transfer-Encoding: chunked, chunked\r\n\r\n"
+	    "2\r\nok\r\n0\r\n\r\n" NEXT, "ERROR 400\n");
+	check_stream("POST / HTTP/1.1\r\nHost: h\r\n"
+	    "Transfer-Encoding: chunked\r\nTransfer-Encoding: CHUNKED\r\n\r\n"
+	    "2\r\nok\r\n0\r\n\r\n" NEXT, "ERROR 400\n");
+	/* No coding at all: chunked is not last, the length is unknown. */
+	check_stream("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding:\r\n"
+	    "\r\n" NEXT, "ERROR 400\n");
+	check_stream("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: ,\r\n"
+	    "\r\n" NEXT, "ERROR 400\n");
+}
+END_TEST
+
+
+/* Empty list elements and whitespace around them are fine (5.6.1). */
+START_TEST(test_te_list_valid)
+{
+	static const char *const	 values[][2] = {
+		/* as sent, as trimmed */
+		{ " , chunked", ", chunked" },
+		{ " chunked,", "chunked," },
+		{ " , ,chunked , ", ", ,chunked ," },
+		{ "\tchunked\t", "chunked" },
+		{ "Chunked", "Chunked" },
+		{ NULL, NULL }
+	};
+	unsigned	 i;
+	char		*s, *want;
+
+	for (i = 0; values[i][0] != NULL; i++) {
+		s = fmt("POST /c HTTP/1.1\r\nHost: h\r\nTransfer-Encoding:%s"
+		    "\r\n\r\n2\r\nok\r\n0\r\n\r\n" NEXT, values[i][0]);
+		want = fmt(CHUNKED_CB "REQ POST /c path=/c query=(null) v=1.1 "
+		    "ka=1 head=0 exp=0 has_body=1 status=0\n"
+		    "H [Host] [h]\n"
+		    "H [Transfer-Encoding] [%s]\n"
+		    "B 2 [ok]\n" NEXT_REQ, values[i][1]);
+		check_stream(s, want);
+		free(want);
+		free(s);
+	}
+}
+END_TEST
+
+/* HTTP-version is exactly "HTTP/" DIGIT "." DIGIT (RFC 9112, 2.3). */
+START_TEST(test_version_token)
+{
+	static const char *const	 lines[] = {
+		"GET / HXYZ/1.1\r\n",
+		"GET / http/1.1\r\n",
+		"GET / HTTP/11\r\n",
+		"GET / HTTP/1.\r\n",
+		"GET / HTTP/1.10\r\n",
+		"GET / HTTP/1.1 \r\n",
+		"GET / HTTP/1.1\t\r\n",
+		"GET / HTTP/a.1\r\n",
+		"GET / ICE/1.0\r\n",
+		"GET /\r\n",
+		"GET  / HTTP/1.1\r\n",
+		"GET / \r\n",
+		"GET /a\tb HTTP/1.1\r\n",
+		"GET /a\fb HTTP/1.1\r\n",
+		"GET /\x7f HTTP/1.1\r\n",
+		NULL
+	};
+	unsigned	 i;
+	char		*s;
+
+	for (i = 0; lines[i] != NULL; i++) {
+		s = fmt("%sHost: h\r\n\r\n" NEXT, lines[i]);
+		check_stream(s, "ERROR 400\n");
+		free(s);
+	}
+	/* 1.x with any minor is HTTP/1.1 to us (RFC 9110, 2.5). */
+	check_stream("GET / HTTP/1.9\r\nHost: h\r\n\r\n",
+	    "CB GET / body_len=0\n"
+	    "REQ GET / path=/ query=(null) v=1.9 ka=1 head=0 exp=0 "
+	    "has_body=0 status=0\n"
+	    "H [Host] [h]\n");
+}
+END_TEST
+
+/*
+ * Transfer-Encoding on HTTP/1.0: the message is read, answered, and the
+ * connection closes (RFC 9112, 6.1), Connection: keep-alive or not.
+ */
+START_TEST(test_http10_transfer_encoding)
+{
+	check_stream("POST /c HTTP/1.0\r\nTransfer-Encoding: chunked\r\n"
+	    "Connection: keep-alive\r\n\r\n2\r\nok\r\n0\r\n\r\n",
+	    CHUNKED_CB "REQ POST /c path=/c query=(null) v=1.0 ka=0 head=0 "
+	    "exp=0 has_body=1 status=0\n"
+	    "H [Transfer-Encoding] [chunked]\n"
+	    "H [Connection] [keep-alive]\n"
+	    "B 2 [ok]\n");
+	/* Without it, the same 1.0 request may keep the connection. */
+	check_stream("POST /c HTTP/1.0\r\nContent-Length: 2\r\n"
+	    "Connection: keep-alive\r\n\r\nok",
+	    CHUNKED_CB "REQ POST /c path=/c query=(null) v=1.0 ka=1 head=0 "
+	    "exp=0 has_body=1 status=0\n"
+	    "H [Content-Length] [2]\n"
+	    "H [Connection] [keep-alive]\n"
+	    "B 2 [ok]\n");
+}
+END_TEST
+
+/* keepalive from the trimmed Connection options, any case, any list. */
+START_TEST(test_connection_tokens)
+{
+	static const struct {
+		const char	*version;
+		const char	*fields;
+		int		 ka;
+	} cases[] = {
+		{ "1.1", "Connection: close\t\r\n", 0 },
+		{ "1.1", "Connection: keep-alive, close\r\n", 0 },
+		{ "1.1", "Connection: Upgrade, Close\r\n", 0 },
+		{ "1.1", "Connection: ,close,\r\n", 0 },
+		{ "1.1", "Connection: foo\r\nConnection: \tclose \r\n", 0 },
+		{ "1.1", "Connection: closed\r\n", 1 },
+		{ "1.1", "Connection: x-close\r\n", 1 },
+		{ "1.1", "Connection:\r\n", 1 },
+		{ "1.0", "Connection: keep-alive\t\r\n", 1 },
+		{ "1.0", "Connection: foo, Keep-Alive\r\n", 1 },
+		{ "1.0", "Connection: keep-alive, close\r\n", 0 },
+		{ "1.0", "Connection: keep-alives\r\n", 0 },
+		{ NULL, NULL, 0 }
+	};
+	unsigned	 i;
+	char		*s, *want;
+	const char	*ka;
+
+	for (i = 0; cases[i].version != NULL; i++) {
+		s = fmt("GET / HTTP/%s\r\nHost: h\r\n%s\r\n", cases[i].version,
+		    cases[i].fields);
+		/* Read whole, the flag is the case's; split, the same. */
+		want = run_stream(s, strlen(s), NULL, 0, NULL, 0);
+		ka = strstr(want, " ka=");
+		ck_assert_msg(ka != NULL && ka[4] == '0' + cases[i].ka,
+		    "%s: %s", s, want);
+		check_stream(s, want);
+		free(want);
+		free(s);
+	}
+}
+END_TEST
+
+/* Absolute-form (RFC 9112, 3.2.2) is routed by its path and query. */
+START_TEST(test_absolute_form)
+{
+	check_stream("GET http://host/hello HTTP/1.1\r\nHost: host\r\n\r\n",
+	    "CB GET /hello body_len=0\n"
+	    "REQ GET http://host/hello path=/hello query=(null) v=1.1 ka=1 "
+	    "head=0 exp=0 has_body=0 status=0\n"
+	    "H [Host] [host]\n");
+	check_stream("GET http://host:8080/a/b?x=1&y HTTP/1.1\r\nHost: h\r\n"
+	    "\r\n",
+	    "CB GET /a/b body_len=0\n"
+	    "REQ GET http://host:8080/a/b?x=1&y path=/a/b query=x=1&y v=1.1 "
+	    "ka=1 head=0 exp=0 has_body=0 status=0\n"
+	    "H [Host] [h]\n");
+	/* No path is "/" (RFC 9112, 3.2.1). */
+	check_stream("GET http://host HTTP/1.1\r\nHost: h\r\n\r\n",
+	    "CB GET / body_len=0\n"
+	    "REQ GET http://host path=/ query=(null) v=1.1 ka=1 head=0 exp=0 "
+	    "has_body=0 status=0\n"
+	    "H [Host] [h]\n");
+	check_stream("GET HTTPS://u@host?q HTTP/1.1\r\nHost: h\r\n\r\n",
+	    "CB GET / body_len=0\n"
+	    "REQ GET HTTPS://u@host?q path=/ query=q v=1.1 ka=1 head=0 exp=0 "
+	    "has_body=0 status=0\n"
+	    "H [Host] [h]\n");
+	/* asterisk-form stays as it is. */
+	check_stream("OPTIONS * HTTP/1.1\r\nHost: h\r\n\r\n",
+	    "CB OPTIONS * body_len=0\n"
+	    "REQ OPTIONS * path=* query=(null) v=1.1 ka=1 head=0 exp=0 "
+	    "has_body=0 status=0\n"
+	    "H [Host] [h]\n");
+	/* Host is still required on HTTP/1.1 (RFC 9112, 3.2). */
+	check_stream("GET http://host/hello HTTP/1.1\r\n\r\n", "ERROR 400\n");
+}
+END_TEST
+
+/* OWS around a value, SP or HTAB, is not part of it (RFC 9110, 5.5). */
+START_TEST(test_value_whitespace)
+{
+	char	*body = repeat('b', 42), *s, *want;
+
+	s = fmt("POST / HTTP/1.1\r\nHost: h\r\nContent-Length:\t42\t\r\n\r\n"
+	    "%s" NEXT, body);
+	want = fmt("CB POST / body_len=0\n"
+	    "REQ POST / path=/ query=(null) v=1.1 ka=1 head=0 exp=0 "
+	    "has_body=1 status=0\n"
+	    "H [Host] [h]\n"
+	    "H [Content-Length] [42]\n"
+	    "B 42 [%s]\n" NEXT_REQ, body);
+	check_stream(s, want);
+	free(s);
+	free(want);
+	check_stream("POST / HTTP/1.1\r\nHost: h\r\ncontent-length: \t 2 \t \t"
+	    "\r\n\r\nok" NEXT,
+	    "CB POST / body_len=0\n"
+	    "REQ POST / path=/ query=(null) v=1.1 ka=1 head=0 exp=0 "
+	    "has_body=1 status=0\n"
+	    "H [Host] [h]\n"
+	    "H [content-length] [2]\n"
+	    "B 2 [ok]\n" NEXT_REQ);
+	/* Inside the number it is no OWS. */
+	check_stream("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 4\t2\r\n"
+	    "\r\n" NEXT, "ERROR 400\n");
+	check_stream("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 4 2\r\n"
+	    "\r\n" NEXT, "ERROR 400\n");
+	check_stream("POST / HTTP/1.1\r\nHost: h\r\nContent-Length:\t\r\n"
+	    "\r\n" NEXT, "ERROR 400\n");
+	/* A header merely named like it is not it. */
+	check_stream("GET / HTTP/1.1\r\nHost: h\r\nContent-Lengthy:\tx\t\r\n"
+	    "Content-Lengt: 1\t\r\n\r\n",
+	    "CB GET / body_len=0\n"
+	    "REQ GET / path=/ query=(null) v=1.1 ka=1 head=0 exp=0 "
+	    "has_body=0 status=0\n"
+	    "H [Host] [h]\n"
+	    "H [Content-Lengthy] [x]\n"
+	    "H [Content-Lengt] [1]\n");
+	free(body);
+}
+END_TEST
+
+/*
+ * A valid method token http-parser does not know is 501, decided where
+ * the token ends; anything else in its place stays 400.
+ */
+START_TEST(test_method_unknown)
+{
+	static const char *const	 unknown[] = {
+		"FOO / HTTP/1.1\r\nHost: h\r\n\r\n",
+		"get / HTTP/1.1\r\nHost: h\r\n\r\n",
+		"GETX / HTTP/1.1\r\nHost: h\r\n\r\n",
+		"GE / HTTP/1.1\r\nHost: h\r\n\r\n",
+		"X-Y!#$%&'*+.^_`|~ / HTTP/1.1\r\n\r\n",
+		"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n",
+		/* Decided at the token's end: what follows does not matter. */
+		"FOO /a b\r\n\r\n",
+		"FOO \x01",
+		/* Longer than any method: no need to wait for its end. */
+		"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+		NULL
+	};
+	unsigned	 i;
+	char		*s;
+
+	for (i = 0; unknown[i] != NULL; i++) {
+		s = fmt("%s" NEXT, unknown[i]);
+		check_stream(s, "ERROR 501\n");
+		free(s);
+	}
+	check_stream("F\x01O / HTTP/1.1\r\nHost: h\r\n\r\n" NEXT,
+	    "ERROR 400\n");
+	check_stream("FO@ / HTTP/1.1\r\nHost: h\r\n\r\n" NEXT, "ERROR 400\n");
+	check_stream("FOO\r\n\r\n" NEXT, "ERROR 400\n");
+	check_stream(" GET / HTTP/1.1\r\nHost: h\r\n\r\n", "ERROR 400\n");
+	/* Known methods are routed as ever, CONNECT excepted. */
+	check_stream("M-SEARCH * HTTP/1.1\r\nHost: h\r\n\r\n",
+	    "CB M-SEARCH * body_len=0\n"
+	    "REQ M-SEARCH * path=* query=(null) v=1.1 ka=1 head=0 exp=0 "
+	    "has_body=0 status=0\n"
+	    "H [Host] [h]\n");
+	check_stream("CONNECT host:443 HTTP/1.1\r\nHost: host:443\r\n\r\n"
+	    NEXT, "ERROR 501\n");
+}
+END_TEST
+
+/*
+ * Values and targets are scanned eight bytes at a time: a control byte
+ * or DEL must be found at any position of a long one, however the reads
+ * align the blocks, and SP, HTAB and obs-text inside must pass.
+ */
+START_TEST(test_value_bytes_every_position)
+{
+	static const char	 bad[] = { '\0', '\x01', '\x1f', '\x7f', '\n' };
+	static const char	 good[] = { '\x80', '\xff', '~', '"', ' ',
+	    '\t' };
+	static const char	 vhead[] = "GET / HTTP/1.1\r\nHost: h\r\nX: ";
+	static const char	 thead[] = "GET /";
+	char			 v[21], s[128], *want;
+	size_t			 pos, i, len;
+
+	for (pos = 0; pos < 20; pos++) {
+		for (i = 0; i < sizeof(bad); i++) {
+			/* 20 placeholder bytes, then v over them. */
+			memset(v, 'a', 20);
+			v[pos] = bad[i];
+			len = (size_t)snprintf(s, sizeof(s), "%s%20s\r\n\r\n",
+			    vhead, "");
+			memcpy(s + sizeof(vhead) - 1, v, 20);
+			check_stream_cb(s, len, NULL, 0, "ERROR 400\n");
+			len = (size_t)snprintf(s, sizeof(s),
+			    "%s%20s HTTP/1.1\r\nHost: h\r\n\r\n", thead, "");
+			memcpy(s + sizeof(thead) - 1, v, 20);
+			check_stream_cb(s, len, NULL, 0, "ERROR 400\n");
+		}
+		for (i = 0; i < sizeof(good); i++) {
+			/* OWS at either end is not part of the value. */
+			if ((good[i] == ' ' || good[i] == '\t') &&
+			    (pos == 0 || pos == 19))
+				continue;
+			memset(v, 'a', 20);
+			v[20] = '\0';
+			v[pos] = good[i];
+			len = (size_t)snprintf(s, sizeof(s), "%s%s\r\n\r\n",
+			    vhead, v);
+			want = fmt("CB GET / body_len=0\n"
+			    "REQ GET / path=/ query=(null) v=1.1 ka=1 head=0 "
+			    "exp=0 has_body=0 status=0\n"
+			    "H [Host] [h]\n"
+			    "H [X] [%s]\n", v);
+			check_stream_cb(s, len, NULL, 0, want);
+			free(want);
+		}
+	}
+}
+END_TEST
+
 /* -- limits ----------------------------------------------------------- */
 
 START_TEST(test_body_limit_content_length)
@@ -1265,6 +1803,27 @@ http_suite(void)
 	tcase_add_test(tc, test_header_value_control);
 	tcase_add_test(tc, test_invalid_content_length);
 	tcase_add_test(tc, test_http_version);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("strict");
+	tcase_add_test(tc, test_cr_without_lf);
+	tcase_add_test(tc, test_bare_lf);
+	tcase_add_test(tc, test_empty_lines_before);
+	tcase_add_test(tc, test_field_name_whitespace);
+	tcase_add_test(tc, test_field_name_token);
+	tcase_add_test(tc, test_obs_fold);
+	tcase_add_test(tc, test_chunk_ext_valid);
+	tcase_add_test(tc, test_chunk_ext_invalid);
+	tcase_add_test(tc, test_te_chunked_twice);
+	tcase_add_test(tc, test_te_list_valid);
+	tcase_add_test(tc, test_version_token);
+	tcase_add_test(tc, test_http10_transfer_encoding);
+	tcase_add_test(tc, test_connection_tokens);
+	tcase_add_test(tc, test_absolute_form);
+	tcase_add_test(tc, test_value_whitespace);
+	tcase_add_test(tc, test_method_unknown);
+	tcase_add_test(tc, test_value_bytes_every_position);
+	tcase_set_timeout(tc, 60);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("limits");
