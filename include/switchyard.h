@@ -156,8 +156,10 @@ typedef void	(*sy_abort_fn)(struct sy_req *req, void *arg);
  * request is aborted before it finishes, so that a long wait can end at
  * once and give back what it holds. cb typically cancels its timer or
  * I/O and calls sy_req_finish() (the server drops the answer); it may
- * also finish later. An offloaded work() is not interrupted: its done()
- * still follows. A second call replaces the first; finishing clears it.
+ * also finish later. While work() is offloaded (sy_offload()), cb is not
+ * called: done() comes all the same, with sy_req_aborted() true, and is
+ * where the handler finishes. A second call replaces the first;
+ * finishing clears it.
  */
 void		 sy_req_on_abort(struct sy_req *req, sy_abort_fn cb, void *arg);
 

@@ -62,6 +62,7 @@ api_req_start(struct sy_req *req, const struct http_req *http,
 	req->content_type[0] = '\0';
 	req->headers_len = 0;
 	req->pending = 0;
+	req->offloading = 0;
 	atomic_store(&req->aborted, 0);
 	req->abort_cb = NULL;
 	req->abort_arg = NULL;
@@ -421,8 +422,12 @@ api_req_abort(struct sy_req *req)
 	sy_abort_fn	 cb = req->abort_cb;
 
 	atomic_store(&req->aborted, 1);
-	/* A pool thread's handler polls sy_req_aborted() instead. */
-	if (!req->pending || cb == NULL)
+	/*
+	 * A pool thread's handler polls sy_req_aborted() instead; one whose
+	 * work is offloaded learns it in done(), which must still come
+	 * (finishing here would free req under the pool job).
+	 */
+	if (!req->pending || req->offloading || cb == NULL)
 		return;
 	req->abort_cb = NULL;
 	cb(req, req->abort_arg);
@@ -471,6 +476,7 @@ offload_done_cb(struct pool_job *job)
 {
 	struct sy_req	*req = api_req_of_job(job);
 
+	req->offloading = 0;
 	if (job->state == POOL_JOB_DROPPED)
 		atomic_store(&req->aborted, 1);	/* work() never ran */
 	req->offload_done(req, req->offload_arg);
@@ -493,5 +499,6 @@ sy_offload(struct sy_req *req, sy_offload_fn work, sy_offload_done_fn done,
 		return -1;
 	}
 	req->mode = STATS_MODE_OFFLOAD;
+	req->offloading = 1;
 	return 0;
 }

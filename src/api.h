@@ -37,6 +37,7 @@ struct sy_req {
 	struct evbuffer	*body;
 
 	unsigned	 pending:1;	/* handle() returned SY_PENDING */
+	unsigned	 offloading:1;	/* sy_offload() work not yet done */
 	atomic_int	 aborted;	/* the client is gone; any thread reads */
 	sy_abort_fn	 abort_cb;	/* sy_req_on_abort(), loop thread */
 	void		*abort_arg;

@@ -190,12 +190,17 @@ conn_close(struct conn *c, const char *reason)
 		 * then c still counts against max_connections. What the
 		 * client sent beyond this request is nobody's now.
 		 */
+		struct conn_env	*env = c->env;
+
 		c->state = CONN_CLOSED;
-		TAILQ_INSERT_TAIL(&c->env->orphans, c, entry);
-		c->env->norphans++;
+		TAILQ_INSERT_TAIL(&env->orphans, c, entry);
+		env->norphans++;
 		evbuffer_free(c->in);
 		c->in = NULL;
 		api_req_abort(&c->req);		/* may finish and free c */
+		/* One client fewer to wait for: a drain may be over. */
+		if (env->closed_cb != NULL)
+			env->closed_cb(env->closed_arg);
 		return;
 	}
 	c->state = CONN_CLOSED;
@@ -206,6 +211,9 @@ conn_close(struct conn *c, const char *reason)
 static enum conn_wait
 conn_waiting_for(const struct conn *c)
 {
+	/* A 504 is on its way: only its sending is left to time. */
+	if (c->timed_out)
+		return CONN_WAIT_SEND;
 	switch (c->state) {
 	case CONN_HANDLING:
 		return CONN_WAIT_HANDLER;
@@ -620,10 +628,11 @@ conn_flush(struct conn *c)
 	}
 	if (evbuffer_get_length(out) > 0) {
 		/*
-		 * Enabling again would restart the write timeout without a
-		 * byte of progress.
+		 * Enabling restarts the write timeout: right after progress
+		 * (this write's), never without (the client reads nothing,
+		 * and pipelined answers pile up).
 		 */
-		if (!(bufferevent_get_enabled(c->bev) & EV_WRITE))
+		if (n > 0 || !(bufferevent_get_enabled(c->bev) & EV_WRITE))
 			bufferevent_enable(c->bev, EV_WRITE);
 		conn_timer_update(c);
 		return;
@@ -705,8 +714,9 @@ conn_handler_timeout(struct conn *c)
 	head.body_len = sizeof(body) - 1;
 	head.date = date_format(now.tv_sec);
 	head.keepalive = 0;
-	if (http_resp_head_write(out, &head) == -1 ||
-	    evbuffer_add(out, body, sizeof(body) - 1) == -1) {
+	/* HEAD: the length a GET would have had, and no body. */
+	if (http_resp_head_write(out, &head) == -1 || (!c->http.head &&
+	    evbuffer_add(out, body, sizeof(body) - 1) == -1)) {
 		conn_close(c, "out of memory");
 		return;
 	}
@@ -717,7 +727,7 @@ conn_handler_timeout(struct conn *c)
 		 */
 		struct accesslog_entry	 e = {
 			.peer = c->peer, .http = &c->http, .status = 504,
-			.body_bytes = sizeof(body) - 1,
+			.body_bytes = c->http.head ? 0 : sizeof(body) - 1,
 			.duration_s = elapsed_s(&c->start),
 			.mode = stats_mode_name[c->req.mode],
 			.queue_wait_s = 0, .now = now.tv_sec,

@@ -277,7 +277,9 @@ gone() {
 }
 wait_for gone 5
 ms=$(($(now_ms) - t0))
-check "master killed: every worker exited within 1 s ($ms ms)" [ "$ms" -lt 1000 ]
+# At once, not by shutdown_ms (30 s) or a keep-alive timeout (5 s); how
+# soon "at once" is, a loaded machine decides (1114 ms was seen).
+check "master killed: every worker exited within 3 s ($ms ms)" [ "$ms" -lt 3000 ]
 check "master killed: the port refuses connections" wait_for '! sy_port_open 127.0.0.1 $SY_PORT' 2
 check "master killed: no listener left" [ -z "$(sy_listeners)" ]
 SY_PID=

@@ -80,14 +80,17 @@ promoted_lines() {
 }
 
 # -- blocking: def + time.sleep, 40 pool threads ------------------------------------------
+# The rates need only prove the sleeps overlap: 10x what one at a time
+# gives; how near the bound of 400 they come, a loaded machine decides
+# (121 req/s was seen under ThreadSanitizer).
 run_ab "blocking" /ping 200 40
-check "blocking: $AB_RPS req/s >= 200 (40 threads x 100 ms: bound 400)" ge "$AB_RPS" 200
+check "blocking: $AB_RPS req/s >= 100 (40 threads x 100 ms: bound 400; one at a time: 10)" ge "$AB_RPS" 100
 check "blocking: $AB_RPS req/s <= 400 (each request did sleep 100 ms)" le "$AB_RPS" 400
 check "blocking: no loop-block warning for /ping" [ "$(blocked_lines /ping)" = 0 ]
 
 # -- async_sleep: asyncio.sleep on the loop --------------------------------------------
 run_ab "async_sleep" /ping_async 200 40
-check "async_sleep: $AB_RPS req/s >= 200 (bound 400)" ge "$AB_RPS" 200
+check "async_sleep: $AB_RPS req/s >= 100 (bound 400; one at a time: 10)" ge "$AB_RPS" 100
 check "async_sleep: $AB_RPS req/s <= 400 (each request did wait 100 ms)" le "$AB_RPS" 400
 
 # -- nonblocking: async def + time.sleep, serialized on the loop -------------------------
@@ -109,7 +112,7 @@ check "auto: the first request: 200 ($code) after its sleep ($t1 ms >= 100)" \
 check "auto: the promotion is logged" \
     wait_for '[ "$(promoted_lines /ping_auto)" -ge 1 ]' 5
 run_ab "auto (promoted)" /ping_auto 200 40
-check "auto: after promotion $AB_RPS req/s >= 200 (bound 400)" ge "$AB_RPS" 200
+check "auto: after promotion $AB_RPS req/s >= 100 (bound 400; one at a time: 10)" ge "$AB_RPS" 100
 check "auto: promoted exactly once in the worker ($(promoted_lines /ping_auto))" \
     [ "$(promoted_lines /ping_auto)" = 1 ]
 check "auto: no \"blocked the event loop ... mark the route\" line (promoted instead)" \

@@ -98,7 +98,7 @@ check "backpressure: once the queue drains, /slow answers 200 again" \
 check_hello "backpressure"
 sy_stop
 
-# -- deadline: timeouts.handler_ms 300 on a 2000 ms blocking sleep -----------------------
+# -- deadline: timeouts.handler_ms 300 on a 4000 ms blocking sleep -----------------------
 sy_start '{
   "listen": ["127.0.0.1:@PORT@"],
   "workers": 1,
@@ -108,14 +108,15 @@ sy_start '{
   "routes": [
     {"path": "/hello", "handler": "hello"},
     {"path": "/metrics", "handler": "metrics"},
+    {"path": "/echo", "handler": "echo", "methods": ["POST"]},
     {"path": "/long", "handler": "sleep", "mode": "blocking",
-     "args": {"ms": 2000, "max_ms": 2000}}
+     "args": {"ms": 4000, "max_ms": 4000}}
   ]
 }' || exit 1
 worker=$(worker_pid)
 
 sy_raw "GET /long HTTP/1.1\r\n$H\r\n" 5
-info "deadline: $RAW_STATUS after $RAW_MS ms (handler_ms 300, the sleep 2000)"
+info "deadline: $RAW_STATUS after $RAW_MS ms (handler_ms 300, the sleep 4000)"
 check "deadline: 504 ($RAW_STATUS)" [ "$RAW_STATUS" = 504 ]
 check "deadline: answered and closed after 250..1500 ms ($RAW_MS ms; close status $RAW_RC)" \
     eval '[ "$RAW_RC" = 0 ] && [ "$RAW_MS" -ge 250 ] && [ "$RAW_MS" -le 1500 ]'
@@ -129,9 +130,7 @@ check "deadline: the pool thread is still sleeping ($(sleeping_threads "$worker"
     [ "$(sleeping_threads "$worker")" -ge 1 ]
 check_hello "deadline, while the late job runs"
 check "deadline: the late job finishes (no pool thread sleeping any more)" \
-    wait_for '[ "$(sleeping_threads "$worker")" = 0 ]' 5
-check "deadline: the worker survived its late result (pid $worker)" \
-    eval '[ -n "$worker" ] && [ "$(worker_pid)" = "$worker" ] && alive "$worker"'
+    wait_for '[ "$(sleeping_threads "$worker")" = 0 ]' 10
 t0=$(now_ms)
 code=$(sy_get_status '/long?ms=10')
 check "deadline: a short blocking request afterwards: 200 ($code, $(($(now_ms) - t0)) ms)" \
@@ -168,6 +167,24 @@ check "504 burst: $nwarn warning lines for 21 504s (<= 2 + $((window / 1000)) in
 check "504 burst: a line says how many were suppressed" \
     grep -Eq "$warn_re" <(grep ' more suppressed in the last ' "$SY_LOG")
 check_hello "deadline, afterwards"
+# HEAD: the 504's head only (RFC 9110, 9.3.2), length and all.
+sy_raw "HEAD /long?ms=1000 HTTP/1.1\r\n$H\r\n" 5
+check "deadline: HEAD gets 504 ($RAW_STATUS), with its Content-Length and no body ($(raw_body | wc -c) bytes)" \
+    eval '[ "$RAW_STATUS" = 504 ] && raw_head | grep -qi "^content-length: [1-9]" && [ -z "$(raw_body)" ]'
+# One 504 per request, even while earlier answers are still going out
+# (the client reads nothing for 5 handler_ms): the deadline is not
+# re-armed behind it.
+out=$(timeout 60 python3 "$SY_SRCDIR/tests/tools/clients.py" "$SY_PORT" stuck 1.5 \
+    "POST /echo HTTP/1.1\r\n${H}Content-Length: 200000\r\n\r\n{BODY:200000}" \
+    "GET /long?ms=1000 HTTP/1.1\r\n$H\r\n")
+out=${out#statuses=}
+check "deadline: behind answers the client does not read, one 504 and no more (${out//200,/})" \
+    eval '[ "${out##*,}" = 504 ] && [ "$(tr , "\n" <<<"$out" | grep -c 504)" = 1 ] &&
+    [ "$(tr , "\n" <<<"$out" | grep -vc "^200$")" = 1 ]'
+check "deadline: the late jobs finish" \
+    wait_for '[ "$(sleeping_threads "$worker")" = 0 ]' 10
+check "deadline: the worker survived its late result (pid $worker)" \
+    eval '[ -n "$worker" ] && [ "$(worker_pid)" = "$worker" ] && alive "$worker"'
 sy_stop
 
 # -- clients that leave while their job is queued or running ----------------------------
@@ -257,3 +274,31 @@ check "TERM: ... after its full second ($elapsed ms >= 950)" [ "$elapsed" -ge 95
 sy_close "$fd"
 sy_stop - 0 10
 check "TERM: the master exits 0 ($SY_STATUS)" [ "$SY_STATUS" = 0 ]
+
+# -- TERM while a job runs for a client that then resets: not waited for ----------------
+sy_start '{
+  "listen": ["127.0.0.1:@PORT@"],
+  "workers": 1,
+  "threads": 2,
+  "access_log": "off",
+  "routes": [
+    {"path": "/hello", "handler": "hello"},
+    {"path": "/long", "handler": "sleep", "mode": "blocking",
+     "args": {"ms": 8000}}
+  ]
+}' || exit 1
+worker=$(worker_pid)
+exec {hold}> >(timeout 60 python3 "$SY_SRCDIR/tests/tools/clients.py" "$SY_PORT" \
+    holdreset "GET /long HTTP/1.1\r\n$H\r\n" >"$SY_TMP/hold" 2>&1)
+wait_for '[ "$(sleeping_threads "$worker")" -ge 1 ]' 10 ||
+    fail "orphan drain: the /long job never started"
+t0=$(now_ms)
+kill -TERM "$SY_PID"
+wait_for "grep -q 'info: draining (TERM)' '$SY_LOG'" 10 ||
+    fail "orphan drain: the worker did not start draining"
+exec {hold}>&-			# the client resets
+sy_stop - 0 10
+elapsed=$(($(now_ms) - t0))
+check "orphan drain: once its client reset, the 8 s job is not waited for (stopped in $elapsed ms < 6000)" \
+    [ "$elapsed" -lt 6000 ]
+check "orphan drain: the master exits 0 ($SY_STATUS)" [ "$SY_STATUS" = 0 ]

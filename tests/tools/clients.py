@@ -18,6 +18,17 @@ Every loop is bounded in count and in time.
                           "reset" (RST, via
                           SO_LINGER 0) or "halfclose" (FIN, then read the
                           answer). sent=, answered=, statuses=
+  pipewait SECONDS REQ... send the raw requests at once from a client with
+                          a small receive buffer, read nothing for SECONDS,
+                          then everything to EOF. "{BODY:N}" in a request
+                          stands for N bytes. statuses=
+  stuck SECONDS FILL LAST from a client with a small receive buffer that
+                          reads nothing: send FILL (with {BODY:N}) until
+                          the server's socket takes no more (its Send-Q,
+                          from ss, stops growing), then LAST; wait SECONDS,
+                          read everything. statuses=
+  holdreset REQ           send REQ, then wait until stdin closes and
+                          reset the connection. sent=
   slowloris N SECONDS     N connections sending one header byte a second
                           each for SECONDS, then close. opened=, alive=
 """
@@ -227,6 +238,80 @@ def flood(n, path, nbytes, end):
     print("statuses=%s" % ",".join("%s:%d" % (k, v)
                                    for k, v in sorted(statuses.items(),
                                                       key=str)))
+
+
+def expand(req):
+    """A raw request with its {BODY:N} written out."""
+    out = b""
+    for i, part in enumerate(req.split("{BODY:")):
+        if i:
+            n, _, part = part.partition("}")
+            out += b"x" * int(n)
+        out += unescape(part)
+    return out
+
+
+def pipewait(seconds, *reqs):
+    s = connect(rcvbuf=4096)
+    s.sendall(b"".join(expand(r) for r in reqs))
+    time.sleep(float(seconds))
+    statuses = []
+    buf = b""
+    while time.monotonic() < DEADLINE:
+        try:
+            st, _, buf = read_response(s, buf)
+        except OSError:
+            break
+        if st is None:
+            break
+        statuses.append(str(st))
+    print("statuses=%s" % ",".join(statuses))
+
+
+def server_sendq(s):
+    """The Send-Q of the server's end of s, from ss(8)."""
+    import subprocess
+    lport = s.getsockname()[1]
+    out = subprocess.run(["ss", "-Htn", "state", "established",
+                          "( sport = :%d and dport = :%d )" % (PORT, lport)],
+                         capture_output=True, text=True).stdout.split()
+    return int(out[1]) if len(out) > 1 else -1
+
+
+def stuck(seconds, fill, last):
+    s = connect(rcvbuf=4096)
+    prev = -1
+    for i in range(60):
+        s.sendall(expand(fill))
+        time.sleep(0.3)
+        q = server_sendq(s)
+        if q == prev:
+            break
+        prev = q
+    s.sendall(expand(last))
+    time.sleep(float(seconds))
+    statuses = []
+    buf = b""
+    s.settimeout(10)
+    while time.monotonic() < DEADLINE:
+        try:
+            st, _, buf = read_response(s, buf)
+        except OSError:
+            break
+        if st is None:
+            break
+        statuses.append(str(st))
+    print("statuses=%s" % ",".join(statuses))
+
+
+def holdreset(req):
+    s = connect()
+    s.sendall(unescape(req))
+    print("sent=1")
+    sys.stdout.flush()
+    sys.stdin.read()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    s.close()
 
 
 def slowloris(n, seconds):
