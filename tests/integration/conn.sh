@@ -164,8 +164,10 @@ check "reset: all 300 bodies of 512 KiB sent ($(val sent "$out"))" \
 check "reset: the connections are gone from the gauge" \
     wait_for '[ "$(gauge_open)" -le 1 ]' 10
 rss1=$(rss_kb "$worker")
-memcheck "reset: worker RSS is back within 4 MiB of where it was (${rss0} -> ${rss1} kB)" \
-    [ $((rss1 - rss0)) -le 4096 ]
+# What stays is the heap's fragmentation from 40 connections at a time
+# (0.3 to 2.8 MiB seen); without the fix it was the 300 bodies, 150 MiB.
+memcheck "reset: worker RSS is back within 8 MiB of where it was (${rss0} -> ${rss1} kB)" \
+    [ $((rss1 - rss0)) -le 8192 ]
 t0=$(now_ms)
 code=$(sy_get_status /hello)
 check "reset: /hello answers at once afterwards ($code in $(($(now_ms) - t0)) ms)" \
