@@ -19,10 +19,6 @@
 . "$(dirname "$0")/lib.sh"
 
 command -v python3 >/dev/null 2>&1 || skip_all "python3 is not installed"
-CL="$SY_SRCDIR/tests/tools/clients.py"
-clients() {
-	timeout 175 python3 "$CL" "$SY_PORT" "$@"
-}
 # val KEY OUTPUT: the value of "KEY=..." in a clients.py output.
 val() {
 	sed -n "s/^$1=//p" <<<"$2" | head -1
@@ -75,7 +71,7 @@ sy_start '{
 # keep-alive timer starts once the answer is in the kernel, which may
 # hold 4 MB of it (tcp_wmem): a second's reading at this rate, well
 # inside keepalive_ms, so the connection is still open for /hello.
-out=$(clients slowread /static/big.bin 4000000)
+out=$(sy_clients slowread /static/big.bin 4000000)
 info "slow reader: $(tr '\n' ' ' <<<"$out")"
 check "slow reader: 200 and all 20000000 bytes ($(val status "$out"), $(val bytes "$out"))" \
     eval '[ "$(val status "$out")" = 200 ] && [ "$(val bytes "$out")" = 20000000 ]'
@@ -87,13 +83,13 @@ check "slow reader: the connection then serves /hello ($(val again "$out"))" \
     [ "$(val again "$out")" = 200 ]
 
 # (b) half-close after a request of each kind.
-out=$(clients halfclose 'GET /sleep HTTP/1.1\r\nHost: t\r\n\r\n')
+out=$(sy_clients halfclose 'GET /sleep HTTP/1.1\r\nHost: t\r\n\r\n')
 check "half-close: a pool request is answered, then EOF ($(tr '\n' ' ' <<<"$out"))" \
     eval '[ "$(val statuses "$out")" = 200 ] && [ "$(val eof "$out")" = yes ]'
-out=$(clients halfclose 'GET /async HTTP/1.1\r\nHost: t\r\n\r\n')
+out=$(sy_clients halfclose 'GET /async HTTP/1.1\r\nHost: t\r\n\r\n')
 check "half-close: a loop-pending request is answered, then EOF ($(tr '\n' ' ' <<<"$out"))" \
     eval '[ "$(val statuses "$out")" = 200 ] && [ "$(val eof "$out")" = yes ]'
-out=$(clients halfclose 'GET /async HTTP/1.1\r\nHost: t\r\n\r\n' \
+out=$(sy_clients halfclose 'GET /async HTTP/1.1\r\nHost: t\r\n\r\n' \
     'GET /sleep HTTP/1.1\r\nHost: t\r\n\r\n' \
     'POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 3\r\n\r\nabc' \
     'GET /nope HTTP/1.1\r\nHost: t\r\n\r\n')
@@ -101,10 +97,10 @@ check "half-close: four pipelined requests, all answered in order ($(tr '\n' ' '
     eval '[ "$(val statuses "$out")" = 200,200,200,404 ] && [ "$(val eof "$out")" = yes ]'
 reqs=()
 for i in $(seq 1 10); do reqs+=("GET /hello?i=$i HTTP/1.1\r\nHost: t\r\n\r\n"); done
-out=$(clients halfclose "${reqs[@]}")
+out=$(sy_clients halfclose "${reqs[@]}")
 check "half-close: ten pipelined /hello, ten answers ($(val statuses "$out"))" \
     [ "$(val statuses "$out")" = 200,200,200,200,200,200,200,200,200,200 ]
-out=$(clients halfclose 'GET /hello HTTP/1.1\r\nHost: t\r\n\r\nGET /hel')
+out=$(sy_clients halfclose 'GET /hello HTTP/1.1\r\nHost: t\r\n\r\nGET /hel')
 check "half-close: a partial request after a whole one: one answer, then EOF ($(tr '\n' ' ' <<<"$out"))" \
     eval '[ "$(val statuses "$out")" = 200 ] && [ "$(val eof "$out")" = yes ]'
 
@@ -114,9 +110,9 @@ check "half-close: a partial request after a whole one: one answer, then EOF ($(
 # header.
 HEAD1='POST /echo HTTP/1.1\r\nHost: t\r\n'
 HEAD2='Content-Length: 5\r\n\r\n'
-clients bodydeadline "$HEAD1" "$HEAD2" 'hello' 2 4 >"$SY_TMP/bd1" &
+sy_clients bodydeadline "$HEAD1" "$HEAD2" 'hello' 2 4 >"$SY_TMP/bd1" &
 bd1=$!
-clients bodydeadline "$HEAD1" "$HEAD2" 'late!' 0 7 >"$SY_TMP/bd2" &
+sy_clients bodydeadline "$HEAD1" "$HEAD2" 'late!' 0 7 >"$SY_TMP/bd2" &
 bd2=$!
 wait "$bd1" "$bd2"
 out=$(cat "$SY_TMP/bd1")
@@ -149,11 +145,11 @@ sy_start '{
 worker=$(sy_worker_pids | head -1)
 # Warm up the allocator with one round the size of the test first, so
 # that what is measured is what stays, not what malloc keeps for reuse.
-out=$(clients flood 30 /wait 524288 reset)
+out=$(sy_clients flood 30 /wait 524288 reset)
 wait_for '[ "$(gauge_open)" -le 1 ]' 10
 rss0=$(rss_kb "$worker")
 t0=$(now_ms)
-out=$(clients flood 300 /wait 524288 reset)
+out=$(sy_clients flood 300 /wait 524288 reset)
 info "reset flood: $(tr '\n' ' ' <<<"$out") in $(($(now_ms) - t0)) ms, worker RSS before ${rss0} kB, peak $(hwm_kb "$worker") kB"
 check "reset: all 300 bodies of 512 KiB sent ($(val sent "$out"))" \
     [ "$(val sent "$out")" = 300 ]
@@ -177,7 +173,7 @@ check "reset: /hello answers at once afterwards ($code in $(($(now_ms) - t0)) ms
 # max_connections of them are in memory at once.
 hwm0=$(hwm_kb "$worker")
 rss0=$(rss_kb "$worker")
-out=$(clients flood 300 /short 524288 halfclose)
+out=$(sy_clients flood 300 /short 524288 halfclose)
 info "half-close flood: $(tr '\n' ' ' <<<"$out"), worker RSS before ${rss0} kB, peak $(hwm_kb "$worker") kB (was $hwm0)"
 check "half-close flood: all 300 answered 200 ($(val statuses "$out"))" \
     eval '[ "$(val answered "$out")" = 300 ] && [ "$(val statuses "$out")" = 200:300 ]'
@@ -208,7 +204,7 @@ t0=$(now_ms)
 for i in 1 2 3 4 5; do sy_get_status /hello >/dev/null; done
 base_ms=$(( ($(now_ms) - t0) / 5 ))
 rss0=$(rss_kb "$worker")
-exec {loris_in}> >(clients slowloris "$N" 5 >"$SY_TMP/loris" 2>&1)
+exec {loris_in}> >(sy_clients slowloris "$N" 5 >"$SY_TMP/loris" 2>&1)
 check "slowloris: $N connections open" \
     wait_for '[ "$(val opened "$(cat "$SY_TMP/loris")")" = "$N" ]' 60
 check "slowloris: the server holds them all" \

@@ -359,7 +359,23 @@ sy_in_flight() {
 	echo "$n"
 }
 
+# sy_warn_sum ERE [LOG]: how many events the rate-limited warning lines
+# matching ERE stand for (log.h, log_limit): each line one, plus the N of
+# its "(N more suppressed in the last M ms)".
+sy_warn_sum() {
+	grep -E "$1" "${2:-$SY_LOG}" |
+	    sed -E -n -e 's/.* \(([0-9]+) more suppressed in the last [0-9]+ ms\)$/\1/p' \
+	    -e t -e 's/.*/0/p' |
+	    awk '{ n += 1 + $1 } END { print n + 0 }'
+}
+
 # -- clients -----------------------------------------------------------------
+
+# sy_clients SUBCOMMAND ARGS...: one of tests/tools/clients.py's clients
+# (slow readers, half-closes, floods, slowloris) against the server.
+sy_clients() {
+	timeout 175 python3 "$SY_SRCDIR/tests/tools/clients.py" "$SY_PORT" "$@"
+}
 
 # curl with a deadline, quiet but showing errors.
 sy_curl() {

@@ -88,9 +88,7 @@ check "service resumes once descriptors are free" \
     wait_for '[ "$(sy_get_status /hello)" = 200 ]' 10
 warn_re=' worker 0: warning: accept: pausing for 100 ms: Too many open files( \(([0-9]+) more suppressed in the last [0-9]+ ms\))?$'
 warn_sum() {
-	grep -E "$warn_re" "$SY_LOG" |
-	    sed -E -e 's/.* \(([0-9]+) more suppressed in the last [0-9]+ ms\)$/\1/' -e 's/.*open files$/0/' |
-	    awk '{ n += 1 + $1 } END { print n + 0 }'
+	sy_warn_sum "$warn_re"
 }
 paused_total() {
 	sy_curl "$(sy_url /metrics)" |

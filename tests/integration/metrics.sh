@@ -560,9 +560,7 @@ check "flood: the pool histograms count the jobs run, not the refusals ($(val "$
 warn_re=' worker 0: warning: route /slow: request refused with 503: the thread pool queue is full \(threads, queue_limit\)( \([0-9]+ more suppressed in the last [0-9]+ ms\))?$'
 # warn_sum: the refusals the warning lines tell of.
 warn_sum() {
-	grep -E "$warn_re" "$SY_LOG" |
-	    sed -E -e 's/.* \(([0-9]+) more suppressed in the last [0-9]+ ms\)$/\1/' -e 's/.*queue_limit\)$/0/' |
-	    awk '{ n += 1 + $1 } END { print n + 0 }'
+	sy_warn_sum "$warn_re"
 }
 check "flood: the warning lines add up to the $non2xx refusals" \
     wait_for '[ "$(warn_sum)" = "$non2xx" ]' 3

@@ -18,10 +18,6 @@ Every loop is bounded in count and in time.
                           "reset" (RST, via
                           SO_LINGER 0) or "halfclose" (FIN, then read the
                           answer). sent=, answered=, statuses=
-  pipewait SECONDS REQ... send the raw requests at once from a client with
-                          a small receive buffer, read nothing for SECONDS,
-                          then everything to EOF. "{BODY:N}" in a request
-                          stands for N bytes. statuses=
   stuck SECONDS FILL LAST from a client with a small receive buffer that
                           reads nothing: send FILL (with {BODY:N}) until
                           the server's socket takes no more (its Send-Q,
@@ -240,6 +236,22 @@ def flood(n, path, nbytes, end):
                                                       key=str)))
 
 
+def read_statuses(s):
+    """The statuses of every answer on s until EOF (or 10 s of silence)."""
+    statuses = []
+    buf = b""
+    s.settimeout(10)
+    while time.monotonic() < DEADLINE:
+        try:
+            st, _, buf = read_response(s, buf)
+        except OSError:
+            break
+        if st is None:
+            break
+        statuses.append(str(st))
+    return statuses
+
+
 def expand(req):
     """A raw request with its {BODY:N} written out."""
     out = b""
@@ -249,23 +261,6 @@ def expand(req):
             out += b"x" * int(n)
         out += unescape(part)
     return out
-
-
-def pipewait(seconds, *reqs):
-    s = connect(rcvbuf=4096)
-    s.sendall(b"".join(expand(r) for r in reqs))
-    time.sleep(float(seconds))
-    statuses = []
-    buf = b""
-    while time.monotonic() < DEADLINE:
-        try:
-            st, _, buf = read_response(s, buf)
-        except OSError:
-            break
-        if st is None:
-            break
-        statuses.append(str(st))
-    print("statuses=%s" % ",".join(statuses))
 
 
 def server_sendq(s):
@@ -290,18 +285,7 @@ def stuck(seconds, fill, last):
         prev = q
     s.sendall(expand(last))
     time.sleep(float(seconds))
-    statuses = []
-    buf = b""
-    s.settimeout(10)
-    while time.monotonic() < DEADLINE:
-        try:
-            st, _, buf = read_response(s, buf)
-        except OSError:
-            break
-        if st is None:
-            break
-        statuses.append(str(st))
-    print("statuses=%s" % ",".join(statuses))
+    print("statuses=%s" % ",".join(read_statuses(s)))
 
 
 def holdreset(req):
