@@ -438,26 +438,31 @@ worker_main(const struct worker_params *p)
 	if ((w.router = router_new(p->conf)) == NULL)
 		fatalx("cannot build the route table");
 	w.env.router = w.router;
-	/* Threads after fork: they would not survive it. */
-	if ((w.pool = pool_new(w.base, p->conf->threads,
-	    p->conf->queue_limit)) == NULL)
-		fatal("cannot start %u pool threads", p->conf->threads);
-	w.dispatch = dispatch_new(p->conf, w.pool, stats_get(), p->slot,
-	    p->generation);
 	if ((w.env.stats = stats_get()) != NULL) {
 		w.env.stats_slot = &w.env.stats->slots[p->slot];
 		w.env.stats_cell = p->cell;
 		w.slot_stats = w.env.stats_slot;
 	}
-	w.env.dispatch = w.dispatch;
-	w.env.pool = w.pool;
-	w.env.closed_cb = worker_conn_closed_cb;
-	w.env.closed_arg = &w;
 	if (p->conf->access_log != NULL &&
 	    (w.env.alog = accesslog_open(w.base, p->conf->access_log,
 	    w.env.stats_slot)) == NULL)
 		fatal("access log %s", p->conf->access_log);
 	worker_drop_privileges(p->conf);
+	/*
+	 * Threads after fork (they would not survive it) and after the
+	 * privilege drop: a thread started as root stays root unless every
+	 * thread takes part in setuid(2), which glibc arranges with a signal
+	 * that ThreadSanitizer's runtime, for one, holds back.
+	 */
+	if ((w.pool = pool_new(w.base, p->conf->threads,
+	    p->conf->queue_limit)) == NULL)
+		fatal("cannot start %u pool threads", p->conf->threads);
+	w.dispatch = dispatch_new(p->conf, w.pool, w.env.stats, p->slot,
+	    p->generation);
+	w.env.dispatch = w.dispatch;
+	w.env.pool = w.pool;
+	w.env.closed_cb = worker_conn_closed_cb;
+	w.env.closed_arg = &w;
 
 	w.naccept = p->nfds;
 	w.fds = p->fds;

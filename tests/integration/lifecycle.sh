@@ -356,7 +356,17 @@ else
 	palog=$SY_TMP/priv-access.log
 	pconf=${conf/\"access_log\": \"stderr\"/\"access_log\": \"@TMP@/priv-access.log\", \"user\": \"nobody\", \"group\": \"nogroup\"}
 	sy_start "$pconf" || exit 1
-	# check_users WHAT: the master root, each current worker nobody/nogroup.
+	# A worker drops privileges before it says it is ready; "listening"
+	# may come first (a slow start, under a sanitizer on a loaded machine).
+	wait_for "grep -q ' master: info: ready: ' '$SY_LOG'" 20
+	# check_users WHAT: the master root, each current worker nobody/nogroup,
+	# every thread of it (the pool's too).
+	nobody_uid=$(id -u nobody)
+	# all_nobody PID: every thread of PID, real and effective uid.
+	all_nobody() {
+		awk -v u="$nobody_uid" '/^Uid:/ && ($2 != u || $3 != u) { bad = 1 }
+		    END { exit bad }' /proc/"$1"/task/*/status
+	}
 	check_users() {
 		local w
 		check "$1: the master $SY_PID runs as $(ps -o user= -p "$SY_PID")" \
@@ -364,6 +374,8 @@ else
 		for w in $(sy_children); do
 			check "$1: worker $w runs as $(ps -o user=,group= -p "$w" | xargs)" \
 			    [ "$(ps -o user=,group= -p "$w" | xargs)" = "nobody nogroup" ]
+			check "$1: all $(ls "/proc/$w/task" | wc -l) threads of worker $w run as nobody" \
+			    all_nobody "$w"
 			check "$1: worker $w has no supplementary group but nogroup ($(sed -n 's/^Groups:[[:space:]]*//p' "/proc/$w/status"))" \
 			    [ "$(sed -n 's/^Groups:[[:space:]]*//p' "/proc/$w/status" | xargs)" = "$(getent group nogroup | cut -d: -f3)" ]
 		done
