@@ -20,8 +20,8 @@
 #      a 503, a reload and a respawn each make exactly one such line.
 #      With error_log a file, the file keeps the usual timestamped form.
 #  (d) access_log "stderr" into a FIFO whose reader is stopped: 4000
-#      requests, then 2.5 s of probes, all answered at once by the same
-#      worker (the watchdog, 1 s, never fires), lines dropped and counted;
+#      requests, then 4.5 s of probes, all answered at once by the same
+#      worker (the watchdog, 2 s, never fires), lines dropped and counted;
 #      once the reader resumes, the error log's "dropped N access log
 #      lines" notices add up to switchyard_access_log_dropped_total, and
 #      every line the reader got is whole.
@@ -296,8 +296,9 @@ fi
 # ============================================================================
 # stderr is a FIFO whose reader (cat) is stopped with SIGSTOP: once the
 # pipe (64 KiB) and the worker's buffer (64 KiB) are full, a blocking
-# write would freeze the loop until the watchdog (worker_timeout_ms 1000)
-# killed the worker. The error log is a file, so this test can read it.
+# write would freeze the loop until the watchdog (worker_timeout_ms 2000)
+# killed the worker. (1000 was too short for ThreadSanitizer on a loaded
+# machine: a starved loop, not a blocked one, got killed.) The error log is a file, so this test can read it.
 fifo=$SY_TMP/stderr.fifo
 sout=$SY_TMP/stderr.out
 selog=$SY_TMP/stall.error.log
@@ -313,7 +314,7 @@ sed "s/@PORT@/$SY_PORT/" >"$SY_CONF" <<CONF
 {
   "listen": ["127.0.0.1:@PORT@"],
   "workers": 1,
-  "worker_timeout_ms": 1000,
+  "worker_timeout_ms": 2000,
   "access_log": "stderr",
   "error_log": "$selog",
   "routes": [
@@ -355,7 +356,7 @@ check "stalled reader: the pipe and the buffer are full: lines dropped (${droppe
 # and every request meet EAGAIN, and /hello answers each time at once.
 t0=$(now_ms)
 n=0 slow=0 bad=0
-while [ $(($(now_ms) - t0)) -lt 2500 ]; do
+while [ $(($(now_ms) - t0)) -lt 4500 ]; do
 	t1=$(now_ms)
 	code=$(SY_CURL_TIMEOUT=2 sy_get_status '/hello?probe=1')
 	[ "$code" = 200 ] || bad=$((bad + 1))
@@ -365,13 +366,13 @@ done
 # How long a probe takes is curl's start as much as the server's answer
 # on a loaded machine: the loop's own lag, below, is what must stay low.
 info "stalled reader: $slow of $n probes took 500 ms or more"
-check "stalled reader: $n probes over 2.5 s: all 200 within curl's 2 s ($bad not)" \
+check "stalled reader: $n probes over 4.5 s: all 200 within curl's 2 s ($bad not)" \
     [ "$bad" = 0 ]
 check "stalled reader: still the same worker $sworker, not killed by the watchdog" \
     eval '[ "$(sy_worker_pids)" = "$sworker" ] && ours "$sworker" && ! grep -q "killed" "$selog"'
 lagmax=$(metric loop_lag_max_seconds)
-check "stalled reader: the loop never lagged half a watchdog period (max ${lagmax:-?} s < 0.5)" \
-    awk -v l="${lagmax:-9}" 'BEGIN { exit !(l + 0 < 0.5) }'
+check "stalled reader: the loop never lagged half a watchdog period (max ${lagmax:-?} s < 1.0)" \
+    awk -v l="${lagmax:-9}" 'BEGIN { exit !(l + 0 < 1.0) }'
 check "stalled reader: no dropped notice while the reader is stopped" \
     eval '! grep -q "access log lines" "$selog"'
 
