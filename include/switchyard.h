@@ -3,12 +3,18 @@
  *
  * A handler is a named piece of C that answers requests for the routes that
  * name it in the config. Built-in handlers (src/handlers/) use only this
- * header, so whatever they can do a plugin can do too.
+ * header, so whatever they can do a plugin can do too. A plugin is a
+ * shared object named in the config's "plugins" that exports the table
+ * sy_plugin_handlers (see SY_PLUGIN below); switchyard-handler(3) is the
+ * manual.
  *
  * Life of a handler:
- *   1. At config load, in the master, init() validates the route's "args"
- *      object and builds an immutable per-route state. Errors name the key;
- *      the server adds the file and the route.
+ *   1. At config load, init() validates the route's "args" object and
+ *      builds a per-route state. It runs in a short-lived checking process
+ *      (at start, with -t, on every reload) and again in every worker,
+ *      after the privilege drop and before the pool threads start, so it
+ *      must be repeatable. Errors name the key; the server adds the file
+ *      and the route.
  *   2. In a worker, handle() is called once per request, either on the
  *      worker's event loop (route mode "nonblocking") or on a pool thread
  *      (mode "blocking"). A handler that needs the loop (timers, offload)
@@ -58,9 +64,10 @@ struct sy_handler {
 	/*
 	 * Validate args (NULL when the route has none) and build the
 	 * per-route state in *state (may stay NULL). On error return -1 and
-	 * write "key: what is wrong" into err. Runs in the master at config
-	 * load and on reload; must not start threads or open sockets. May be
-	 * NULL when the handler takes no args; args are then refused.
+	 * write "key: what is wrong" into err. Runs once per route in the
+	 * checking process and in every worker (see above), never in the
+	 * master; must not start threads. May be NULL when the handler takes
+	 * no args; args are then refused.
 	 */
 	int		(*init)(const json_t *args, void **state, char *err,
 			    size_t errlen);
@@ -74,6 +81,19 @@ struct sy_handler {
 	 */
 	int		(*handle)(struct sy_req *req, void *state);
 };
+
+/*
+ * What a plugin exports: its handlers, NULL-terminated. The server loads
+ * the table with dlsym(3) and refuses a plugin without one, an empty one,
+ * or a handler whose abi is not SY_ABI_VERSION or whose name is invalid
+ * or taken. SY_PLUGIN(&a, &b) defines it.
+ */
+extern const struct sy_handler *const sy_plugin_handlers[];
+
+#define SY_PLUGIN(...)							\
+	__attribute__((visibility("default")))				\
+	const struct sy_handler *const sy_plugin_handlers[] =		\
+	    { __VA_ARGS__, NULL }
 
 /* -- Arguments (for init()) --------------------------------------------- */
 

@@ -36,6 +36,7 @@
 
 #include "config.h"
 #include "listener.h"
+#include "plugin.h"
 #include "registry.h"
 #include "xmalloc.h"
 
@@ -101,7 +102,7 @@ static const struct int_key limit_ints[] = {
 static const char *const top_keys[] = {
 	"listen", "workers", "threads", "queue_limit", "loop_block_warn_ms",
 	"worker_timeout_ms", "timeouts", "limits", "access_log", "error_log",
-	"log_level", "user", "group", "pid_file", "routes", NULL
+	"log_level", "user", "group", "pid_file", "plugins", "routes", NULL
 };
 static const char *const timeout_keys[] = {
 	"header_ms", "body_ms", "keepalive_ms", "send_ms", "handler_ms",
@@ -158,16 +159,18 @@ static int	 parse_ids(const json_t *, struct config *,
 		    struct config_error *);
 static int	 parse_methods(const json_t *, const char *, unsigned *,
 		    struct config_error *);
+static int	 parse_plugins(const json_t *, struct config *,
+		    struct config_error *);
 static void	 add_handler_name(const struct sy_handler *, void *);
 static int	 parse_handler(const json_t *, const char *,
-		    const struct sy_handler **, struct config_error *);
+		    struct config_route *, struct config_error *);
 static int	 parse_path(const json_t *, const char *, struct config_route *,
 		    struct config_error *);
 static int	 check_duplicate(const struct config *,
 		    const struct config_route *, const char *,
 		    struct config_error *);
-static int	 init_handler(const json_t *, const char *,
-		    struct config_route *, struct config_error *);
+static int	 bind_route(struct config *, struct config_route *,
+		    struct config_error *);
 static int	 parse_route(const json_t *, unsigned, struct config *,
 		    struct config_error *);
 static int	 parse_routes(const json_t *, struct config *,
@@ -687,28 +690,73 @@ add_handler_name(const struct sy_handler *h, void *arg)
 		nl->len += (size_t)r;
 }
 
+/*
+ * Only the name here: which handlers exist is known once the plugins are
+ * loaded, by config_bind(), which is not done in the master.
+ */
 static int
-parse_handler(const json_t *v, const char *where,
-    const struct sy_handler **h, struct config_error *err)
+parse_handler(const json_t *v, const char *where, struct config_route *r,
+    struct config_error *err)
 {
-	struct name_list	 nl;
-	const char		*s;
-	char			 names[256], qbuf[CONFIG_QUOTE_MAX + 8];
-
 	if (v == NULL)
 		return fail(err, "%shandler: required", where);
 	if (!json_is_string(v))
 		return fail(err, "%shandler: must be a string, not %s", where,
 		    type_name(v));
-	s = json_string_value(v);
-	if ((*h = registry_find(s)) == NULL) {
-		names[0] = '\0';
-		nl.buf = names;
-		nl.size = sizeof(names);
-		nl.len = 0;
-		registry_foreach(add_handler_name, &nl);
-		return fail(err, "%shandler: %s is not a known handler "
-		    "(known: %s)", where, quote(s, qbuf, sizeof(qbuf)), names);
+	r->handler_name = xstrdup(json_string_value(v));
+	return 0;
+}
+
+/*
+ * "plugins": paths of shared objects, a relative one against the
+ * directory of the config file. Each is pinned (opened) now, so that the
+ * processes forked to run this config load the file as it is at this
+ * load, whatever happens to the path later (plugin.c).
+ */
+static int
+parse_plugins(const json_t *v, struct config *conf, struct config_error *err)
+{
+	const json_t	*item;
+	const char	*s, *slash;
+	char		 qbuf[CONFIG_QUOTE_MAX + 8], why[256], path[PATH_MAX];
+	size_t		 i, j, dirlen;
+	int		 n;
+
+	if (v == NULL)
+		return 0;
+	if (!json_is_array(v))
+		return fail(err, "plugins: must be an array of paths, not %s",
+		    type_name(v));
+	conf->plugins = xcalloc(json_array_size(v) + 1,
+	    sizeof(*conf->plugins));
+	slash = strrchr(conf->path, '/');
+	dirlen = slash != NULL ? (size_t)(slash - conf->path) : 0;
+	json_array_foreach(v, i, item) {
+		if (!json_is_string(item))
+			return fail(err, "plugins[%zu]: must be a path (a "
+			    "string), not %s", i, type_name(item));
+		s = json_string_value(item);
+		if (s[0] == '\0' || strlen(s) != json_string_length(item))
+			return fail(err, "plugins[%zu]: must be a path, not %s",
+			    i, quote(s, qbuf, sizeof(qbuf)));
+		if (s[0] == '/' || slash == NULL)
+			n = snprintf(path, sizeof(path), "%s", s);
+		else
+			n = snprintf(path, sizeof(path), "%.*s/%s",
+			    (int)(dirlen == 0 ? 1 : dirlen),
+			    dirlen == 0 ? "/" : conf->path, s);
+		if (n < 0 || (size_t)n >= sizeof(path))
+			return fail(err, "plugins[%zu]: %s: path too long", i,
+			    quote(s, qbuf, sizeof(qbuf)));
+		for (j = 0; j < conf->nplugins; j++)
+			if (strcmp(conf->plugins[j].path, path) == 0)
+				return fail(err, "plugins[%zu]: %s is listed "
+				    "twice (plugins[%zu])", i, path, j);
+		if ((conf->plugins[i].fd = plugin_pin(path, why,
+		    sizeof(why))) == -1)
+			return fail(err, "plugins[%zu]: %s: %s", i, path, why);
+		conf->plugins[i].path = xstrdup(path);
+		conf->nplugins = i + 1;
 	}
 	return 0;
 }
@@ -786,30 +834,68 @@ check_duplicate(const struct config *conf, const struct config_route *r,
 	return 0;
 }
 
+/* "routes[N] (\"/path\"): ", how every message about a route starts. */
+static const char *
+route_where(const struct config_route *r, char *buf, size_t bufsize)
+{
+	char	 qbuf[CONFIG_QUOTE_MAX + 8];
+
+	(void)snprintf(buf, bufsize, "routes[%u] (%s): ", r->index,
+	    quote(r->path, qbuf, sizeof(qbuf)));
+	return buf;
+}
+
+/*
+ * Give r its handler from conf's registry and run its init(): the part
+ * of a route's validation that needs the handlers themselves.
+ */
 static int
-init_handler(const json_t *args, const char *where, struct config_route *r,
+bind_route(struct config *conf, struct config_route *r,
     struct config_error *err)
 {
-	const struct sy_handler	*h = r->handler;
-	char			 why[256];
+	const struct sy_handler	*h;
+	const json_t		*args = r->args;
+	struct name_list	 nl;
+	char			 where[CONFIG_LABEL_MAX], names[512];
+	char			 qbuf[CONFIG_QUOTE_MAX + 8], why[256];
 
-	if (args != NULL && !json_is_object(args))
-		return fail(err, "%sargs: must be an object, not %s", where,
-		    type_name(args));
+	route_where(r, where, sizeof(where));
+	if ((h = registry_find(&conf->registry, r->handler_name)) == NULL) {
+		names[0] = '\0';
+		nl.buf = names;
+		nl.size = sizeof(names);
+		nl.len = 0;
+		registry_foreach(&conf->registry, add_handler_name, &nl);
+		return fail(err, "%shandler: %s is not a known handler "
+		    "(known: %s)", where, quote(r->handler_name, qbuf,
+		    sizeof(qbuf)), names);
+	}
+	/*
+	 * "auto" starts on the loop but may be moved to the pool at any
+	 * time, so it needs a handler that can run in either.
+	 */
+	if ((h->flags & SY_HANDLER_LOOP_ONLY) &&
+	    r->mode != CONFIG_MODE_NONBLOCKING)
+		return fail(err, "%smode: handler \"%s\" needs the event loop; "
+		    "use \"nonblocking\"", where, h->name);
 	if (h->init == NULL) {
 		if (args != NULL && json_object_size(args) > 0)
 			return fail(err, "%sargs: handler \"%s\" takes no args",
 			    where, h->name);
+		r->handler = h;
 		return 0;
 	}
 	why[0] = '\0';
 	if (h->init(args, &r->state, why, sizeof(why)) == -1) {
+		r->state = NULL;
 		/* The handler names its key ("ms: required"); add the path. */
 		if (why[0] == '\0')
 			return fail(err, "%sargs: refused by handler \"%s\"",
 			    where, h->name);
 		return fail(err, "%sargs.%s", where, why);
 	}
+	/* Only now: config_free() frees the state of a route with one. */
+	r->handler = h;
 	return 0;
 }
 
@@ -823,6 +909,7 @@ parse_route(const json_t *v, unsigned i, struct config *conf,
 {
 	struct config_route	*r = &conf->routes[i];
 	const json_t		*path, *mode, *match;
+	json_t			*args;
 	char			 where[CONFIG_LABEL_MAX];
 	char			 label[CONFIG_LABEL_MAX + 16];
 	char			 qbuf[CONFIG_QUOTE_MAX + 8];
@@ -860,8 +947,7 @@ parse_route(const json_t *v, unsigned i, struct config *conf,
 	if (parse_methods(json_object_get(v, "methods"), where, &r->methods,
 	    err) == -1)
 		goto fail;
-	if (parse_handler(json_object_get(v, "handler"), where, &r->handler,
-	    err) == -1)
+	if (parse_handler(json_object_get(v, "handler"), where, r, err) == -1)
 		goto fail;
 
 	val = CONFIG_MODE_NONBLOCKING;
@@ -871,16 +957,6 @@ parse_route(const json_t *v, unsigned i, struct config *conf,
 			goto fail;
 	}
 	r->mode = (enum config_mode)val;
-	/*
-	 * "auto" starts on the loop but may be moved to the pool at any
-	 * time, so it needs a handler that can run in either.
-	 */
-	if ((r->handler->flags & SY_HANDLER_LOOP_ONLY) &&
-	    r->mode != CONFIG_MODE_NONBLOCKING) {
-		fail(err, "%smode: handler \"%s\" needs the event loop; "
-		    "use \"nonblocking\"", where, r->handler->name);
-		goto fail;
-	}
 	/* The detector is what moves an auto route: without it, never. */
 	if (r->mode == CONFIG_MODE_AUTO && conf->loop_block_warn_ms == 0) {
 		fail(err, "%smode: \"auto\" needs loop_block_warn_ms > 0 to "
@@ -890,13 +966,21 @@ parse_route(const json_t *v, unsigned i, struct config *conf,
 
 	if (check_duplicate(conf, r, where, err) == -1)
 		goto fail;
-	/* Last, so that no handler state exists for a route that fails. */
-	if (init_handler(json_object_get(v, "args"), where, r, err) == -1)
-		goto fail;
+	/* Checked by the handler's init(), in config_bind(). */
+	if ((args = json_object_get(v, "args")) != NULL) {
+		if (!json_is_object(args)) {
+			fail(err, "%sargs: must be an object, not %s", where,
+			    type_name(args));
+			goto fail;
+		}
+		r->args = json_incref(args);
+	}
 	conf->nroutes = i + 1;
 	return 0;
 
  fail:
+	free(r->handler_name);
+	r->handler_name = NULL;
 	free(r->path);
 	r->path = NULL;
 	return -1;
@@ -984,6 +1068,8 @@ config_build(const json_t *root, const char *file, struct config_error *err)
 	if (parse_logs(root, conf, err) == -1)
 		goto fail;
 	if (parse_ids(root, conf, err) == -1)
+		goto fail;
+	if (parse_plugins(json_object_get(root, "plugins"), conf, err) == -1)
 		goto fail;
 	if (parse_routes(json_object_get(root, "routes"), conf, err) == -1)
 		goto fail;
@@ -1114,6 +1200,31 @@ config_error_format(const struct config_error *err, char *buf,
 	return buf;
 }
 
+int
+config_bind(struct config *conf, struct config_error *err)
+{
+	const struct sy_handler *const	*table;
+	char				 why[512];
+	size_t				 i;
+
+	error_init(err, conf->path);
+	if (registry_add(&conf->registry, registry_builtins(), "a built-in",
+	    why, sizeof(why)) == -1)
+		return fail(err, "built-in handlers: %s", why);
+	for (i = 0; i < conf->nplugins; i++) {
+		if ((table = plugin_load(conf->plugins[i].fd, why,
+		    sizeof(why))) == NULL ||
+		    registry_add(&conf->registry, table, conf->plugins[i].path,
+		    why, sizeof(why)) == -1)
+			return fail(err, "plugins[%zu] (%s): %s", i,
+			    conf->plugins[i].path, why);
+	}
+	for (i = 0; i < conf->nroutes; i++)
+		if (bind_route(conf, &conf->routes[i], err) == -1)
+			return -1;
+	return 0;
+}
+
 void
 config_free(struct config *conf)
 {
@@ -1124,11 +1235,20 @@ config_free(struct config *conf)
 		return;
 	for (i = 0; i < conf->nroutes; i++) {
 		r = &conf->routes[i];
-		if (r->handler->free != NULL && r->state != NULL)
+		if (r->handler != NULL && r->handler->free != NULL &&
+		    r->state != NULL)
 			r->handler->free(r->state);
+		json_decref(r->args);
+		free(r->handler_name);
 		free(r->path);
 	}
 	free(conf->routes);
+	for (i = 0; i < conf->nplugins; i++) {
+		(void)close(conf->plugins[i].fd);
+		free(conf->plugins[i].path);
+	}
+	free(conf->plugins);
+	registry_clear(&conf->registry);
 	free(conf->listen);
 	free(conf->access_log);
 	free(conf->error_log);

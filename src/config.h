@@ -14,6 +14,9 @@
 #include <sys/socket.h>
 #include <sys/types.h>
 
+#include <jansson.h>
+
+#include "registry.h"
 #include "switchyard.h"
 
 enum config_mode {
@@ -53,13 +56,21 @@ struct config_listen {
 	socklen_t		 addrlen;
 };
 
+/* A plugin file, pinned open at load (plugin.c). */
+struct config_plugin {
+	char	*path;		/* resolved against the config's directory */
+	int	 fd;
+};
+
 struct config_route {
 	char			*path;		/* starts with '/' */
 	size_t			 path_len;
 	enum config_match	 match;
 	unsigned		 methods;	/* CONFIG_METHOD_* bits */
 	enum config_mode	 mode;
-	const struct sy_handler	*handler;
+	char			*handler_name;	/* as the config says */
+	json_t			*args;		/* NULL: none */
+	const struct sy_handler	*handler;	/* config_bind(); else NULL */
 	void			*state;		/* from handler->init() */
 	unsigned		 index;		/* position in "routes" */
 	unsigned		 stats_index;	/* in stats->routes, 0: none */
@@ -108,8 +119,11 @@ struct config {
 	uid_t			 uid;		/* of user, when set */
 	gid_t			 gid;		/* of group, else user's */
 	char			*pid_file;	/* NULL: none */
+	struct config_plugin	*plugins;
+	size_t			 nplugins;
 	struct config_route	*routes;
 	size_t			 nroutes;
+	struct registry		 registry;	/* config_bind() fills it */
 };
 
 /*
@@ -125,7 +139,8 @@ struct config_error {
 
 /*
  * Load and validate path. Returns a new config, or NULL with err filled.
- * Runs handler init() for every route. Main thread only.
+ * Pins the plugin files but loads none: no handler code runs, so the
+ * master can load a config (see config_bind()). Main thread only.
  */
 struct config	*config_load(const char *path, struct config_error *err);
 
@@ -150,6 +165,16 @@ struct config_overrides {
  */
 int		 config_override(struct config *conf,
 		    const struct config_overrides *o, struct config_error *err);
+
+/*
+ * Load conf's plugins, register them after the built-ins, and give every
+ * route its handler and state (handler init()). Errors name the plugin
+ * or the route, with err->file the config's path. On failure, what was
+ * built is freed by config_free(). Once per config, in the process that
+ * will run its handlers (a worker, the checking child, -t), never in the
+ * master (plugin.c).
+ */
+int		 config_bind(struct config *conf, struct config_error *err);
 
 /* Free a config and its handler states. Accepts NULL. */
 void		 config_free(struct config *conf);

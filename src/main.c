@@ -13,7 +13,9 @@
 
 #include "config.h"
 #include "log.h"
+#include "handlers/handlers.h"
 #include "master.h"
+#include "registry.h"
 
 #define DEFAULT_CONFIG	SYSCONFDIR "/switchyard/switchyard.json"
 #define MAX_LISTEN_OPTS	64
@@ -169,6 +171,8 @@ main(int argc, char *argv[])
 	}
 	if (optind != argc)
 		usage(1);
+	/* Registered as a plugin's table is: nothing below names them. */
+	registry_set_builtins(builtin_handlers);
 
 	if ((conf = config_load(path, &err)) == NULL) {
 		fprintf(stderr, "%s\n", config_error_format(&err, msg,
@@ -194,6 +198,16 @@ main(int argc, char *argv[])
 			return 1;
 		}
 		return 0;
+	}
+	/*
+	 * Every handler and its args, the plugins loaded, in a child process
+	 * as a worker would: the master runs no handler code.
+	 */
+	if (master_check(conf, &err) == -1) {
+		fprintf(stderr, "%s\n", config_error_format(&err, msg,
+		    sizeof(msg)));
+		config_free(conf);
+		return 1;
 	}
 	if (test) {
 		/* Never binds: safe to run beside a live server. */

@@ -32,6 +32,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -60,6 +61,7 @@
 #define STOP_GRACE_MS		1000	/* after shutdown_ms, before KILL */
 #define READY_TIMEOUT_MS	10000	/* a reload's workers must be ready */
 #define WORKERS_MAX		1024
+#define CHECK_TIMEOUT_MS	10000	/* the checking child (master_check) */
 
 enum wstate {
 	W_STARTING,		/* forked, not yet accepting */
@@ -185,7 +187,7 @@ master_stats_routes(struct master *m, struct config *conf)
 			continue;	/* table full: counted as "none" */
 		sr = &m->stats->routes[conf->routes[i].stats_index];
 		(void)snprintf(sr->handler, sizeof(sr->handler), "%s",
-		    conf->routes[i].handler->name);
+		    conf->routes[i].handler_name);
 		(void)snprintf(sr->mode, sizeof(sr->mode), "%s",
 		    config_mode_name(conf->routes[i].mode));
 	}
@@ -725,6 +727,108 @@ master_reap(struct master *m)
 		event_base_loopbreak(m->base);
 }
 
+/* -- checking a configuration -------------------------------------- */
+
+/* Read exactly len bytes from fd within the deadline; 0, or -1. */
+static int
+read_deadline(int fd, void *buf, size_t len, const struct timespec *t0)
+{
+	struct pollfd	 pfd = { .fd = fd, .events = POLLIN };
+	size_t		 got = 0;
+	ssize_t		 n;
+	double		 left;
+
+	while (got < len) {
+		if ((left = CHECK_TIMEOUT_MS - ms_since(t0)) <= 0)
+			return -1;
+		if (poll(&pfd, 1, (int)left + 1) == -1) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		if (pfd.revents == 0)
+			continue;
+		if ((n = read(fd, (char *)buf + got, len - got)) == -1) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		if (n == 0)
+			return -1;
+		got += (size_t)n;
+	}
+	return 0;
+}
+
+int
+master_check(struct config *conf, struct config_error *err)
+{
+	struct config_error	 cerr;
+	struct timespec		 t0;
+	sigset_t		 all, old;
+	pid_t			 pid;
+	int			 fds[2], status, got;
+
+	memset(err, 0, sizeof(*err));
+	(void)snprintf(err->file, sizeof(err->file), "%s", conf->path);
+	if (pipe2(fds, O_CLOEXEC) == -1) {
+		(void)snprintf(err->text, sizeof(err->text), "checking the "
+		    "handlers: pipe: %s", strerror(errno));
+		return -1;
+	}
+	/* As for a worker: no master signal handler may run in the child. */
+	(void)sigfillset(&all);
+	(void)sigprocmask(SIG_BLOCK, &all, &old);
+	(void)clock_gettime(CLOCK_MONOTONIC, &t0);
+	if ((pid = fork()) == 0) {
+		/*
+		 * The child binds its copy of conf and says how it went. It
+		 * exits without freeing or flushing anything of the master's.
+		 */
+		(void)close(fds[0]);
+		log_set_role("check");
+		worker_drop_privileges(conf);
+		got = config_bind(conf, &cerr);
+		if (got == 0)
+			memset(&cerr, 0, sizeof(cerr));
+		(void)write(fds[1], &cerr, sizeof(cerr));
+		_exit(got == 0 ? 0 : 1);
+	}
+	(void)sigprocmask(SIG_SETMASK, &old, NULL);
+	(void)close(fds[1]);
+	if (pid == -1) {
+		(void)close(fds[0]);
+		(void)snprintf(err->text, sizeof(err->text), "checking the "
+		    "handlers: fork: %s", strerror(errno));
+		return -1;
+	}
+	got = read_deadline(fds[0], &cerr, sizeof(cerr), &t0);
+	(void)close(fds[0]);
+	if (got == -1)
+		(void)kill(pid, SIGKILL);	/* hung, or already gone */
+	while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
+		;
+	if (got == 0 && cerr.text[0] == '\0' && WIFEXITED(status) &&
+	    WEXITSTATUS(status) == 0)
+		return 0;
+	if (got == 0 && cerr.text[0] != '\0') {
+		cerr.file[sizeof(cerr.file) - 1] = '\0';
+		cerr.text[sizeof(cerr.text) - 1] = '\0';
+		*err = cerr;
+	} else if (WIFSIGNALED(status))
+		(void)snprintf(err->text, sizeof(err->text), "checking the "
+		    "handlers: the checking process was killed by signal %d "
+		    "(%s)%s", WTERMSIG(status), strsignal(WTERMSIG(status)),
+		    got == -1 && WTERMSIG(status) == SIGKILL ? ": init() of "
+		    "a plugin or handler took too long" : " in init() of a "
+		    "plugin or handler");
+	else
+		(void)snprintf(err->text, sizeof(err->text), "checking the "
+		    "handlers: the checking process exited with status %d",
+		    WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+	return -1;
+}
+
 /* -- reload ---------------------------------------------------------- */
 
 static void
@@ -761,7 +865,8 @@ master_reload(struct master *m)
 	(void)clock_gettime(CLOCK_MONOTONIC, &m->reload_start);
 	log_info("reload: reading %s", m->path);
 	if ((conf = config_load(m->path, &err)) == NULL ||
-	    config_override(conf, m->overrides, &err) == -1) {
+	    config_override(conf, m->overrides, &err) == -1 ||
+	    master_check(conf, &err) == -1) {
 		config_free(conf);
 		log_errorx("reload: %s; keeping the running configuration",
 		    config_error_format(&err, msg, sizeof(msg)));

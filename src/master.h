@@ -13,6 +13,15 @@ struct config_overrides;
  * reload (HUP) reads path again and applies overrides again. Takes
  * ownership of conf. Returns the exit status.
  */
+/*
+ * Bind conf (load its plugins, init every route: config_bind()) in a
+ * child process that first drops to conf's user, as a worker will, and
+ * report how that went: 0, or -1 with err filled. The master's conf is left
+ * unbound: the master runs no handler code (plugin.c). Blocks for at most
+ * a few seconds (a child that hangs is killed).
+ */
+int	master_check(struct config *conf, struct config_error *err);
+
 int	master_run(struct config *conf, const char *path,
 	    const struct config_overrides *overrides);
 

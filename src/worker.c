@@ -221,7 +221,7 @@ worker_beat_cb(evutil_socket_t fd, short what, void *arg)
  * Run as conf->user / conf->group when started as root. After the
  * listeners and the access log are open: those may need root.
  */
-static void
+void
 worker_drop_privileges(const struct config *conf)
 {
 	if (geteuid() != 0 || (conf->user == NULL && conf->group == NULL))
@@ -396,7 +396,8 @@ worker_main(const struct worker_params *p)
 	struct timeval		 sec = { 1, 0 }, beat;
 	sigset_t		 all;
 	unsigned		 beat_ms;
-	char			 role[32];
+	struct config_error	 cerr;
+	char			 role[32], msg[sizeof(cerr.text) + PATH_MAX + 8];
 	size_t			 i;
 
 	(void)snprintf(role, sizeof(role), "worker %u", p->slot);
@@ -448,6 +449,16 @@ worker_main(const struct worker_params *p)
 	    w.env.stats_slot)) == NULL)
 		fatal("access log %s", p->conf->access_log);
 	worker_drop_privileges(p->conf);
+	/*
+	 * Our own handlers, from the plugin files the master pinned: after
+	 * the drop, so that init() runs as handle() will, and before the
+	 * pool, so that it runs alone. The checking child bound the same
+	 * files; failing here is rare (an init() that depends on the time
+	 * or the disk), and the master then sees a worker that exited
+	 * before it was ready.
+	 */
+	if (config_bind(p->conf, &cerr) == -1)
+		fatalx("%s", config_error_format(&cerr, msg, sizeof(msg)));
 	/*
 	 * Threads after fork (they would not survive it) and after the
 	 * privilege drop: a thread started as root stays root unless every

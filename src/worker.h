@@ -19,7 +19,7 @@ struct event_base;
 struct stats_cell;
 
 struct worker_params {
-	const struct config	*conf;
+	struct config		*conf;		/* bound by the worker */
 	unsigned		 slot;		/* 0..workers-1 */
 	unsigned		 generation;	/* for the logs */
 	const int		*fds;		/* the slot's listeners */
@@ -36,6 +36,12 @@ struct worker_params {
  * Child after fork, once event_reinit(p->inherited) has run: serve until
  * stopped, then exit. Never returns.
  */
+/*
+ * Become conf's user and group, when started as root and conf names
+ * them; exits on failure. Workers and the checking child (master_check).
+ */
+void	worker_drop_privileges(const struct config *conf);
+
 void	worker_main(const struct worker_params *p)
 	    __attribute__((noreturn));
 

@@ -1,5 +1,5 @@
 /*
- * handlers.h - the built-in handlers, for registry.c.
+ * handlers.h - the built-in handlers, and their table for main().
  *
  * Each lives in its own file and uses only include/switchyard.h and the
  * libraries it exposes, exactly as a plugin would.
@@ -20,5 +20,8 @@ extern const struct sy_handler	handler_json;
 extern const struct sy_handler	handler_hash_body;
 extern const struct sy_handler	handler_metrics;
 extern const struct sy_handler	handler_status;
+
+/* All of the above, NULL-terminated, sorted by name (builtin.c). */
+extern const struct sy_handler *const	builtin_handlers[];
 
 #endif /* HANDLERS_H */

@@ -123,6 +123,32 @@ read_text(const char *path)
 	return buf;
 }
 
+/*
+ * What the server does with a file, in one process: load (the master's
+ * part), then bind (load the plugins, init the handlers: a worker's).
+ */
+static struct config *
+bound(struct config *conf, struct config_error *err)
+{
+	if (conf != NULL && config_bind(conf, err) == -1) {
+		config_free(conf);
+		return NULL;
+	}
+	return conf;
+}
+
+static struct config *
+load_file(const char *path, struct config_error *err)
+{
+	return bound(config_load(path, err), err);
+}
+
+static struct config *
+load_string(const char *json, const char *file, struct config_error *err)
+{
+	return bound(config_load_string(json, file, err), err);
+}
+
 /* Load s (from "test.json") and return the formatted error, or NULL. */
 static const char *
 load_error(const char *s)
@@ -131,7 +157,7 @@ load_error(const char *s)
 	struct config_error	 err;
 	struct config		*conf;
 
-	if ((conf = config_load_string(s, "test.json", &err)) != NULL) {
+	if ((conf = load_string(s, "test.json", &err)) != NULL) {
 		config_free(conf);
 		return NULL;
 	}
@@ -146,7 +172,7 @@ load_good(const char *name)
 	char			 path[1024], buf[1024];
 
 	(void)snprintf(path, sizeof(path), "%s/%s", GOOD_DIR, name);
-	conf = config_load(path, &err);
+	conf = load_file(path, &err);
 	ck_assert_msg(conf != NULL, "%s", config_error_format(&err, buf,
 	    sizeof(buf)));
 	return conf;
@@ -201,7 +227,7 @@ START_TEST(test_bad_case)
 	want = read_text(errfile);
 	ck_assert_msg(want != NULL, "%s: no %s", name, errfile);
 
-	conf = config_load(name, &err);
+	conf = load_file(name, &err);
 	if (conf != NULL) {
 		config_free(conf);
 		ck_abort_msg("%s: loaded, expected: %s", name, want);
@@ -274,7 +300,7 @@ START_TEST(test_defaults)
 	ck_assert_uint_eq(conf->routes[0].methods,
 	    CONFIG_METHOD_GET | CONFIG_METHOD_HEAD);
 	ck_assert_int_eq(conf->routes[0].mode, CONFIG_MODE_NONBLOCKING);
-	ck_assert_ptr_eq(conf->routes[0].handler, registry_find("hello"));
+	ck_assert_ptr_eq(conf->routes[0].handler, unit_handler("hello"));
 	ck_assert_ptr_null(conf->routes[0].state);
 	ck_assert_uint_eq(conf->routes[0].index, 0);
 	config_free(conf);
@@ -332,7 +358,7 @@ START_TEST(test_full)
 	ck_assert_uint_eq(r->index, 1);
 	ck_assert_int_eq(conf->routes[2].mode, CONFIG_MODE_AUTO);
 	r = &conf->routes[3];
-	ck_assert_ptr_eq(r->handler, registry_find("async_sleep"));
+	ck_assert_ptr_eq(r->handler, unit_handler("async_sleep"));
 	ck_assert_ptr_nonnull(r->state);	/* built by init() */
 	r = &conf->routes[4];
 	ck_assert_str_eq(r->path, "/static/");
@@ -401,9 +427,15 @@ add_name(const struct sy_handler *h, void *arg)
  */
 START_TEST(test_unknown_handler)
 {
-	char	 names[NAMES_MAX] = "", want[NAMES_MAX + 128];
+	char		 names[NAMES_MAX] = "", want[NAMES_MAX + 128];
+	struct registry	 reg;
+	char		 err[256];
 
-	registry_foreach(add_name, names);
+	registry_init(&reg);
+	ck_assert_int_eq(registry_add(&reg, builtin_handlers, "a built-in",
+	    err, sizeof(err)), 0);
+	registry_foreach(&reg, add_name, names);
+	registry_clear(&reg);
 	ck_assert_ptr_nonnull(strstr(names, "hello"));
 	(void)snprintf(want, sizeof(want), "test.json: routes[1] (\"/x\"): "
 	    "handler: \"helo\" is not a known handler (known: %s)", names);
@@ -418,7 +450,7 @@ START_TEST(test_missing_file)
 	struct config_error	 err;
 	char			 buf[1024], want[1024];
 
-	ck_assert_ptr_null(config_load(TEST_CONF_DIR "/no/such.json", &err));
+	ck_assert_ptr_null(load_file(TEST_CONF_DIR "/no/such.json", &err));
 	(void)snprintf(want, sizeof(want), "%s/no/such.json: %s",
 	    TEST_CONF_DIR, strerror(ENOENT));
 	ck_assert_str_eq(config_error_format(&err, buf, sizeof(buf)), want);
@@ -432,7 +464,7 @@ START_TEST(test_directory)
 	struct config_error	 err;
 	char			 buf[1024], want[1024];
 
-	ck_assert_ptr_null(config_load(GOOD_DIR, &err));
+	ck_assert_ptr_null(load_file(GOOD_DIR, &err));
 	(void)snprintf(want, sizeof(want), "%s: %s", GOOD_DIR,
 	    strerror(EISDIR));
 	ck_assert_str_eq(config_error_format(&err, buf, sizeof(buf)), want);
@@ -445,7 +477,7 @@ START_TEST(test_load_string)
 	struct config		*conf;
 	char			 buf[1024];
 
-	conf = config_load_string("{\"workers\": 2, \"routes\": "
+	conf = load_string("{\"workers\": 2, \"routes\": "
 	    "[{\"path\": \"/p\", \"handler\": \"hello\"}]}", "inline", &err);
 	ck_assert_ptr_nonnull(conf);
 	ck_assert_str_eq(conf->path, "inline");
@@ -453,7 +485,7 @@ START_TEST(test_load_string)
 	config_free(conf);
 
 	/* Line and column of a syntax error, counted from 1. */
-	conf = config_load_string("{\n  \"workers\": 2,\n  \"threads\" 4\n}",
+	conf = load_string("{\n  \"workers\": 2,\n  \"threads\" 4\n}",
 	    "inline", &err);
 	ck_assert_ptr_null(conf);
 	ck_assert_str_eq(err.file, "inline");
@@ -463,7 +495,7 @@ START_TEST(test_load_string)
 	    "inline:3:13: ':' expected near '4'");
 
 	/* No name: a placeholder, never an empty "FILE:". */
-	ck_assert_ptr_null(config_load_string("[]", NULL, &err));
+	ck_assert_ptr_null(load_string("[]", NULL, &err));
 	ck_assert_str_eq(config_error_format(&err, buf, sizeof(buf)),
 	    "<string>: the top level must be an object, not an array");
 }
@@ -482,7 +514,7 @@ START_TEST(test_quoting)
 	    "test.json: \"\": unknown key (known: listen, workers, threads, "
 	    "queue_limit, loop_block_warn_ms, worker_timeout_ms, timeouts, "
 	    "limits, access_log, error_log, log_level, user, group, "
-	    "pid_file, routes)");
+	    "pid_file, plugins, routes)");
 
 	/* A long value is cut, and the message still fits. */
 	(void)snprintf(big, sizeof(big), "{\"log_level\": \"%0*d\"}", 2000, 0);

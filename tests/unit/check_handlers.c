@@ -3,7 +3,7 @@
  * echo, json, hash_body and (its args and dotfiles) static, and for
  * SHA-256 (src/handlers/sha256.c). static.sh covers the rest of static.
  *
- * Args are checked through registry_find(name)->init(), with the exact
+ * Args are checked through unit_handler(name)->init(), with the exact
  * error texts the config prints after "routes[i].args.". Requests are
  * real: bytes fed through http.c, a struct sy_req from api.c, a route
  * built by hand, and handle() called directly, as dispatch.c would on
@@ -231,7 +231,7 @@ static const char *const my_handlers[] = {
 
 START_TEST(registry_has_them)
 {
-	const struct sy_handler	*h = registry_find(my_handlers[_i]);
+	const struct sy_handler	*h = unit_handler(my_handlers[_i]);
 
 	ck_assert_ptr_nonnull(h);
 	ck_assert_str_eq(h->name, my_handlers[_i]);
@@ -262,10 +262,94 @@ collect_name(const struct sy_handler *h, void *arg)
 
 START_TEST(registry_sorted)
 {
+	struct registry	 reg;
 	const char	*prev = NULL;
+	char		 err[256];
 
-	registry_foreach(collect_name, &prev);
+	registry_init(&reg);
+	ck_assert_int_eq(registry_add(&reg, builtin_handlers, "a built-in",
+	    err, sizeof(err)), 0);
+	registry_foreach(&reg, collect_name, &prev);
 	ck_assert_ptr_nonnull(prev);
+	ck_assert_ptr_eq(registry_find(&reg, "hello"), unit_handler("hello"));
+	ck_assert_ptr_null(registry_find(&reg, "nope"));
+	registry_clear(&reg);
+}
+END_TEST
+
+static int
+fake_handle(struct sy_req *req, void *state)
+{
+	(void)req;
+	(void)state;
+	return SY_DONE;
+}
+
+/*
+ * A plugin's table goes through the same checks as the built-ins', and
+ * a refused table adds nothing.
+ */
+START_TEST(registry_refuses)
+{
+	static const struct sy_handler	 ok = { SY_ABI_VERSION, "mine", 0,
+					    NULL, NULL, fake_handle };
+	static const struct sy_handler	 abi = { SY_ABI_VERSION + 1, "newer",
+					    0, NULL, NULL, fake_handle };
+	static const struct sy_handler	 bad = { SY_ABI_VERSION, "9lives", 0,
+					    NULL, NULL, fake_handle };
+	static const struct sy_handler	 sp = { SY_ABI_VERSION, "a b", 0,
+					    NULL, NULL, fake_handle };
+	static const struct sy_handler	 nohandle = { SY_ABI_VERSION, "x", 0,
+					    NULL, NULL, NULL };
+	static const struct sy_handler	 clash = { SY_ABI_VERSION, "hello", 0,
+					    NULL, NULL, fake_handle };
+	const struct sy_handler *const	 empty[] = { NULL };
+	const struct sy_handler *const	 t_abi[] = { &ok, &abi, NULL };
+	const struct sy_handler *const	 t_bad[] = { &bad, NULL };
+	const struct sy_handler *const	 t_sp[] = { &sp, NULL };
+	const struct sy_handler *const	 t_noh[] = { &nohandle, NULL };
+	const struct sy_handler *const	 t_clash[] = { &clash, NULL };
+	const struct sy_handler *const	 t_twice[] = { &ok, &ok, NULL };
+	const struct sy_handler *const	 t_ok[] = { &ok, NULL };
+	struct registry			 reg;
+	char				 err[256], want[128];
+
+	registry_init(&reg);
+	ck_assert_int_eq(registry_add(&reg, builtin_handlers, "a built-in",
+	    err, sizeof(err)), 0);
+	ck_assert_int_eq(registry_add(&reg, empty, "e.so", err, sizeof(err)),
+	    -1);
+	ck_assert_str_eq(err, "sy_plugin_handlers is empty");
+	ck_assert_int_eq(registry_add(&reg, t_abi, "a.so", err, sizeof(err)),
+	    -1);
+	(void)snprintf(want, sizeof(want), "handler 1 (newer): built for ABI "
+	    "%u, this server has %u", SY_ABI_VERSION + 1, SY_ABI_VERSION);
+	ck_assert_str_eq(err, want);
+	ck_assert_ptr_null(registry_find(&reg, "mine"));	/* none added */
+	ck_assert_int_eq(registry_add(&reg, t_bad, "b.so", err, sizeof(err)),
+	    -1);
+	ck_assert_ptr_nonnull(strstr(err, "name \"9lives\" is invalid"));
+	ck_assert_int_eq(registry_add(&reg, t_sp, "b.so", err, sizeof(err)),
+	    -1);
+	ck_assert_ptr_nonnull(strstr(err, "name \"a b\" is invalid"));
+	ck_assert_int_eq(registry_add(&reg, t_noh, "n.so", err, sizeof(err)),
+	    -1);
+	ck_assert_str_eq(err, "handler \"x\" has no handle()");
+	ck_assert_int_eq(registry_add(&reg, t_clash, "c.so", err,
+	    sizeof(err)), -1);
+	ck_assert_str_eq(err, "handler \"hello\" is already provided by a "
+	    "built-in");
+	ck_assert_int_eq(registry_add(&reg, t_twice, "t.so", err,
+	    sizeof(err)), -1);
+	ck_assert_str_eq(err, "handler \"mine\" is listed twice");
+	ck_assert_int_eq(registry_add(&reg, t_ok, "ok.so", err, sizeof(err)),
+	    0);
+	ck_assert_ptr_eq(registry_find(&reg, "mine"), &ok);
+	ck_assert_int_eq(registry_add(&reg, t_ok, "other.so", err,
+	    sizeof(err)), -1);
+	ck_assert_str_eq(err, "handler \"mine\" is already provided by "
+	    "ok.so");
+	registry_clear(&reg);
 }
 END_TEST
 
@@ -278,7 +362,7 @@ END_TEST
 static void *
 args_ok(const char *name, const char *text)
 {
-	const struct sy_handler	*h = registry_find(name);
+	const struct sy_handler	*h = unit_handler(name);
 	json_error_t		 jerr;
 	json_t			*args = NULL;
 	void			*state = NULL;
@@ -298,14 +382,14 @@ args_ok(const char *name, const char *text)
 static void
 args_free(const char *name, void *state)
 {
-	registry_find(name)->free(state);
+	unit_handler(name)->free(state);
 }
 
 /* name's init() must refuse args with exactly want. */
 static void
 args_bad(const char *name, const char *text, const char *want)
 {
-	const struct sy_handler	*h = registry_find(name);
+	const struct sy_handler	*h = unit_handler(name);
 	json_error_t		 jerr;
 	json_t			*args = NULL;
 	void			*state = NULL;
@@ -549,7 +633,7 @@ treq_start(struct treq *t, const char *name, void *state, const char *raw,
 	t->route.methods = CONFIG_METHOD_GET | CONFIG_METHOD_HEAD |
 	    CONFIG_METHOD_POST;
 	t->route.mode = CONFIG_MODE_NONBLOCKING;
-	t->route.handler = registry_find(name);
+	t->route.handler = unit_handler(name);
 	t->route.state = state;
 	ck_assert_ptr_nonnull(t->route.handler);
 	ck_assert_int_eq(api_req_init(&t->req, base, pool, treq_finish_cb, t),
@@ -1473,6 +1557,7 @@ handlers_suite(void)
 	tcase_add_loop_test(tc, registry_has_them, 0,
 	    sizeof(my_handlers) / sizeof(my_handlers[0]));
 	tcase_add_test(tc, registry_sorted);
+	tcase_add_test(tc, registry_refuses);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("args");

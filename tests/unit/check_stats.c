@@ -448,7 +448,7 @@ treq_new(const char *handler)
 	t->route.match = CONFIG_MATCH_EXACT;
 	t->route.methods = CONFIG_METHOD_GET | CONFIG_METHOD_HEAD;
 	t->route.mode = CONFIG_MODE_NONBLOCKING;
-	t->route.handler = registry_find(handler);
+	t->route.handler = unit_handler(handler);
 	ck_assert_ptr_nonnull(t->route.handler);
 	ck_assert_int_eq(api_req_init(&t->req, NULL, NULL, treq_finish_cb, t),
 	    0);

@@ -7,14 +7,34 @@
 #define UNIT_H
 
 #include <stdlib.h>
+#include <string.h>
 
 #include <check.h>
+
+#include "handlers/handlers.h"
+#include "registry.h"
+
+/* The built-in handler called name, or NULL. */
+static inline const struct sy_handler *
+unit_handler(const char *name)
+{
+	size_t	 i;
+
+	for (i = 0; builtin_handlers[i] != NULL; i++)
+		if (strcmp(builtin_handlers[i]->name, name) == 0)
+			return builtin_handlers[i];
+	return NULL;
+}
 
 static inline int
 unit_run(Suite *s)
 {
-	SRunner	*sr = srunner_create(s);
+	SRunner	*sr;
 	int	 nfailed, nrun;
+
+	/* As main() does: configs bind the built-ins through the registry. */
+	registry_set_builtins(builtin_handlers);
+	sr = srunner_create(s);
 
 	srunner_run_all(sr, CK_NORMAL);
 	nfailed = srunner_ntests_failed(sr);
