@@ -406,7 +406,7 @@ def header_api(path):
     src = re.sub(r"/\*.*?\*/", " ", src, flags=re.S)
     src = src.replace("\\\n", " ")
     macros = {}
-    for m in re.finditer(r"^#\s*define\s+(SY_\w+)(\(\.\.\.\))?[ \t]*(.*)$",
+    for m in re.finditer(r"^#\s*define\s+(SY_\w+)(\([^)]*\))?[ \t]*(.*)$",
                          src, re.M):
         macros[m.group(1)] = None if m.group(2) else m.group(3).strip()
     src = re.sub(r"^#.*$", " ", src, flags=re.M)
