@@ -123,7 +123,7 @@ struct master {
 	int				 reload_again;
 	struct timespec			 reload_start;
 	char				 last_reload[160];
-	char				 last_crash[224];	/* STATUS= */
+	char				 last_crash[320];	/* STATUS= */
 	char				*pid_file;
 	struct event			*sig_evs[9];
 	struct event			*kill_ev;
@@ -161,7 +161,7 @@ master_count(const struct master *m, unsigned gen, int state)
 static void
 master_status(struct master *m, int ready)
 {
-	char	 status[512];
+	char	 status[640];
 
 	(void)snprintf(status, sizeof(status), "generation %u, %u workers%s%s"
 	    "%s%s", m->gen, m->nworkers,
@@ -881,9 +881,6 @@ master_crash(struct master *m, const struct wproc *wp, int sig, char *why,
 				len += (size_t)r;
 		}
 	}
-	if (first == NULL)
-		(void)snprintf(why + len, whysize - len, " (no handler call "
-		    "was running)");
 	(void)snprintf(m->last_crash, sizeof(m->last_crash), "worker %u "
 	    "(pid %ld) %s", wp->slot, (long)wp->pid, why);
 	(void)snprintf(sm->crash_route, sizeof(sm->crash_route), "%s",

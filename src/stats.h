@@ -59,7 +59,7 @@ struct stats_hist {
 
 struct stats_route {
 	char			path[STATS_PATH_MAX];	/* "" : free slot */
-	char			handler[32];	/* of the serving config */
+	char			handler[64];	/* of the serving config */
 	char			mode[16];	/* "blocking"..., same */
 	_Atomic uint64_t	requests[STATS_NMODES][STATS_NCODES];
 	struct stats_hist	duration;
@@ -118,7 +118,7 @@ struct stats_master {
 	_Atomic int		crash_signal;
 	_Atomic unsigned	crash_slot;
 	char			crash_route[STATS_PATH_MAX];	/* "": none */
-	char			crash_handler[32];
+	char			crash_handler[64];
 };
 
 struct stats {

@@ -21,7 +21,9 @@
 #      the old code keeps answering;
 #  (f) a crashing plugin: the master's log names the signal and the route
 #      and handler that were running; the worker comes back; /status
-#      shows the last crash.
+#      shows the last crash;
+#  (g) the README's "Write your own handler" plugin, taken from README.md,
+#      builds warning-free and answers as the README shows.
 . "$(dirname "$0")/lib.sh"
 
 : "${SY_BUILDDIR:=${SY_BIN%/src/switchyard}}"
@@ -274,4 +276,33 @@ check "/status: server.last_crash names /crash, hi_crash, signal 11 ($last)" \
     test "$last" = "/crash|hi_crash|11"
 
 SY_EXPECT_ERRORS='reload: |killed by signal 11|checking the handlers|keeps crashing'
+sy_stop
+
+# -- (g) the README's plugin ------------------------------------------------------
+sed -n '/^\/\* greet.c /,/^SY_PLUGIN(&greet);/p' "$SY_SRCDIR/README.md" >"$SY_TMP/greet.c"
+# shellcheck disable=SC2086
+if [ "$(wc -l <"$SY_TMP/greet.c")" -gt 20 ] &&
+    cc -std=c11 -Wall -Wextra -Werror -shared -fPIC $cflags -o "$SY_TMP/greet.so" \
+    "$SY_TMP/greet.c" $libs 2>"$SY_TMP/greet.cc.log"; then
+	ok "README: greet.c ($(wc -l <"$SY_TMP/greet.c") lines) builds warning-free"
+else
+	fail "README: greet.c does not build:"
+	sed 's/^/#   /' "$SY_TMP/greet.cc.log"
+fi
+sy_start '{
+  "listen": ["127.0.0.1:@PORT@"], "log_level": "info",
+  "plugins": ["greet.so"],
+  "routes": [
+    {"path": "/greet", "handler": "greet", "mode": "blocking",
+     "args": {"word": "Hello"}}
+  ]
+}' || exit 1
+body=$(sy_curl "$(sy_url '/greet?name=Ada')")
+check "README: GET /greet?name=Ada answers $body" test "$body" = '{"message":"Hello, Ada"}'
+body=$(sy_curl -i "$(sy_url /greet)" | tr -d '\r')
+case $body in
+"HTTP/1.1 422 Unprocessable Entity"*'{"detail":"name: required (at most 63 bytes)"}')
+	ok "README: GET /greet without a name answers 422 with the detail" ;;
+*) fail "README: GET /greet without a name: $body" ;;
+esac
 sy_stop
