@@ -618,6 +618,13 @@ parse_ids(const json_t *root, struct config *conf, struct config_error *err)
 		if ((gr = getgrnam(s)) == NULL)
 			return fail(err, "group: no such group %s",
 			    quote(s, qbuf, sizeof(qbuf)));
+		/*
+		 * Alone, started as root, the workers would switch group
+		 * and stay uid 0: a config that looks dropped and is not.
+		 */
+		if (conf->user == NULL)
+			return fail(err, "group: needs \"user\" too (without "
+			    "it the workers would keep the master's user)");
 		conf->group = xstrdup(s);
 		conf->gid = gr->gr_gid;
 	}

@@ -15,13 +15,16 @@
 
 #include <sys/types.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/un.h>
 
 #include <linux/bpf.h>
 
 #include <netinet/in.h>
 #include <arpa/inet.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -97,7 +100,26 @@ listener_parse(const char *text, struct sockaddr_storage *ss,
 	socklen_t		 len;
 
 	memset(&addr, 0, sizeof(addr));
-	if (text[0] == '[') {
+	if (strncmp(text, "unix:", 5) == 0) {
+		struct sockaddr_un	*sun = (struct sockaddr_un *)&addr;
+		const char		*path = text + 5;
+
+		if (path[0] != '/') {
+			set_err(err, errlen, "a unix socket path must be "
+			    "absolute: \"%.*s\"", LISTENER_QUOTE_MAX, text);
+			return -1;
+		}
+		if (strlen(path) >= sizeof(sun->sun_path)) {
+			set_err(err, errlen, "unix socket path longer than %zu "
+			    "bytes: \"%.*s\"", sizeof(sun->sun_path) - 1,
+			    LISTENER_QUOTE_MAX, text);
+			return -1;
+		}
+		sun->sun_family = AF_UNIX;
+		memcpy(sun->sun_path, path, strlen(path) + 1);
+		len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) +
+		    strlen(path) + 1);
+	} else if (text[0] == '[') {
 		if ((end = strchr(text, ']')) == NULL) {
 			set_err(err, errlen, "missing \"]\" after IPv6 "
 			    "address in \"%.*s\"", LISTENER_QUOTE_MAX, text);
@@ -199,6 +221,18 @@ listener_bind(const struct sockaddr *sa, socklen_t salen, int backlog)
 	if ((fd = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK |
 	    SOCK_CLOEXEC, 0)) == -1)
 		return -1;
+	if (sa->sa_family == AF_UNIX) {
+		/*
+		 * No SO_REUSEPORT for unix sockets: one socket, shared by
+		 * every slot. Readable and writable by the group (the local
+		 * proxy's), not by everyone.
+		 */
+		if (bind(fd, sa, salen) == -1 || chmod(((const struct
+		    sockaddr_un *)(const void *)sa)->sun_path, 0660) == -1 ||
+		    listen(fd, backlog) == -1)
+			goto fail;
+		return fd;
+	}
 	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) == -1)
 		goto fail;
 	if (setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof(on)) == -1)
@@ -228,6 +262,11 @@ format_host(const struct sockaddr *sa, char *host, unsigned *port)
 	const struct sockaddr_in6	*sin6;
 
 	switch (sa->sa_family) {
+	case AF_UNIX:
+		/* A unix peer has no address worth showing: say which kind. */
+		(void)snprintf(host, INET6_ADDRSTRLEN, "unix:");
+		*port = 0;
+		return 0;
 	case AF_INET:
 		sin = (const struct sockaddr_in *)(const void *)sa;
 		*port = ntohs(sin->sin_port);
@@ -250,7 +289,10 @@ listener_format(const struct sockaddr *sa, char *buf, size_t bufsize)
 
 	if (bufsize == 0)
 		return buf;
-	if (format_host(sa, host, &port) == -1)
+	if (sa->sa_family == AF_UNIX)
+		(void)snprintf(buf, bufsize, "unix:%s", ((const struct
+		    sockaddr_un *)(const void *)sa)->sun_path);
+	else if (format_host(sa, host, &port) == -1)
 		(void)snprintf(buf, bufsize, "(address family %d)",
 		    (int)sa->sa_family);
 	else if (sa->sa_family == AF_INET6)
@@ -273,6 +315,162 @@ listener_format_host(const struct sockaddr *sa, char *buf, size_t bufsize)
 	else
 		(void)snprintf(buf, bufsize, "%s", host);
 	return buf;
+}
+
+/* -- who else listens ---------------------------------------------------- */
+
+/*
+ * The inode of the listening socket on sa from /proc/net/{tcp,tcp6,unix}
+ * (a wildcard listener on the same port counts for a TCP address), or 0.
+ */
+static unsigned long
+listener_inode(const struct sockaddr *sa)
+{
+	const struct sockaddr_in	*sin;
+	const struct sockaddr_in6	*sin6;
+	const struct sockaddr_un	*sun;
+	char				 line[512], path[sizeof(sun->sun_path)];
+	unsigned			 a[4], port, st, i;
+	unsigned long			 inode = 0, flags, ino;
+	uint32_t			 w[4];
+	FILE				*f;
+
+	switch (sa->sa_family) {
+	case AF_UNIX:
+		sun = (const struct sockaddr_un *)(const void *)sa;
+		if ((f = fopen("/proc/net/unix", "r")) == NULL)
+			return 0;
+		/* Num RefCount Protocol Flags Type St Inode Path */
+		while (inode == 0 && fgets(line, sizeof(line), f) != NULL)
+			if (sscanf(line, "%*s %*s %*s %lx %*s %*s %lu %107s",
+			    &flags, &ino, path) == 3 && (flags & 0x10000) &&
+			    strcmp(path, sun->sun_path) == 0)
+				inode = ino;	/* 0x10000: __SO_ACCEPTCON */
+		break;
+	case AF_INET:
+		sin = (const struct sockaddr_in *)(const void *)sa;
+		if ((f = fopen("/proc/net/tcp", "r")) == NULL)
+			return 0;
+		while (inode == 0 && fgets(line, sizeof(line), f) != NULL)
+			if (sscanf(line, " %*d: %8X:%4X %*s %2X %*s %*s %*s %*d "
+			    "%*d %lu", &a[0], &port, &st, &ino) == 4 &&
+			    st == 0x0A && port == ntohs(sin->sin_port) &&
+			    (a[0] == sin->sin_addr.s_addr || a[0] == 0))
+				inode = ino;	/* 0x0A: LISTEN */
+		break;
+	case AF_INET6:
+		sin6 = (const struct sockaddr_in6 *)(const void *)sa;
+		if ((f = fopen("/proc/net/tcp6", "r")) == NULL)
+			return 0;
+		memcpy(w, &sin6->sin6_addr, sizeof(w));
+		while (inode == 0 && fgets(line, sizeof(line), f) != NULL) {
+			if (sscanf(line, " %*d: %8X%8X%8X%8X:%4X %*s %2X %*s "
+			    "%*s %*s %*d %*d %lu", &a[0], &a[1], &a[2], &a[3],
+			    &port, &st, &ino) != 7 || st != 0x0A ||
+			    port != ntohs(sin6->sin6_port))
+				continue;
+			/* Each word as the kernel prints it: host order. */
+			for (i = 0; i < 4 && a[i] == w[i]; i++)
+				;
+			if (i == 4 || (a[0] | a[1] | a[2] | a[3]) == 0)
+				inode = ino;
+		}
+		break;
+	default:
+		return 0;
+	}
+	(void)fclose(f);
+	return inode;
+}
+
+/* The lowest pid holding socket inode: the master forks the others. */
+static pid_t
+listener_inode_holder(unsigned long inode)
+{
+	DIR		*proc, *fds;
+	struct dirent	*p, *d;
+	char		 dir[64], link[340], want[48], got[48];
+	ssize_t		 n;
+	pid_t		 best = 0, pid;
+
+	(void)snprintf(want, sizeof(want), "socket:[%lu]", inode);
+	if ((proc = opendir("/proc")) == NULL)
+		return 0;
+	while ((p = readdir(proc)) != NULL) {
+		if ((pid = (pid_t)atoi(p->d_name)) <= 0 || pid == getpid() ||
+		    (best != 0 && pid > best))
+			continue;
+		(void)snprintf(dir, sizeof(dir), "/proc/%d/fd", (int)pid);
+		if ((fds = opendir(dir)) == NULL)
+			continue;	/* another user's: not ours to see */
+		while ((d = readdir(fds)) != NULL) {
+			(void)snprintf(link, sizeof(link), "%s/%s", dir,
+			    d->d_name);
+			if ((n = readlink(link, got, sizeof(got) - 1)) <= 0)
+				continue;
+			got[n] = '\0';
+			if (strcmp(got, want) == 0) {
+				best = pid;
+				break;
+			}
+		}
+		(void)closedir(fds);
+	}
+	(void)closedir(proc);
+	return best;
+}
+
+int
+listener_in_use(const struct sockaddr *sa, socklen_t salen, pid_t *holder)
+{
+	const struct sockaddr_un	*sun;
+	struct stat			 st;
+	unsigned long			 inode;
+	int				 fd, on = 1, rc = 0, saved;
+
+	*holder = 0;
+	if ((fd = socket(sa->sa_family, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+		return -1;
+	if (sa->sa_family == AF_UNIX) {
+		sun = (const struct sockaddr_un *)(const void *)sa;
+		if (lstat(sun->sun_path, &st) == -1) {
+			rc = errno == ENOENT ? 0 : -1;
+			goto done;
+		}
+		if (!S_ISSOCK(st.st_mode)) {
+			errno = EEXIST;		/* a file we must not remove */
+			rc = -1;
+			goto done;
+		}
+		/* Someone answers: theirs. Nobody: a stale file, ours. */
+		if (connect(fd, sa, salen) == 0)
+			rc = 1;
+		else if (errno == ECONNREFUSED) {
+			if (unlink(sun->sun_path) == -1 && errno != ENOENT)
+				rc = -1;
+		} else
+			rc = -1;
+	} else {
+		/*
+		 * Bound without SO_REUSEPORT, the probe fails on an address
+		 * that any socket listens on, reuseport or not; with
+		 * SO_REUSEADDR, connections in TIME_WAIT do not count.
+		 */
+		(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on,
+		    sizeof(on));
+		if (sa->sa_family == AF_INET6)
+			(void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on,
+			    sizeof(on));
+		if (bind(fd, sa, salen) == -1)
+			rc = errno == EADDRINUSE ? 1 : -1;
+	}
+	if (rc == 1 && (inode = listener_inode(sa)) != 0)
+		*holder = listener_inode_holder(inode);
+ done:
+	saved = errno;
+	(void)close(fd);
+	errno = saved;
+	return rc;
 }
 
 /* -- balanced placement over a reuseport group ------------------------- */

@@ -11,6 +11,7 @@
 
 #include <stddef.h>
 #include <sys/socket.h>
+#include <sys/types.h>
 
 /*
  * Parse text: "1.2.3.4:PORT", "[v6addr]:PORT", "*:PORT" (all IPv4) or
@@ -27,6 +28,16 @@ int	listener_parse(const char *text, struct sockaddr_storage *ss,
  * backlog. Returns the fd, or -1 with errno.
  */
 int	listener_bind(const struct sockaddr *sa, socklen_t salen, int backlog);
+
+/*
+ * Does another socket already listen on sa? 1 (with *holder the pid that
+ * holds it, the lowest of them, or 0 when this user cannot see it), 0
+ * (free: a stale unix socket file nobody answers on is removed), -1 with
+ * errno (EEXIST: a unix path that is not a socket). For the master,
+ * before it binds an address it does not hold yet.
+ */
+int	listener_in_use(const struct sockaddr *sa, socklen_t salen,
+	    pid_t *holder);
 
 /* "127.0.0.1:8080" / "[::1]:8080" for sa, into buf. Returns buf. */
 char	*listener_format(const struct sockaddr *sa, char *buf, size_t bufsize);

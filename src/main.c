@@ -3,7 +3,10 @@
  */
 #include "autoconfig.h"
 
+#include <sys/file.h>
+
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -86,6 +89,7 @@ running_master(const struct config *conf, const char *path)
 	char	 buf[32], *end;
 	FILE	*f;
 	long	 pid;
+	int	 fd, locked;
 
 	if (conf->pid_file == NULL) {
 		fprintf(stderr, "switchyard: -s: %s sets no pid_file, so the "
@@ -107,6 +111,21 @@ running_master(const struct config *conf, const char *path)
 		fprintf(stderr, "switchyard: -s: %s does not hold a pid\n",
 		    conf->pid_file);
 		return 0;
+	}
+	/*
+	 * The master holds a lock on its pid file for as long as it lives:
+	 * a file nobody holds names a pid the system may have reused.
+	 */
+	if ((fd = open(conf->pid_file, O_RDONLY | O_CLOEXEC)) != -1) {
+		locked = flock(fd, LOCK_SH | LOCK_NB) == -1 &&
+		    errno == EWOULDBLOCK;
+		(void)close(fd);
+		if (!locked) {
+			fprintf(stderr, "switchyard: -s: no running master: "
+			    "%s (pid %ld) is not locked by one\n",
+			    conf->pid_file, pid);
+			return 0;
+		}
 	}
 	if (kill((pid_t)pid, 0) == -1 && errno == ESRCH) {
 		fprintf(stderr, "switchyard: -s: no running master: pid %ld "
@@ -210,6 +229,11 @@ main(int argc, char *argv[])
 		return 1;
 	}
 	if (test) {
+		/* The files the start would create or write, as nginx -t. */
+		if (master_files_check(conf) == -1) {
+			config_free(conf);
+			return 1;
+		}
 		/* Never binds: safe to run beside a live server. */
 		printf("configuration OK: %s\n", path);
 		config_free(conf);

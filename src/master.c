@@ -34,6 +34,9 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -91,6 +94,15 @@ struct laddr {
 	unsigned		 nfds;
 	struct listener_spread	*spread;	/* NULL: kernel hash */
 	int			 spread_failed;	/* logged; not retried */
+	int			 shared;	/* one socket, dup'ed per slot */
+	int			 passed;	/* from systemd: never unlinked */
+};
+
+/* A socket passed by systemd (LISTEN_FDS), until a listen entry takes it. */
+struct passed {
+	int			 fd;
+	struct config_listen	 l;		/* its address */
+	int			 used;
 };
 
 struct slot {
@@ -122,10 +134,15 @@ struct master {
 	int				 announced; /* READY=1 sent */
 	int				 reload_again;
 	struct timespec			 reload_start;
-	char				 last_reload[160];
+	char				 last_reload[384];
 	char				 last_crash[320];	/* STATUS= */
 	char				*pid_file;
-	struct event			*sig_evs[9];
+	int				 pid_fd;	/* locked while we live */
+	struct passed			*passed;
+	size_t				 npassed;
+	unsigned long long		 wd_usec;	/* systemd's watchdog */
+	uint64_t			 wd_last_ms;
+	struct event			*sig_evs[10];
 	struct event			*kill_ev;
 	struct event			*ready_timeout_ev;
 	struct event			*watchdog_ev;
@@ -161,7 +178,7 @@ master_count(const struct master *m, unsigned gen, int state)
 static void
 master_status(struct master *m, int ready)
 {
-	char	 status[640];
+	char	 status[800];
 
 	(void)snprintf(status, sizeof(status), "generation %u, %u workers%s%s"
 	    "%s%s", m->gen, m->nworkers,
@@ -199,16 +216,122 @@ master_stats_routes(struct master *m, struct config *conf)
 
 /* -- sockets --------------------------------------------------------- */
 
+/*
+ * The same address? Compared by what identifies it (family, host, port;
+ * the path of a unix socket), not byte for byte: getsockname() and the
+ * parser need not agree on padding or on a unix address's length.
+ */
+static int
+master_addr_equal(const struct config_listen *a, const struct config_listen *b)
+{
+	const struct sockaddr_in	*a4, *b4;
+	const struct sockaddr_in6	*a6, *b6;
+	const struct sockaddr_un	*au, *bu;
+
+	if (a->addr.ss_family != b->addr.ss_family)
+		return 0;
+	switch (a->addr.ss_family) {
+	case AF_INET:
+		a4 = (const struct sockaddr_in *)(const void *)&a->addr;
+		b4 = (const struct sockaddr_in *)(const void *)&b->addr;
+		return a4->sin_port == b4->sin_port &&
+		    a4->sin_addr.s_addr == b4->sin_addr.s_addr;
+	case AF_INET6:
+		a6 = (const struct sockaddr_in6 *)(const void *)&a->addr;
+		b6 = (const struct sockaddr_in6 *)(const void *)&b->addr;
+		return a6->sin6_port == b6->sin6_port &&
+		    memcmp(&a6->sin6_addr, &b6->sin6_addr,
+		    sizeof(a6->sin6_addr)) == 0;
+	case AF_UNIX:
+		au = (const struct sockaddr_un *)(const void *)&a->addr;
+		bu = (const struct sockaddr_un *)(const void *)&b->addr;
+		return strncmp(au->sun_path, bu->sun_path,
+		    sizeof(au->sun_path)) == 0;
+	}
+	return 0;
+}
+
+/* Is l one of conf's listen addresses? */
+static int
+master_conf_listens(const struct config *conf, const struct config_listen *l)
+{
+	size_t	 i;
+
+	for (i = 0; i < conf->nlisten; i++)
+		if (master_addr_equal(&conf->listen[i], l))
+			return 1;
+	return 0;
+}
+
 static struct laddr *
 master_laddr_find(struct master *m, const struct config_listen *l)
 {
 	size_t	 i;
 
 	for (i = 0; i < m->naddrs; i++)
-		if (m->addrs[i].l.addrlen == l->addrlen &&
-		    memcmp(&m->addrs[i].l.addr, &l->addr, l->addrlen) == 0)
+		if (master_addr_equal(&m->addrs[i].l, l))
 			return &m->addrs[i];
 	return NULL;
+}
+
+/*
+ * The first socket of a's address, new to this master: the one systemd
+ * passed for it, or a fresh one, once we know no other process (a second
+ * switchyard, say) listens there already: with SO_REUSEPORT we would
+ * silently join its group and take its traffic.
+ */
+static int
+master_laddr_open(struct master *m, struct laddr *a)
+{
+	char	 comm[64] = "", path[64];
+	pid_t	 holder;
+	size_t	 i;
+	FILE	*f;
+	int	 rc;
+
+	for (i = 0; i < m->npassed; i++)
+		if (!m->passed[i].used &&
+		    master_addr_equal(&m->passed[i].l, &a->l)) {
+			m->passed[i].used = 1;
+			a->passed = a->shared = 1;
+			return m->passed[i].fd;
+		}
+	if ((rc = listener_in_use((struct sockaddr *)&a->l.addr,
+	    a->l.addrlen, &holder)) == 1) {
+		(void)snprintf(path, sizeof(path), "/proc/%ld/comm",
+		    (long)holder);
+		if (holder != 0 && (f = fopen(path, "r")) != NULL) {
+			if (fgets(comm, sizeof(comm), f) != NULL)
+				comm[strcspn(comm, "\n")] = '\0';
+			(void)fclose(f);
+		}
+		if (holder == 0)
+			log_errorx("%s: already in use by another process",
+			    a->l.text);
+		else if (strcmp(comm, "switchyard") == 0)
+			log_errorx("%s: already served by switchyard pid %ld",
+			    a->l.text, (long)holder);
+		else
+			log_errorx("%s: already in use by %s (pid %ld)",
+			    a->l.text, comm[0] ? comm : "another process",
+			    (long)holder);
+		return -1;
+	}
+	if (rc == -1) {
+		log_error("cannot listen on %s", a->l.text);
+		return -1;
+	}
+	return listener_bind((struct sockaddr *)&a->l.addr, a->l.addrlen,
+	    LISTEN_BACKLOG);
+}
+
+/* a is going: its unix socket file too, unless systemd made it. */
+static void
+master_laddr_unlink(const struct laddr *a)
+{
+	if (a->l.addr.ss_family == AF_UNIX && !a->passed)
+		(void)unlink(((const struct sockaddr_un *)(const void *)
+		    &a->l.addr)->sun_path);
 }
 
 /*
@@ -224,13 +347,23 @@ master_sockets_ensure(struct master *m, const struct config *conf,
 	size_t		 i;
 	unsigned	 k;
 
+	int		 fd;
+
 	for (i = 0; i < conf->nlisten; i++) {
 		if ((a = master_laddr_find(m, &conf->listen[i])) == NULL) {
 			m->addrs = xreallocarray(m->addrs, m->naddrs + 1,
 			    sizeof(*m->addrs));
-			a = &m->addrs[m->naddrs++];
+			a = &m->addrs[m->naddrs];
 			memset(a, 0, sizeof(*a));
 			a->l = conf->listen[i];
+			/* A unix socket cannot be SO_REUSEPORT: one for all. */
+			a->shared = a->l.addr.ss_family == AF_UNIX;
+			if ((fd = master_laddr_open(m, a)) == -1)
+				return -1;
+			a->fds = xmalloc(sizeof(int));
+			a->fds[0] = fd;
+			a->nfds = 1;
+			m->naddrs++;
 		}
 		if (a->nfds < nslots) {
 			a->fds = xreallocarray(a->fds, nslots, sizeof(int));
@@ -241,8 +374,16 @@ master_sockets_ensure(struct master *m, const struct config *conf,
 		for (k = 0; k < nslots; k++) {
 			if (a->fds[k] != -1)
 				continue;
-			a->fds[k] = listener_bind((struct sockaddr *)&a->l.addr,
-			    a->l.addrlen, LISTEN_BACKLOG);
+			/*
+			 * A shared socket (unix, or passed by systemd) is
+			 * one queue for every slot; each slot still gets its
+			 * own descriptor, so that the rest stays the same.
+			 */
+			if (a->shared && a->fds[0] != -1)
+				a->fds[k] = fcntl(a->fds[0], F_DUPFD_CLOEXEC, 0);
+			else
+				a->fds[k] = listener_bind((struct sockaddr *)
+				    &a->l.addr, a->l.addrlen, LISTEN_BACKLOG);
 			if (a->fds[k] == -1) {
 				log_error("cannot listen on %s", a->l.text);
 				return -1;
@@ -258,19 +399,15 @@ master_sockets_prune(struct master *m, const struct config *conf,
     unsigned nslots)
 {
 	struct laddr	*a;
-	size_t		 i, j;
+	size_t		 i;
 	unsigned	 k;
 	int		 wanted;
 
 	for (i = 0; i < m->naddrs; ) {
 		a = &m->addrs[i];
-		wanted = 0;
-		for (j = 0; j < conf->nlisten; j++)
-			if (conf->listen[j].addrlen == a->l.addrlen &&
-			    memcmp(&conf->listen[j].addr, &a->l.addr,
-			    a->l.addrlen) == 0)
-				wanted = 1;
-		for (k = 0; k < a->nfds; k++)
+		wanted = master_conf_listens(conf, &a->l);
+		/* A shared socket's first descriptor is the socket itself. */
+		for (k = wanted && a->shared ? 1 : 0; k < a->nfds; k++)
 			if ((!wanted || k >= nslots) && a->fds[k] != -1) {
 				(void)close(a->fds[k]);
 				a->fds[k] = -1;
@@ -280,6 +417,7 @@ master_sockets_prune(struct master *m, const struct config *conf,
 			continue;
 		}
 		log_info("no longer listening on %s", a->l.text);
+		master_laddr_unlink(a);
 		free(a->fds);
 		listener_spread_free(a->spread);
 		m->addrs[i] = m->addrs[--m->naddrs];
@@ -299,20 +437,15 @@ static void
 master_spread(struct master *m)
 {
 	struct laddr	*a;
-	size_t		 i, j;
+	size_t		 i;
 	unsigned	 k, n;
 	int		*fds, serving;
 
 	for (i = 0; i < m->naddrs; i++) {
 		a = &m->addrs[i];
-		if (a->spread_failed)
-			continue;
-		serving = 0;
-		for (j = 0; j < m->conf->nlisten; j++)
-			if (m->conf->listen[j].addrlen == a->l.addrlen &&
-			    memcmp(&m->conf->listen[j].addr, &a->l.addr,
-			    a->l.addrlen) == 0)
-				serving = 1;
+		if (a->spread_failed || a->shared)
+			continue;	/* no reuseport group to place in */
+		serving = master_conf_listens(m->conf, &a->l);
 		if (!serving)
 			continue;	/* a reload's new address: at commit */
 		fds = xcalloc(a->nfds + 1, sizeof(int));
@@ -505,6 +638,8 @@ master_child_close(struct master *m, const int *keep, size_t nkeep)
 	int		 mine;
 
 	(void)close(m->death[1]);
+	if (m->pid_fd != -1)
+		(void)close(m->pid_fd);	/* the lock is the master's alone */
 	TAILQ_FOREACH(wp, &m->procs, entry)
 		if (wp->ready_fd != -1)
 			(void)close(wp->ready_fd);
@@ -705,7 +840,7 @@ master_reap(struct master *m)
 			continue;
 		}
 		if (m->next != NULL && wp->gen == m->next_gen) {
-			char	msg[160];
+			char	msg[320];
 
 			(void)snprintf(msg, sizeof(msg), "new worker %u (pid "
 			    "%ld) %s before it was ready", wp->slot, (long)pid,
@@ -737,6 +872,104 @@ master_reap(struct master *m)
 	}
 	if (m->stopping && TAILQ_EMPTY(&m->procs))
 		event_base_loopbreak(m->base);
+}
+
+/* -- systemd ---------------------------------------------------------- */
+
+/*
+ * systemd's watchdog (WatchdogSec=): WATCHDOG=1 at least every half
+ * interval, from this loop, and only while every serving worker's loop
+ * ticks too (its heartbeat younger than half the interval). A master that
+ * is wedged, or whose workers all are, stops the pings and systemd
+ * restarts the service. One stuck worker among healthy ones is this
+ * master's to replace (worker_timeout_ms), not a reason to restart: it
+ * stops the pings only while it is stuck, for less than the interval
+ * when worker_timeout_ms is shorter.
+ */
+static void
+master_sd_watchdog(struct master *m)
+{
+	const struct wproc	*wp;
+	uint64_t		 now, beat, half_ms;
+
+	if (m->wd_usec == 0 || m->stopping)
+		return;
+	half_ms = m->wd_usec / 2000;
+	TAILQ_FOREACH(wp, &m->procs, entry) {
+		if (wp->state != W_READY)
+			continue;
+		beat = atomic_load(&wp->cell->heartbeat_ms);
+		now = stats_now_ms();
+		if (beat != STATS_HEARTBEAT_EXITING && now > beat &&
+		    now - beat > half_ms)
+			return;		/* wedged: let systemd see it */
+	}
+	now = stats_now_ms();
+	/* The tick is 250 ms: ping when the next one could be too late. */
+	if (now - m->wd_last_ms + 250 >= half_ms || m->wd_last_ms == 0) {
+		notify_watchdog();
+		m->wd_last_ms = now;
+	}
+}
+
+/*
+ * Take the sockets systemd passed (socket activation). Each must be a
+ * listening stream socket; a listen entry with the same address uses it
+ * instead of binding (master_laddr_open). Returns -1 on a bad one.
+ */
+static int
+master_passed_take(struct master *m)
+{
+	struct passed	*p;
+	int		 n, i, type, acc;
+	socklen_t	 len;
+
+	if ((n = notify_listen_fds()) == 0)
+		return 0;
+	m->passed = xcalloc((size_t)n, sizeof(*m->passed));
+	for (i = 0; i < n; i++) {
+		p = &m->passed[m->npassed++];
+		p->fd = 3 + i;		/* SD_LISTEN_FDS_START */
+		p->l.addrlen = sizeof(p->l.addr);
+		len = sizeof(type);
+		if (getsockname(p->fd, (struct sockaddr *)&p->l.addr,
+		    &p->l.addrlen) == -1 ||
+		    getsockopt(p->fd, SOL_SOCKET, SO_TYPE, &type, &len) == -1 ||
+		    (len = sizeof(acc), getsockopt(p->fd, SOL_SOCKET,
+		    SO_ACCEPTCONN, &acc, &len)) == -1 ||
+		    type != SOCK_STREAM || !acc) {
+			log_errorx("LISTEN_FDS: descriptor %d is not a "
+			    "listening stream socket", p->fd);
+			return -1;
+		}
+		(void)listener_format((struct sockaddr *)&p->l.addr, p->l.text,
+		    sizeof(p->l.text));
+		/* Workers accept without blocking; nothing execs. */
+		if (fcntl(p->fd, F_SETFL, fcntl(p->fd, F_GETFL) | O_NONBLOCK)
+		    == -1 || fcntl(p->fd, F_SETFD, FD_CLOEXEC) == -1) {
+			log_error("LISTEN_FDS: descriptor %d", p->fd);
+			return -1;
+		}
+		log_info("socket activation: %s (descriptor %d)", p->l.text,
+		    p->fd);
+	}
+	return 0;
+}
+
+/* After the first bind: a passed socket nobody asked for is a mistake. */
+static int
+master_passed_check(struct master *m)
+{
+	size_t	 i;
+	int	 rc = 0;
+
+	for (i = 0; i < m->npassed; i++)
+		if (!m->passed[i].used) {
+			log_errorx("LISTEN_FDS: socket %s matches no \"listen\" "
+			    "entry", m->passed[i].l.text);
+			rc = -1;
+		}
+	return rc;
 }
 
 /* -- checking a configuration -------------------------------------- */
@@ -941,6 +1174,15 @@ master_reload(struct master *m)
 		master_status(m, 0);
 		return;
 	}
+	if (master_logs_prepare(conf) == -1) {
+		config_free(conf);
+		atomic_fetch_add(&m->stats->master.reloads_invalid, 1);
+		(void)snprintf(m->last_reload, sizeof(m->last_reload),
+		    "failed: cannot open the log files");
+		log_errorx("reload: keeping the running configuration");
+		master_status(m, 0);
+		return;
+	}
 	if (master_sockets_ensure(m, conf, conf->workers) == -1) {
 		master_sockets_prune(m, m->conf, m->nworkers);
 		config_free(conf);
@@ -1067,6 +1309,7 @@ master_watchdog_cb(evutil_socket_t fd, short what, void *arg)
 	uint64_t	 beat, now, age;
 	unsigned	 limit = m->conf->worker_timeout_ms;
 
+	master_sd_watchdog(m);
 	if (limit == 0)
 		return;
 	TAILQ_FOREACH(wp, &m->procs, entry) {
@@ -1109,9 +1352,16 @@ master_signal_cb(evutil_socket_t sig, short what, void *arg)
 		master_reload(m);
 		break;
 	case SIGUSR1:
+		/* Create them for the workers first: they may not be able to. */
+		(void)master_logs_prepare(m->conf);
 		if (log_reopen() == -1)
 			log_warn("reopening the error log");
+		log_info("reopening the log files (USR1)");
 		master_signal_all(m, SIGUSR1);
+		break;
+	case SIGUSR2:
+	case SIGWINCH:
+		log_debug("ignoring SIG%s", sig == SIGUSR2 ? "USR2" : "WINCH");
 		break;
 	case SIGTTIN:
 		master_add_worker(m);
@@ -1135,40 +1385,105 @@ master_pid_file_write(struct master *m)
 
 	if (m->conf->pid_file == NULL)
 		return 0;
-	fd = open(m->conf->pid_file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-	    0644);
+	/*
+	 * Locked for as long as we live, so that "-s" can tell our pid
+	 * from a stale one that the system has since given to another
+	 * process, and a second master with the same file stops here.
+	 * Not truncated before the lock is ours: it may be another's.
+	 */
+	fd = open(m->conf->pid_file, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
 	if (fd == -1) {
 		log_error("pid_file %s", m->conf->pid_file);
 		return -1;
 	}
+	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
+		n = (int)read(fd, buf, sizeof(buf) - 1);
+		buf[n > 0 ? n : 0] = '\0';
+		buf[strcspn(buf, "\n")] = '\0';
+		log_errorx("pid_file %s: locked by a running master%s%s%s",
+		    m->conf->pid_file, buf[0] ? " (pid " : "", buf,
+		    buf[0] ? ")" : "");
+		(void)close(fd);
+		return -1;
+	}
 	n = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
-	if (write(fd, buf, (size_t)n) != n) {
+	if (ftruncate(fd, 0) == -1 || write(fd, buf, (size_t)n) != n) {
 		log_error("pid_file %s", m->conf->pid_file);
 		(void)close(fd);
 		return -1;
 	}
-	(void)close(fd);
+	m->pid_fd = fd;
 	m->pid_file = xstrdup(m->conf->pid_file);
 	return 0;
 }
 
-/*
- * Workers open the access log after fork; a path they cannot open would
- * make every one of them die at start, over and over. Find out now.
- */
+/* Create path (never truncating) and give it to conf's user. */
 static int
-master_check_logs(const struct config *conf)
+master_log_prepare(const struct config *conf, const char *key,
+    const char *path)
 {
-	struct accesslog	*alog;
+	struct stat	 st;
+	int		 fd;
 
-	if (conf->access_log == NULL)
+	if (path == NULL || strcmp(path, "stderr") == 0)
 		return 0;
-	if ((alog = accesslog_open(NULL, conf->access_log, NULL)) == NULL) {
-		log_error("access_log %s", conf->access_log);
+	if ((fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
+	    0640)) == -1 || fstat(fd, &st) == -1) {
+		log_error("%s %s", key, path);
+		if (fd != -1)
+			(void)close(fd);
 		return -1;
 	}
-	accesslog_free(alog);
+	/*
+	 * Workers write these files after the privilege drop and reopen
+	 * them by path on USR1: they must be able to, once logrotate has
+	 * moved the old file away. As nginx does, the file is the workers'.
+	 */
+	if (geteuid() == 0 && conf->user != NULL && S_ISREG(st.st_mode) &&
+	    (st.st_uid != conf->uid || st.st_gid != conf->gid) &&
+	    fchown(fd, conf->uid, conf->gid) == -1) {
+		log_error("%s %s: chown to %s", key, path, conf->user);
+		(void)close(fd);
+		return -1;
+	}
+	(void)close(fd);
 	return 0;
+}
+
+int
+master_logs_prepare(const struct config *conf)
+{
+	if (master_log_prepare(conf, "error_log", conf->error_log) == -1 ||
+	    master_log_prepare(conf, "access_log", conf->access_log) == -1)
+		return -1;
+	return 0;
+}
+
+int
+master_files_check(const struct config *conf)
+{
+	char	*dir, *slash;
+	int	 rc = 0;
+
+	if (master_logs_prepare(conf) == -1)
+		return -1;
+	if (conf->pid_file == NULL)
+		return 0;
+	/* The master writes it after binding: find out now that it cannot. */
+	dir = xstrdup(conf->pid_file);
+	if ((slash = strrchr(dir, '/')) == NULL) {
+		free(dir);
+		dir = xstrdup(".");
+	} else if (slash == dir)
+		slash[1] = '\0';
+	else
+		*slash = '\0';
+	if (access(dir, W_OK | X_OK) == -1) {
+		log_error("pid_file %s: directory %s", conf->pid_file, dir);
+		rc = -1;
+	}
+	free(dir);
+	return rc;
 }
 
 static void
@@ -1184,6 +1499,7 @@ master_free(struct master *m)
 		for (k = 0; k < m->addrs[i].nfds; k++)
 			if (m->addrs[i].fds[k] != -1)
 				(void)close(m->addrs[i].fds[k]);
+		master_laddr_unlink(&m->addrs[i]);
 		free(m->addrs[i].fds);
 		listener_spread_free(m->addrs[i].spread);
 	}
@@ -1207,9 +1523,15 @@ master_free(struct master *m)
 	if (m->death[1] != -1)
 		(void)close(m->death[1]);
 	if (m->pid_file != NULL) {
-		(void)unlink(m->pid_file);
+		(void)unlink(m->pid_file);	/* then let the lock go */
 		free(m->pid_file);
 	}
+	if (m->pid_fd != -1)
+		(void)close(m->pid_fd);
+	for (i = 0; i < m->npassed; i++)
+		if (!m->passed[i].used)
+			(void)close(m->passed[i].fd);
+	free(m->passed);
 	stats_unmap(m->stats);
 	config_free(m->next);
 	config_free(m->conf);
@@ -1220,7 +1542,8 @@ master_run(struct config *conf, const char *path,
     const struct config_overrides *overrides)
 {
 	static const int	 sigs[] = { SIGTERM, SIGQUIT, SIGINT, SIGCHLD,
-				    SIGHUP, SIGUSR1, SIGTTIN, SIGTTOU };
+				    SIGHUP, SIGUSR1, SIGTTIN, SIGTTOU, SIGUSR2,
+				    SIGWINCH };
 	struct master		 m;
 	struct timeval		 tick = { 0, 250000 };
 	unsigned		 k;
@@ -1230,6 +1553,8 @@ master_run(struct config *conf, const char *path,
 	memset(&m, 0, sizeof(m));
 	TAILQ_INIT(&m.procs);
 	m.death[0] = m.death[1] = -1;
+	m.pid_fd = -1;
+	m.wd_usec = notify_watchdog_usec();
 	m.conf = conf;
 	m.path = path;
 	m.overrides = overrides;
@@ -1254,8 +1579,9 @@ master_run(struct config *conf, const char *path,
 	master_stats_routes(&m, conf);
 	m.slots = xcalloc(WORKERS_MAX, sizeof(*m.slots));
 	master_slots_grow(&m, m.nworkers);
-	if (master_check_logs(conf) == -1 ||
-	    master_sockets_ensure(&m, conf, m.nworkers) == -1)
+	if (master_files_check(conf) == -1 || master_passed_take(&m) == -1 ||
+	    master_sockets_ensure(&m, conf, m.nworkers) == -1 ||
+	    master_passed_check(&m) == -1)
 		goto done;
 	if (pipe2(m.death, O_CLOEXEC) == -1) {
 		log_error("pipe");

@@ -22,6 +22,17 @@ struct config_overrides;
  */
 int	master_check(struct config *conf, struct config_error *err);
 
+/*
+ * Create the log files of conf (never truncating), owned by conf's user
+ * when started as root, so that workers can write and reopen them. At
+ * start, with -t, on USR1 and before a reload's workers. Logs and
+ * returns -1 on failure.
+ */
+int	master_logs_prepare(const struct config *conf);
+
+/* The same, and that the pid_file's directory is writable: -t, start. */
+int	master_files_check(const struct config *conf);
+
 int	master_run(struct config *conf, const char *path,
 	    const struct config_overrides *overrides);
 

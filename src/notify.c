@@ -3,6 +3,7 @@
  */
 #include "autoconfig.h"
 
+#include <stdint.h>
 #include <time.h>
 
 #ifdef HAVE_SYSTEMD
@@ -40,6 +41,29 @@ notify_status(const char *status)
 {
 	(void)sd_notifyf(0, "STATUS=%s", status);
 }
+
+int
+notify_listen_fds(void)
+{
+	int	 n = sd_listen_fds(1);
+
+	return n > 0 ? n : 0;
+}
+
+unsigned long long
+notify_watchdog_usec(void)
+{
+	uint64_t	 usec = 0;
+
+	return sd_watchdog_enabled(0, &usec) > 0 ? (unsigned long long)usec :
+	    0;
+}
+
+void
+notify_watchdog(void)
+{
+	(void)sd_notify(0, "WATCHDOG=1");
+}
 #else
 void
 notify_ready(const char *status)
@@ -61,5 +85,22 @@ void
 notify_status(const char *status)
 {
 	(void)status;
+}
+
+int
+notify_listen_fds(void)
+{
+	return 0;
+}
+
+unsigned long long
+notify_watchdog_usec(void)
+{
+	return 0;
+}
+
+void
+notify_watchdog(void)
+{
 }
 #endif

@@ -20,4 +20,20 @@ void	notify_stopping(void);
 /* STATUS= alone. */
 void	notify_status(const char *status);
 
+/*
+ * Sockets passed by systemd's socket activation (LISTEN_FDS, LISTEN_PID),
+ * which are then removed from the environment: the first is fd 3, the
+ * count is returned (0: none, or built without libsystemd).
+ */
+int	notify_listen_fds(void);
+
+/*
+ * The service watchdog's interval in microseconds when systemd wants
+ * WATCHDOG=1 from this process (WATCHDOG_USEC, WATCHDOG_PID), else 0.
+ */
+unsigned long long	notify_watchdog_usec(void);
+
+/* WATCHDOG=1. */
+void	notify_watchdog(void);
+
 #endif /* NOTIFY_H */

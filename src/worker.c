@@ -245,8 +245,8 @@ worker_stop_timeout_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct worker	*w = arg;
 
-	log_warnx("shutdown_ms passed with %u connections open: closing them",
-	    w->env.nconns);
+	log_warnx("shutdown_ms passed with %u connection%s open: closing "
+	    "them", w->env.nconns, w->env.nconns == 1 ? "" : "s");
 	/* Nor wait for pool jobs still running: exit without joining. */
 	w->fast = 1;
 	conn_env_close_all(&w->env);
@@ -302,7 +302,8 @@ worker_stop(struct worker *w, const char *why)
 		return;
 	w->stopping = 1;
 	worker_listeners_close(w);
-	log_info("draining (%s): %u connections open", why, w->env.nconns);
+	log_info("draining (%s): %u connection%s open", why, w->env.nconns,
+	    w->env.nconns == 1 ? "" : "s");
 	/*
 	 * The pool keeps taking jobs: a keep-alive client may send one more
 	 * request before it reads our Connection: close, and it must be
@@ -335,6 +336,8 @@ worker_signal_cb(evutil_socket_t sig, short what, void *arg)
 			log_warn("reopening the error log");
 		if (w->env.alog != NULL && accesslog_reopen(w->env.alog) == -1)
 			log_warn("reopening the access log");
+		else
+			log_debug("log files reopened (USR1)");
 		break;
 	}
 }
@@ -403,14 +406,26 @@ worker_main(const struct worker_params *p)
 	(void)snprintf(role, sizeof(role), "worker %u", p->slot);
 	log_set_role(role);
 
-	/* Die with the master; then close the race with its death. */
-	(void)prctl(PR_SET_PDEATHSIG, SIGTERM);
-	if (getppid() != p->master_pid)
-		exit(0);
-
 	/* The master's base, reinitialised right after fork: drop it. */
 	event_base_free(p->inherited);
 	(void)signal(SIGHUP, SIG_IGN);	/* the master coordinates reloads */
+	/*
+	 * The master's signals, and two that stop or kill by default: a
+	 * "pkill -TTIN switchyard" meant for the master must not stop
+	 * every worker until the watchdog kills them.
+	 */
+	(void)signal(SIGTTIN, SIG_IGN);
+	(void)signal(SIGTTOU, SIG_IGN);
+	(void)signal(SIGUSR2, SIG_IGN);
+	(void)signal(SIGWINCH, SIG_IGN);
+	/*
+	 * This generation's logging, not the one the master still runs
+	 * with: a reload that lowers log_level or moves error_log applies
+	 * to the new workers from their first line.
+	 */
+	if (log_init(p->conf->error_log, (enum log_level)p->conf->log_level)
+	    == -1)
+		log_warn("error_log %s", p->conf->error_log);
 
 	/*
 	 * Request bodies larger than this come from mmap(2) and go back to
@@ -449,6 +464,13 @@ worker_main(const struct worker_params *p)
 	    w.env.stats_slot)) == NULL)
 		fatal("access log %s", p->conf->access_log);
 	worker_drop_privileges(p->conf);
+	/*
+	 * Die with the master, set only now: a change of credentials clears
+	 * it. Then close the race with a death before it was set.
+	 */
+	(void)prctl(PR_SET_PDEATHSIG, SIGTERM);
+	if (getppid() != p->master_pid)
+		exit(0);
 	/*
 	 * Our own handlers, from the plugin files the master pinned: after
 	 * the drop, so that init() runs as handle() will, and before the
