@@ -1427,8 +1427,11 @@ master_log_prepare(const struct config *conf, const char *key,
 
 	if (path == NULL || strcmp(path, "stderr") == 0)
 		return 0;
-	if ((fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
-	    0640)) == -1 || fstat(fd, &st) == -1) {
+	/* A pipe or a device is the reader's business, not ours to open. */
+	if (lstat(path, &st) == 0 && !S_ISREG(st.st_mode))
+		return 0;
+	if ((fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC |
+	    O_NOFOLLOW, 0640)) == -1 || fstat(fd, &st) == -1) {
 		log_error("%s %s", key, path);
 		if (fd != -1)
 			(void)close(fd);
