@@ -466,8 +466,12 @@ static void
 offload_work_cb(struct pool_job *job)
 {
 	struct sy_req	*req = api_req_of_job(job);
+	unsigned	 si = req->route->stats_index;
 
+	/* Set before the job was queued; the loop leaves them alone. */
+	stats_running_begin(req->stats_cell, si, 0);
 	req->offload_work(req->offload_arg);
+	stats_running_end(req->stats_cell, si, 0);
 }
 
 /* Loop thread: hand the request back to its handler. */

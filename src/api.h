@@ -45,6 +45,7 @@ struct sy_req {
 	/* Running in the pool: the job, and how it went. */
 	struct pool	*pool;		/* the worker's */
 	struct stats_slot *stats_slot;	/* NULL: not counted */
+	struct stats_cell *stats_cell;	/* NULL: running calls not tracked */
 	struct pool_job	 job;
 	int		 result;	/* handle()'s return, pool thread */
 	enum stats_mode	 mode;		/* how it ran */

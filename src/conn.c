@@ -812,6 +812,7 @@ conn_new(struct conn_env *env, int fd, const struct sockaddr *sa,
 	}
 	http_req_init(&c->http, &env->conf->limits, conn_headers_cb, c);
 	c->req.stats_slot = env->stats_slot;
+	c->req.stats_cell = env->stats_cell;
 	if (env->alog != NULL)
 		(void)listener_format_host(sa, c->peer, sizeof(c->peer));
 	else

@@ -91,8 +91,11 @@ static void
 dispatch_work_cb(struct pool_job *job)
 {
 	struct sy_req	*req = api_req_of_job(job);
+	unsigned	 si = req->route->stats_index;
 
+	stats_running_begin(req->stats_cell, si, 0);
 	req->result = req->route->handler->handle(req, req->route->state);
+	stats_running_end(req->stats_cell, si, 0);
 }
 
 /* Loop thread: the job is back; so is req. */
@@ -154,7 +157,9 @@ dispatch_run(struct dispatch *d, struct sy_req *req)
 
 	req->mode = STATS_MODE_LOOP;
 	start = d->warn_ms ? now_ns() : 0;
+	stats_running_begin(req->stats_cell, route->stats_index, 1);
 	rc = route->handler->handle(req, route->state);
+	stats_running_end(req->stats_cell, route->stats_index, 1);
 	if (d->warn_ms && (ms = (now_ns() - start) / 1000000) >= d->warn_ms) {
 		struct stats_route	*sr = d->stats != NULL ?
 					    &d->stats->routes[route->stats_index] :

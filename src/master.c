@@ -123,6 +123,7 @@ struct master {
 	int				 reload_again;
 	struct timespec			 reload_start;
 	char				 last_reload[160];
+	char				 last_crash[320];	/* STATUS= */
 	char				*pid_file;
 	struct event			*sig_evs[9];
 	struct event			*kill_ev;
@@ -131,6 +132,8 @@ struct master {
 };
 
 static void	master_spawn(struct master *, unsigned);
+static void	master_crash(struct master *, const struct wproc *, int, char *,
+		    size_t);
 static void	master_reload(struct master *);
 
 static double
@@ -158,11 +161,12 @@ master_count(const struct master *m, unsigned gen, int state)
 static void
 master_status(struct master *m, int ready)
 {
-	char	 status[256];
+	char	 status[640];
 
-	(void)snprintf(status, sizeof(status), "generation %u, %u workers%s%s",
-	    m->gen, m->nworkers, m->last_reload[0] ? "; last reload: " : "",
-	    m->last_reload);
+	(void)snprintf(status, sizeof(status), "generation %u, %u workers%s%s"
+	    "%s%s", m->gen, m->nworkers,
+	    m->last_reload[0] ? "; last reload: " : "", m->last_reload,
+	    m->last_crash[0] ? "; last crash: " : "", m->last_crash);
 	if (ready)
 		notify_ready(status);
 	else
@@ -530,6 +534,7 @@ master_fork(struct master *m, struct config *conf, unsigned gen, unsigned k)
 	int			 ready[2], *fds;
 	pid_t			 pid, self;
 	sigset_t		 all, old;
+	size_t			 i;
 
 	if ((cell = master_cell_get(m)) == NULL) {
 		log_errorx("no free stats cell for worker %u", k);
@@ -551,6 +556,10 @@ master_fork(struct master *m, struct config *conf, unsigned gen, unsigned k)
 	atomic_store(&cell->pool_queued, 0);
 	atomic_store(&cell->loop_lag_us, 0);
 	atomic_store(&cell->loop_lag_max_us, 0);
+	atomic_store(&cell->loop_route, 0);
+	for (i = 0; i < STATS_ROUTES; i++)	/* a dead process's counts */
+		if (atomic_load(&cell->pool_running[i]) != 0)
+			atomic_store(&cell->pool_running[i], 0);
 	fds = xcalloc(conf->nlisten, sizeof(int));
 	master_slot_fds(m, conf, k, fds);
 	/*
@@ -669,7 +678,7 @@ master_reap(struct master *m)
 	struct wproc	*wp;
 	struct slot	*s;
 	struct timeval	 tv;
-	char		 why[96];
+	char		 why[256];
 	pid_t		 pid;
 	int		 status;
 
@@ -679,11 +688,14 @@ master_reap(struct master *m)
 				break;
 		if (wp == NULL)
 			continue;
-		if (WIFSIGNALED(status))
+		if (WIFSIGNALED(status)) {
 			(void)snprintf(why, sizeof(why), "killed by signal %d "
 			    "(%s)%s", WTERMSIG(status), strsignal(WTERMSIG(status)),
 			    wp->stuck ? " by the watchdog" : "");
-		else
+			if (!m->stopping)
+				master_crash(m, wp, WTERMSIG(status), why,
+				    sizeof(why));
+		} else
 			(void)snprintf(why, sizeof(why), "exited with status %d",
 			    WEXITSTATUS(status));
 		if (wp->state == W_DRAINING || m->stopping) {
@@ -827,6 +839,59 @@ master_check(struct config *conf, struct config_error *err)
 		    "handlers: the checking process exited with status %d",
 		    WIFEXITED(status) ? WEXITSTATUS(status) : -1);
 	return -1;
+}
+
+/* -- crashes ---------------------------------------------------------- */
+
+/*
+ * wp died of sig: append to why what it was running ("while running
+ * /crash (handler hi_crash) on a pool thread"), from what its handler
+ * calls left in its stats cell, and keep it as the last crash for
+ * STATUS= and /status.
+ */
+static void
+master_crash(struct master *m, const struct wproc *wp, int sig, char *why,
+    size_t whysize)
+{
+	struct stats_master	*sm = &m->stats->master;
+	const struct stats_cell	*c = wp->cell;
+	const struct stats_route *first = NULL, *sr;
+	size_t			 len = strlen(why);
+	unsigned		 i, n, loop;
+	int			 r;
+
+	loop = c != NULL ? atomic_load(&c->loop_route) : 0;
+	for (i = 1; c != NULL && i < STATS_ROUTES; i++) {
+		n = atomic_load(&c->pool_running[i]);
+		if (i != loop && n == 0)
+			continue;
+		sr = &m->stats->routes[i];
+		if (first == NULL)
+			first = sr;
+		r = snprintf(why + len, whysize - len, "%s %s (handler %s)%s",
+		    first == sr ? " while running" : ",", sr->path, sr->handler,
+		    i == loop ? " on the loop" : "");
+		if (r > 0 && (size_t)r < whysize - len)
+			len += (size_t)r;
+		if (n > 0) {
+			r = snprintf(why + len, whysize - len, "%s on %u pool "
+			    "thread%s", i == loop ? " and" : "", n,
+			    n == 1 ? "" : "s");
+			if (r > 0 && (size_t)r < whysize - len)
+				len += (size_t)r;
+		}
+	}
+	(void)snprintf(m->last_crash, sizeof(m->last_crash), "worker %u "
+	    "(pid %ld) %s", wp->slot, (long)wp->pid, why);
+	(void)snprintf(sm->crash_route, sizeof(sm->crash_route), "%s",
+	    first != NULL ? first->path : "");
+	(void)snprintf(sm->crash_handler, sizeof(sm->crash_handler), "%s",
+	    first != NULL ? first->handler : "");
+	atomic_store(&sm->crash_pid, (int)wp->pid);
+	atomic_store(&sm->crash_signal, sig);
+	atomic_store(&sm->crash_slot, wp->slot);
+	atomic_store(&sm->crash_ms, stats_wall_ms());
+	master_status(m, 0);
 }
 
 /* -- reload ---------------------------------------------------------- */

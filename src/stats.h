@@ -59,7 +59,7 @@ struct stats_hist {
 
 struct stats_route {
 	char			path[STATS_PATH_MAX];	/* "" : free slot */
-	char			handler[32];	/* of the serving config */
+	char			handler[64];	/* of the serving config */
 	char			mode[16];	/* "blocking"..., same */
 	_Atomic uint64_t	requests[STATS_NMODES][STATS_NCODES];
 	struct stats_hist	duration;
@@ -90,6 +90,13 @@ struct stats_cell {
 	_Atomic unsigned	pool_queued;
 	_Atomic uint64_t	loop_lag_us;	/* last lateness of the tick */
 	_Atomic uint64_t	loop_lag_max_us; /* since start */
+	/*
+	 * Which handlers run now, by route (stats index): so that when the
+	 * process dies of a signal, the master can say in which code
+	 * (stats_running_*). Written before each call, read after a death.
+	 */
+	_Atomic unsigned	loop_route;	/* on the loop; 0: none */
+	_Atomic uint16_t	pool_running[STATS_ROUTES]; /* pool threads */
 };
 
 /* Written by the master only. */
@@ -105,6 +112,13 @@ struct stats_master {
 	_Atomic uint64_t	restarts_signal;	/* worker killed */
 	_Atomic uint64_t	restarts_watchdog;	/* loop stuck */
 	char			config_path[1024];
+	/* The last worker killed by a signal; the time is stored last. */
+	_Atomic uint64_t	crash_ms;	/* CLOCK_REALTIME, 0: none */
+	_Atomic int		crash_pid;
+	_Atomic int		crash_signal;
+	_Atomic unsigned	crash_slot;
+	char			crash_route[STATS_PATH_MAX];	/* "": none */
+	char			crash_handler[64];
 };
 
 struct stats {
@@ -148,6 +162,38 @@ void		 stats_hist_add(struct stats_hist *h, double seconds);
  * -1 when h is empty. For +Inf, the last finite bound.
  */
 double		 stats_hist_quantile(const struct stats_hist *h, double q);
+
+/*
+ * A handler call for route (a stats index; 0 is not tracked) starts or
+ * ends, on the loop thread (loop) or a pool thread. cell NULL: not
+ * tracked (unit tests). Cheap: a plain store on the loop, an atomic add
+ * in the pool.
+ */
+static inline void
+stats_running_begin(struct stats_cell *cell, unsigned route, int loop)
+{
+	if (cell == NULL || route == 0 || route >= STATS_ROUTES)
+		return;
+	if (loop)
+		atomic_store_explicit(&cell->loop_route, route,
+		    memory_order_relaxed);
+	else
+		atomic_fetch_add_explicit(&cell->pool_running[route], 1,
+		    memory_order_relaxed);
+}
+
+static inline void
+stats_running_end(struct stats_cell *cell, unsigned route, int loop)
+{
+	if (cell == NULL || route == 0 || route >= STATS_ROUTES)
+		return;
+	if (loop)
+		atomic_store_explicit(&cell->loop_route, 0,
+		    memory_order_relaxed);
+	else
+		atomic_fetch_sub_explicit(&cell->pool_running[route], 1,
+		    memory_order_relaxed);
+}
 
 /* CLOCK_MONOTONIC in milliseconds. Any thread, any process. */
 uint64_t	 stats_now_ms(void);

@@ -19,14 +19,26 @@ static json_t *
 server_json(const struct stats *s)
 {
 	const struct stats_master	*m = &s->master;
+	json_t				*crash = NULL;
+	uint64_t			 crash_ms;
 
-	return json_pack("{s:s, s:I, s:f, s:I, s:s}",
+	/* The master writes the crash's time last: then the rest is set. */
+	if ((crash_ms = atomic_load(&m->crash_ms)) != 0)
+		crash = json_pack("{s:f, s:I, s:I, s:I, s:s?, s:s?}",
+		    "seconds_ago", (double)(stats_wall_ms() - crash_ms) / 1e3,
+		    "pid", (json_int_t)LOAD(m->crash_pid),
+		    "slot", (json_int_t)LOAD(m->crash_slot),
+		    "signal", (json_int_t)LOAD(m->crash_signal),
+		    "route", m->crash_route[0] ? m->crash_route : NULL,
+		    "handler", m->crash_handler[0] ? m->crash_handler : NULL);
+	return json_pack("{s:s, s:I, s:f, s:I, s:s, s:o}",
 	    "version", PACKAGE_VERSION,
 	    "pid", (json_int_t)LOAD(m->pid),
 	    "uptime_seconds",
 	    (double)(stats_wall_ms() - LOAD(m->started_ms)) / 1e3,
 	    "generation", (json_int_t)LOAD(m->generation),
-	    "config", m->config_path);
+	    "config", m->config_path,
+	    "last_crash", crash != NULL ? crash : json_null());
 }
 
 /* now - then, or 0 when a heartbeat ticked after now was read. */

@@ -28,6 +28,7 @@ eval "$(sy_make -f Makefile -f - sy-print-dirs <<'EOF'
 sy-print-dirs:
 	@echo "sbindir='$(sbindir)' sysconfdir='$(sysconfdir)' mandir='$(mandir)'"
 	@echo "includedir='$(includedir)' pkgdatadir='$(pkgdatadir)'"
+	@echo "pkgconfigdir='$(pkgconfigdir)'"
 	@echo "unitdir='$(SYSTEMD_UNITDIR)'"
 EOF
 )"
@@ -43,6 +44,7 @@ conf=$root$sysconfdir/switchyard/switchyard.json
 unit=$root$unitdir/switchyard.service
 expected="$root$sbindir/switchyard
 $root$includedir/switchyard.h
+$root$pkgconfigdir/switchyard.pc
 $root$mandir/man8/switchyard.8
 $root$mandir/man5/switchyard.json.5
 $unit

@@ -240,7 +240,8 @@ sy_start '{
 }' || exit 1
 stuck=$(sy_worker_pids)
 SY_EXPECT_ERRORS="master: error: worker 0 \\(pid $stuck\\): event loop stuck for [0-9]+ ms \\(worker_timeout_ms 1000\\): killing it\$"
-SY_EXPECT_ERRORS+="|master: error: worker 0 \\(pid $stuck\\) killed by signal 9 \\(Killed\\) by the watchdog\$"
+# The master names what the worker was running when it died.
+SY_EXPECT_ERRORS+="|master: error: worker 0 \\(pid $stuck\\) killed by signal 9 \\(Killed\\) by the watchdog while running /stuck \\(handler sleep\\) on the loop\$"
 sy_raw "GET /stuck HTTP/1.1\r\n$H\r\n" 10
 # The last tick may be up to worker_timeout_ms / 4 older than the request.
 check "watchdog: the stuck request's connection is closed without an answer after $RAW_MS ms (700..2900)" \
@@ -248,7 +249,7 @@ check "watchdog: the stuck request's connection is closed without an answer afte
 check "watchdog: logged 'worker 0 (pid $stuck): event loop stuck for N ms (worker_timeout_ms 1000): killing it'" \
     wait_for "grep -Eq '${SY_EXPECT_ERRORS%%|*}' '$SY_LOG'" 5
 grep -E ' event loop stuck for ' "$SY_LOG" | sed 's/^.* error: /# watchdog: logged: /'
-check "watchdog: the exit is logged as the watchdog's kill" \
+check "watchdog: the exit is logged as the watchdog's kill, naming the route and handler" \
     wait_for "grep -Eq '${SY_EXPECT_ERRORS#*|}' '$SY_LOG'" 5
 check "watchdog: a replacement starts" wait_for '[ "$(nstarted 0)" = 2 ]' 5
 check "watchdog: the stuck worker is gone" wait_for "! ours $stuck" 5

@@ -351,6 +351,20 @@ for key, p in schema["properties"].items():
     for v in values(p):
         if key == "listen" and isinstance(v, str):
             v = [v]
+        if key == "plugins":
+            # No such plugin is installed here: the schema must take the
+            # example, and -t refuse it for the first file, resolved
+            # against the directory of the config (the probe's, TMP).
+            obj = with_routes({key: v})
+            errs = errors(obj)
+            rc, msg = probe(obj)
+            want = "plugins[0]: %s: No such file or directory" % (
+                v[0] if v[0].startswith("/") else os.path.join(TMP, v[0]))
+            if errs or rc != 1 or want not in msg:
+                fail("top plugins = %r: schema: %s; -t: %s (wanted %s)" % (
+                    v, why(errs) if errs else "ok", msg, want))
+            n += 1
+            continue
         n += check_value("top %s = %r" % (key, v), with_routes({key: v}))
     for sub, sp in p.get("properties", {}).items():
         for v in values(sp):
