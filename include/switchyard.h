@@ -19,13 +19,14 @@
  *      worker's event loop (route mode "nonblocking") or on a pool thread
  *      (mode "blocking"). A handler that needs the loop (timers, offload)
  *      sets SY_HANDLER_LOOP_ONLY; the config then refuses it on a blocking
- *      route.
+ *      or auto route.
  *   3. handle() fills the response through sy_resp_*() and returns SY_DONE,
  *      or, on the loop only, returns SY_PENDING and later calls
  *      sy_req_finish() from a loop callback (a timer, an I/O event).
  *
  * Threads: every sy_* function may be called from the thread running
- * handle() for that request. sy_req_base() and sy_req_finish() are loop-only.
+ * handle() for that request. sy_req_base(), sy_req_finish(),
+ * sy_req_on_abort() and sy_offload() are loop-only.
  */
 #ifndef SWITCHYARD_H
 #define SWITCHYARD_H
@@ -189,9 +190,11 @@ void		 sy_req_on_abort(struct sy_req *req, sy_abort_fn cb, void *arg);
 void		 sy_resp_status(struct sy_req *req, int status);
 
 /*
- * Add a response header. The server writes Date, Server, Content-Length
- * and Connection itself; these names are refused. Returns -1 when name or
- * value is invalid (empty name, CR or LF) or too long.
+ * Add a response header. The server writes Date, Server, Content-Length,
+ * Transfer-Encoding and Connection itself, and Content-Type comes from
+ * sy_resp_content_type(): these names are refused. Returns -1 when the
+ * name is not an HTTP token, the value holds a control character other
+ * than tab, or the headers would be too long.
  */
 int		 sy_resp_header(struct sy_req *req, const char *name,
 		    const char *value);
@@ -254,8 +257,9 @@ typedef void	(*sy_offload_done_fn)(struct sy_req *req, void *arg);
  * asyncio's run_in_executor.
  *
  * done() is always called exactly once. When sy_req_aborted(req) is true
- * there, work() may not have run (the worker is stopping or the client
- * left): release arg and call sy_req_finish() all the same.
+ * there, the client has left (work() ran all the same) or the worker is
+ * stopping (work() may not have run): release arg and call
+ * sy_req_finish() all the same.
  *
  * Returns 0, or -1 when the pool's queue is full (answer 503) or the
  * worker is stopping; done() is then not called.

@@ -122,7 +122,7 @@ struct master {
 	int				 announced; /* READY=1 sent */
 	int				 reload_again;
 	struct timespec			 reload_start;
-	char				 last_reload[160];
+	char				 last_reload[384];
 	char				 last_crash[320];	/* STATUS= */
 	char				*pid_file;
 	struct event			*sig_evs[9];
@@ -161,7 +161,7 @@ master_count(const struct master *m, unsigned gen, int state)
 static void
 master_status(struct master *m, int ready)
 {
-	char	 status[640];
+	char	 status[800];
 
 	(void)snprintf(status, sizeof(status), "generation %u, %u workers%s%s"
 	    "%s%s", m->gen, m->nworkers,
@@ -705,7 +705,7 @@ master_reap(struct master *m)
 			continue;
 		}
 		if (m->next != NULL && wp->gen == m->next_gen) {
-			char	msg[160];
+			char	msg[320];
 
 			(void)snprintf(msg, sizeof(msg), "new worker %u (pid "
 			    "%ld) %s before it was ready", wp->slot, (long)pid,

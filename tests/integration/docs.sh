@@ -10,18 +10,25 @@
 # checks against the parser), and the page's example configurations load.
 # switchyard(8): the options of "switchyard -h" are exactly its ".It Fl"
 # entries, and the -s names are documented.
-# Both pages: "mandoc -T lint" reports nothing above STYLE level.
+# switchyard-handler(3): every sy_* function of include/switchyard.h is in
+# its NAME and SYNOPSIS with the header's prototype, and described; so are
+# the typedefs, macros (with their values), enum members (with theirs) and
+# types, and the page names nothing the header lacks. Its example plugin
+# builds warning-free with the page's command and the build's pkg-config
+# file, passes -t, and answers the page's curl as the page shows.
+# All pages: "mandoc -T lint" reports nothing above STYLE level.
 . "$(dirname "$0")/lib.sh"
 
 man5=$SY_SRCDIR/man/switchyard.json.5
 man8=$SY_SRCDIR/man/switchyard.8
+man3=$SY_SRCDIR/man/switchyard-handler.3
 
 # -- mandoc lint ---------------------------------------------------------------
 if ! command -v mandoc >/dev/null 2>&1; then
 	fail "mandoc not found: install the Debian package mandoc (scripts/deps test)"
 	exit 1
 fi
-for page in "$man8" "$man5"; do
+for page in "$man8" "$man5" "$man3"; do
 	out=$(mandoc -T lint -W warning "$page" 2>&1)
 	rc=$?
 	if [ "$rc" -eq 0 ] && [ -z "$out" ]; then
@@ -38,7 +45,7 @@ done
 # -- keys, handlers, options -------------------------------------------------
 py=python3
 "$py" - "$SY_BIN" "$SY_SRCDIR" "$SY_TMP" >"$SY_TMP/out" 2>&1 <<'EOF'
-import json, os, re, subprocess, sys
+import json, os, re, shlex, subprocess, sys
 
 BIN, SRC, TMP = sys.argv[1:4]
 sys.dont_write_bytecode = True     # nothing written into the source tree
@@ -378,6 +385,191 @@ if m and s_item:
         ok("-s names documented: %s" % ", ".join(names))
 else:
     fail("cannot find -s in the usage or in switchyard(8)")
+
+# -- switchyard-handler(3): the header's API, and the page's example --------
+MAN3 = os.path.join(SRC, "man", "switchyard-handler.3")
+HEADER = os.path.join(SRC, "include", "switchyard.h")
+
+
+def norm(decl):
+    """A C declaration with one space between tokens: "char * buf"."""
+    decl = re.sub(r"\s*([*()\[\],])\s*", r" \1 ", decl)
+    return " ".join(decl.split())
+
+
+def header_api(path):
+    """The functions (name: (type, [params])), the typedefs (name: text),
+    the SY_ macros (name: value, None for a function-like one), the other
+    sy_/SY_ names of path and its enum members (name: value)."""
+    with open(path) as f:
+        src = f.read()
+    src = re.sub(r"/\*.*?\*/", " ", src, flags=re.S)
+    src = src.replace("\\\n", " ")
+    macros = {}
+    for m in re.finditer(r"^#\s*define\s+(SY_\w+)(\([^)]*\))?[ \t]*(.*)$",
+                         src, re.M):
+        macros[m.group(1)] = None if m.group(2) else m.group(3).strip()
+    src = re.sub(r"^#.*$", " ", src, flags=re.M)
+    src = re.sub(r"__attribute__\s*\(\((?:[^()]|\([^()]*\))*\)\)", " ", src)
+    funcs, typedefs, others = {}, {}, set()
+    for stmt in src.split(";"):
+        stmt = re.split(r"[{}]", stmt)[-1].strip()
+        m = re.match(r"typedef\s+.*\(\s*\*\s*(sy_\w+)\s*\)", stmt, re.S)
+        if m:
+            typedefs[m.group(1)] = norm(stmt)
+            continue
+        m = re.match(r"(?:extern\s+)?(.*?)\b(sy_\w+)\s*\((.*)\)$", stmt,
+                     re.S)
+        if m:
+            funcs[m.group(2)] = (norm(m.group(1)),
+                                 [norm(p) for p in m.group(3).split(",")])
+            continue
+        m = re.match(r"extern\s+.*?\b(sy_\w+)\s*\[\s*\]$", stmt, re.S)
+        if m:
+            others.add(m.group(1))
+    others |= set(re.findall(r"\b(?:struct|enum)\s+(sy_\w+)", src))
+    enums = dict(re.findall(r"\b(SY_[A-Z_]+)\s*=\s*(-?\d+)", src))
+    return funcs, typedefs, macros, others | set(enums), enums
+
+
+def page_api(path):
+    """What the page declares: the .Nm names, the SYNOPSIS functions
+    (name: (type, [params])), its .Vt and .Fd lines, and the text of
+    the sections after SYNOPSIS."""
+    with open(path) as f:
+        lines = f.read().split("\n")
+    section, names, funcs, vt, fd, body = None, [], {}, [], [], []
+    ftype, cur = None, None
+    for line in lines:
+        if line.startswith(".Sh "):
+            section = line[4:].strip()
+            continue
+        if section == "NAME" and line.startswith(".Nm "):
+            names.append(line.split()[1])
+        elif section == "SYNOPSIS":
+            words = shlex.split(line[4:]) if line.startswith(".") else []
+            if line.startswith(".Ft "):
+                ftype = norm(line[4:])
+            elif line.startswith(".Fn "):
+                funcs[words[0]] = (ftype, [norm(w) for w in words[1:]])
+            elif line.startswith(".Fo "):
+                cur = words[0]
+                funcs[cur] = (ftype, [])
+            elif line.startswith(".Fa ") and cur:
+                funcs[cur][1].append(norm(words[0]))
+            elif line.startswith(".Fc"):
+                cur = None
+            elif line.startswith(".Vt "):
+                vt.append(norm(" ".join(w for w in words if w != ";")))
+            elif line.startswith(".Fd "):
+                fd.append(line[4:].split())
+        elif section is not None:
+            body.append(line)
+    return names, funcs, vt, fd, "\n".join(body)
+
+
+funcs, typedefs, macros, others, enums = header_api(HEADER)
+names, pfuncs, vt, fd, body = page_api(MAN3)
+if len(funcs) < 20:
+    fail("switchyard.h: only %d sy_* functions found: is the parser "
+         "stale?" % len(funcs))
+fnlike = sorted(m for m, v in macros.items() if v is None)
+same("switchyard-handler(3) NAME", sorted(funcs) + fnlike, names,
+     "switchyard.h")
+same("switchyard-handler(3) SYNOPSIS functions", sorted(funcs) + fnlike,
+     sorted(pfuncs), "switchyard.h")
+bad = ["%s: header %s(%s), page %s(%s)" %
+       (f, funcs[f][0], ", ".join(funcs[f][1]), pfuncs[f][0],
+        ", ".join(pfuncs[f][1]))
+       for f in sorted(funcs) if f in pfuncs and pfuncs[f] != funcs[f]]
+if bad:
+    fail("switchyard-handler(3) prototypes differ from switchyard.h:\n# " +
+         "\n# ".join(bad))
+else:
+    ok("switchyard-handler(3): every prototype as in switchyard.h")
+undescribed = [f for f in sorted(funcs)
+               if not re.search(r"^\.(?:It )?Fn %s\b" % f, body, re.M)]
+if undescribed:
+    fail("switchyard-handler(3): in the SYNOPSIS only, never described: %s"
+         % ", ".join(undescribed))
+else:
+    ok("switchyard-handler(3): every function described")
+stale = sorted(set(re.findall(r"\b(sy_[a-z_]+)", body)) -
+               set(funcs) - set(typedefs) - others)
+if stale:
+    fail("switchyard-handler(3) names what switchyard.h does not declare: %s"
+         % ", ".join(stale))
+for t, decl in sorted(typedefs.items()):
+    if decl not in vt:
+        fail("switchyard-handler(3) SYNOPSIS: no .Vt %r" % decl)
+for m, v in sorted(macros.items()):
+    if v is not None and ["#define", m, v] not in fd:
+        fail("switchyard-handler(3) SYNOPSIS: no .Fd #define %s %s" % (m, v))
+for n in sorted(others):
+    if not any(re.search(r"\b%s\b" % n, d) for d in vt) or \
+            not re.search(r"\b%s\b" % n, body):
+        fail("switchyard-handler(3): %s is not both in the SYNOPSIS and "
+             "the text" % n)
+enum = next((d for d in vt if d.startswith("enum sy_result {")), "")
+for m, v in sorted(enums.items()):
+    if norm("%s = %s" % (m, v)) not in enum:
+        fail("switchyard-handler(3) SYNOPSIS: enum sy_result lacks %s = %s"
+             % (m, v))
+ok("switchyard-handler(3): %d functions, %d typedefs, %d macros and %s "
+   "checked against switchyard.h" % (len(funcs), len(typedefs), len(macros),
+                                     ", ".join(sorted(others))))
+
+# The example plugin, its configuration and its session, as the page has
+# them: built here with the page's command (plus -Werror) against the
+# build's switchyard-uninstalled.pc, then checked with -t; docs.sh then
+# serves it and compares the curl output.
+with open(MAN3) as f:
+    man3 = f.read()
+
+
+def literal(rx):
+    m = re.search(r"^\.Bd -literal[^\n]*\n(%s.*?)^\.Ed$" % rx, man3,
+                  re.M | re.S)
+    return m and m.group(1).replace("\\e", "\\").replace("\\&", "")
+
+
+code = literal(r"/\* hi\.c ")
+session = literal(r"\$ cc ")
+if code is None or session is None:
+    fail("switchyard-handler(3): no example plugin or session")
+else:
+    with open(os.path.join(TMP, "hi.c"), "w") as f:
+        f.write(code)
+    cmds = re.split(r"^\$ ", session, flags=re.M)[1:]
+    build = next(c for c in cmds if c.startswith("cc "))
+    build = " ".join(build.replace("\\\n", " ").split("\n")[0].split())
+    conf = next(c for c in cmds if c.startswith("cat hi.json"))
+    with open(os.path.join(TMP, "hi.json"), "w") as f:
+        f.write(conf.split("\n", 1)[1])
+    check = next(c for c in cmds if c.startswith("switchyard -t"))
+    curl = next(c for c in cmds if c.startswith("curl "))
+    with open(os.path.join(TMP, "hi.curl"), "w") as f:
+        f.write(curl)
+    env = dict(os.environ)
+    env["PKG_CONFIG_PATH"] = os.path.dirname(os.path.dirname(
+        os.path.abspath(BIN))) + ":" + env.get("PKG_CONFIG_PATH", "")
+    cc = os.environ.get("CC", "cc")
+    p = subprocess.run(re.sub(r"^cc ", cc + " -Werror ", build), shell=True,
+                       cwd=TMP, env=env, capture_output=True, text=True)
+    if p.returncode != 0 or p.stderr.strip():
+        fail("switchyard-handler(3) example: %s:\n# %s" %
+             (build, (p.stdout + p.stderr).strip().replace("\n", "\n# ")))
+    else:
+        ok("switchyard-handler(3) example builds warning-free: %s" % build)
+        p = subprocess.run([BIN] + check.split("\n")[0].split()[1:],
+                           cwd=TMP, capture_output=True, text=True)
+        want = check.split("\n")[1]
+        got = (p.stdout + p.stderr).strip()
+        if p.returncode != 0 or got != want:
+            fail("switchyard-handler(3) example: %r says %r, the page %r" %
+                 (check.split("\n")[0], got, want))
+        else:
+            ok("switchyard-handler(3) example: %s" % got)
 sys.exit(1 if sytest.nfail else 0)
 EOF
 rc=$?
@@ -386,4 +578,29 @@ SY_OKS=$((SY_OKS + $(grep -c '^ok: ' "$SY_TMP/out")))
 SY_FAILS=$((SY_FAILS + $(grep -c '^FAIL: ' "$SY_TMP/out")))
 if [ "$rc" -ne 0 ] && [ "$SY_FAILS" -eq 0 ]; then
 	fail "the checker exited with status $rc"
+fi
+
+# -- switchyard-handler(3): the example plugin answers as the page shows ----
+# The checker left hi.so, hi.json and the page's curl session (the command,
+# then its output) in $SY_TMP. The config goes beside hi.so, as in the page.
+if [ -f "$SY_TMP/hi.so" ] && [ -f "$SY_TMP/hi.curl" ]; then
+	url=$(sed -n "1s/^curl -i '\\([^']*\\)'\$/\\1/p" "$SY_TMP/hi.curl")
+	path=${url#http://127.0.0.1:8080}
+	sy_pick_port
+	if [ -z "$url" ] || [ "$path" = "$url" ]; then
+		fail "switchyard-handler(3): cannot read the example's curl line"
+	elif sy_start "$(cat "$SY_TMP/hi.json")" -l "$SY_ADDR:$SY_PORT"; then
+		# The Date and the version change; the rest is the page's.
+		norm='s/\r$//; s/^Date: .*/Date: */; s/^Server: switchyard\/.*/Server: switchyard\/*/'
+		sed 1d "$SY_TMP/hi.curl" | sed "$norm" >"$SY_TMP/hi.want"
+		sy_curl -i "$(sy_url "$path")" | sed "$norm" >"$SY_TMP/hi.got"
+		if diff -u "$SY_TMP/hi.want" "$SY_TMP/hi.got" >"$SY_TMP/hi.diff"
+		then
+			ok "switchyard-handler(3) example: GET $path answers as the page shows"
+		else
+			fail "switchyard-handler(3) example: GET $path differs from the page:"
+			sed 's/^/#   /' "$SY_TMP/hi.diff"
+		fi
+		sy_stop
+	fi
 fi

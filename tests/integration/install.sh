@@ -47,6 +47,7 @@ $root$includedir/switchyard.h
 $root$pkgconfigdir/switchyard.pc
 $root$mandir/man8/switchyard.8
 $root$mandir/man5/switchyard.json.5
+$root$mandir/man3/switchyard-handler.3
 $unit
 $conf
 $root$pkgdatadir/switchyard.schema.json
