@@ -151,6 +151,7 @@ struct master {
 static void	master_spawn(struct master *, unsigned);
 static void	master_crash(struct master *, const struct wproc *, int, char *,
 		    size_t);
+static void	master_pid_dir(const char *);
 static void	master_reload(struct master *);
 
 static double
@@ -1391,6 +1392,7 @@ master_pid_file_write(struct master *m)
 	 * process, and a second master with the same file stops here.
 	 * Not truncated before the lock is ours: it may be another's.
 	 */
+	master_pid_dir(m->conf->pid_file);
 	fd = open(m->conf->pid_file, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
 	if (fd == -1) {
 		log_error("pid_file %s", m->conf->pid_file);
@@ -1427,8 +1429,11 @@ master_log_prepare(const struct config *conf, const char *key,
 
 	if (path == NULL || strcmp(path, "stderr") == 0)
 		return 0;
-	if ((fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
-	    0640)) == -1 || fstat(fd, &st) == -1) {
+	/* A pipe or a device is the reader's business, not ours to open. */
+	if (lstat(path, &st) == 0 && !S_ISREG(st.st_mode))
+		return 0;
+	if ((fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC |
+	    O_NOFOLLOW, 0640)) == -1 || fstat(fd, &st) == -1) {
 		log_error("%s %s", key, path);
 		if (fd != -1)
 			(void)close(fd);
@@ -1459,6 +1464,43 @@ master_logs_prepare(const struct config *conf)
 	return 0;
 }
 
+/* The directory dir is in can take a new entry: 0, or -1 with errno. */
+static int
+master_parent_writable(const char *dir)
+{
+	char	*parent, *slash;
+	int	 rc;
+
+	parent = xstrdup(dir);
+	if ((slash = strrchr(parent, '/')) == NULL)
+		rc = access(".", W_OK | X_OK);
+	else {
+		slash[slash == parent ? 1 : 0] = '\0';	/* "/x": "/" */
+		rc = access(parent, W_OK | X_OK);
+	}
+	free(parent);
+	return rc;
+}
+
+/*
+ * The pid file's directory, made when missing and its parent exists:
+ * /run/switchyard is the unit's RuntimeDirectory, and by hand there is
+ * no systemd to make it.
+ */
+static void
+master_pid_dir(const char *pid_file)
+{
+	char	*dir, *slash;
+
+	dir = xstrdup(pid_file);
+	if ((slash = strrchr(dir, '/')) != NULL && slash != dir) {
+		*slash = '\0';
+		if (mkdir(dir, 0755) == 0)
+			log_info("pid_file: made the directory %s", dir);
+	}
+	free(dir);
+}
+
 int
 master_files_check(const struct config *conf)
 {
@@ -1478,7 +1520,9 @@ master_files_check(const struct config *conf)
 		slash[1] = '\0';
 	else
 		*slash = '\0';
-	if (access(dir, W_OK | X_OK) == -1) {
+	/* A missing last directory is made at start (master_pid_dir). */
+	if (access(dir, W_OK | X_OK) == -1 && (errno != ENOENT ||
+	    master_parent_writable(dir) == -1)) {
 		log_error("pid_file %s: directory %s", conf->pid_file, dir);
 		rc = -1;
 	}

@@ -49,6 +49,7 @@ $root$mandir/man8/switchyard.8
 $root$mandir/man5/switchyard.json.5
 $root$mandir/man3/switchyard-handler.3
 $unit
+$root$unitdir/switchyard.socket
 $conf
 $root$pkgdatadir/switchyard.schema.json
 $root$pkgdatadir/switchyard.json
@@ -71,8 +72,14 @@ else
 	    sed 's/^/#   /'
 fi
 check "the installed binary runs" "$root$sbindir/switchyard" -V
-check "the installed configuration is conf/switchyard.json" \
-    cmp -s "$conf" "$SY_SRCDIR/conf/switchyard.json"
+# conf/switchyard.json and the pid_file the unit's RuntimeDirectory holds,
+# so that "switchyard -s reload" works out of the box.
+check "the installed configuration is conf/switchyard.json with a pid_file" \
+    eval 'diff "$SY_SRCDIR/conf/switchyard.json" "$conf" | grep -qx "> *\"pid_file\": \"/run/switchyard/switchyard.pid\"," &&
+        [ "$(diff "$SY_SRCDIR/conf/switchyard.json" "$conf" | grep -c "^[<>]")" = 1 ]'
+check "the installed manual pages name the configured paths ($sysconfdir)" \
+    eval 'grep -q "$sysconfdir/switchyard/switchyard.json" "$root$mandir/man8/switchyard.8" &&
+        { [ "$sysconfdir" = /usr/local/etc ] || ! grep -q /usr/local/etc "$root$mandir/man8/switchyard.8" "$root$mandir/man5/switchyard.json.5"; }'
 check "the installed configuration passes -t" \
     "$root$sbindir/switchyard" -t -c "$conf"
 check "the installed header is include/switchyard.h" \
@@ -132,14 +139,16 @@ else
 	mkdir -p "$SY_TMP/verify"
 	sed "s|$sbindir/switchyard|$root$sbindir/switchyard|g" "$unit" \
 	    >"$SY_TMP/verify/switchyard.service"
+	cp "$root$unitdir/switchyard.socket" "$SY_TMP/verify/"
 	man=--man=yes
 	if ! command -v man >/dev/null 2>&1; then
 		info "no man(1): Documentation= not checked"
 		man=--man=no
 	fi
 	if out=$(MANPATH=$root$mandir systemd-analyze verify "$man" \
-	    "$SY_TMP/verify/switchyard.service" 2>&1) && [ -z "$out" ]; then
-		ok "systemd-analyze verify: clean"
+	    "$SY_TMP/verify/switchyard.service" \
+	    "$SY_TMP/verify/switchyard.socket" 2>&1) && [ -z "$out" ]; then
+		ok "systemd-analyze verify: clean (service and socket)"
 	else
 		fail "systemd-analyze verify:"
 		printf '%s\n' "$out" | sed 's/^/#   /'
@@ -159,7 +168,7 @@ else
 	tail -20 "$SY_TMP/uninstall.log" | sed 's/^/#   /'
 fi
 # Unchanged, it goes too.
-cp "$SY_SRCDIR/conf/switchyard.json" "$conf"
+cp "${SY_BIN%/src/switchyard}/conf/switchyard.installed.json" "$conf"
 if sy_make uninstall DESTDIR="$root" >/dev/null 2>&1 &&
     [ -z "$(cd "$root" && find . -type f)" ]; then
 	ok "make uninstall removes an unchanged configuration"

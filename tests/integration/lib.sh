@@ -377,6 +377,19 @@ sy_clients() {
 	timeout 175 python3 "$SY_SRCDIR/tests/tools/clients.py" "$SY_PORT" "$@"
 }
 
+# sy_build_hi OUT [CFLAGS...]: tests/plugins/hi.c as $SY_TMP/OUT, built as
+# a user would against the build tree's switchyard-uninstalled.pc.
+sy_build_hi() {
+	local out=$1 dir=${SY_BIN%/src/switchyard}
+	shift
+	# shellcheck disable=SC2046
+	PKG_CONFIG_PATH=$dir cc -std=c11 -O1 -shared -fPIC \
+	    $(PKG_CONFIG_PATH=$dir pkg-config --cflags switchyard) "$@" \
+	    -o "$SY_TMP/$out" "$SY_SRCDIR/tests/plugins/hi.c" \
+	    $(PKG_CONFIG_PATH=$dir pkg-config --libs switchyard) ||
+	    { fail "cannot build tests/plugins/hi.c"; return 1; }
+}
+
 # curl with a deadline, quiet but showing errors.
 sy_curl() {
 	curl -sS --max-time "${SY_CURL_TIMEOUT:-10}" "$@"

@@ -227,7 +227,8 @@ base_conf='{
 }'
 SY_EXPECT_ERRORS='master: error: reload: (.*; )?keeping the running configuration$'
 SY_EXPECT_ERRORS+='|master: error: reload failed: new worker [0-9]+ \(pid [0-9]+\) exited with status 1 before it was ready; generation [0-9]+ keeps serving$'
-SY_EXPECT_ERRORS+='|worker [0-9]+: error: access log [^ ]*/gone/access\.log: No such file or directory$'
+SY_EXPECT_ERRORS+='|master: error: access_log [^ ]*/gone/access\.log: No such file or directory$'
+SY_EXPECT_ERRORS+='|worker [0-9]+: error: .*args\.once: init\(\) ran before$'
 SY_EXPECT_ERRORS+='|master: error: cannot listen on 192\.0\.2\.1:[0-9]+: '
 sy_start "$base_conf" || exit 1
 gen=1
@@ -283,14 +284,38 @@ check "bad config: the same workers serve" [ "$(sy_children)" = "$workers" ]
 check "bad config: /old still answers 200" [ "$(sy_get_status /old)" = 200 ]
 check_hello "bad config"
 
-# -- (d) rollback: new workers that die before they are ready ---------------------
+# A log the master cannot create: refused before any worker starts.
+nbad=$(nlines 'keeping the running configuration')
 write_conf "${base_conf/\"access_log\": \"off\"/\"access_log\": \"@TMP@/gone/access.log\"}"
+kill -HUP "$SY_PID"
+check "bad access_log directory: refused, keeping the running configuration" \
+    wait_for "[ \$(nlines 'keeping the running configuration') -gt $nbad ]" 10
+check "bad access_log directory: the master said why" \
+    grep -Eq 'master: error: access_log .*/gone/access\.log: No such file or directory' "$SY_LOG"
+check "bad access_log directory: no new worker" \
+    eval '[ "$(nlines " info: worker [0-9]+ started")" = "$nstarted" ]'
+
+# -- (d) rollback: new workers that die before they are ready ---------------------
+# The plugin's init() passes in the checking process and fails in every
+# worker after it (tests/plugins/hi.c, "once").
+sy_build_hi hi.so || exit 1
+write_conf '{
+  "listen": ["127.0.0.1:@PORT@"],
+  "workers": 2,
+  "access_log": "off",
+  "plugins": ["hi.so"],
+  "routes": [
+    {"path": "/once", "handler": "hi", "args": {"once": "@TMP@/once.flag"}},
+    {"path": "/hello", "handler": "hello"},
+    {"path": "/old", "handler": "async_sleep", "args": {"ms": 1}}
+  ]
+}'
 kill -HUP "$SY_PID"
 rb_re=" master: error: reload failed: new worker [0-9]+ \\(pid [0-9]+\\) exited with status 1 before it was ready; generation $gen keeps serving\$"
 check "rollback: 'reload failed: new worker K (pid P) exited with status 1 before it was ready; generation $gen keeps serving'" \
     wait_for "grep -Eq '$rb_re' '$SY_LOG'" 10
-check "rollback: the worker said why (access log .../gone/access.log)" \
-    grep -Eq 'worker [0-9]+: error: access log .*/gone/access\.log: No such file' "$SY_LOG"
+check "rollback: the worker said why (routes[0] (\"/once\"): args.once: init() ran before)" \
+    grep -Eq 'worker [0-9]+: error: .*routes\[0\] \("/once"\): args\.once: init\(\) ran before' "$SY_LOG"
 check "rollback: the other new workers are gone, the old ones remain ($(sy_children))" \
     wait_for '[ "$(sy_children)" = "$workers" ]' 5
 check "rollback: no generation $((gen + 1)) committed" eval '! gen_ready $((gen + 1))'

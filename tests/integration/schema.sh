@@ -143,7 +143,17 @@ scopes = {
 }
 handlers = known({"routes": [{"path": "/x", "handler": "zz_unknown"}]},
                  "handlers")
-schema_handlers = schema["definitions"]["route"]["properties"]["handler"]["enum"]
+# The built-ins are the first choice of "handler"; the second takes the
+# name of a plugin's handler.
+handler_prop = schema["definitions"]["route"]["properties"]["handler"]
+schema_handlers = handler_prop["anyOf"][0]["enum"]
+for name, want in (("my_plugin.handler-2", True), ("9lives", False),
+                   ("a b", False), ("x" * 64, False)):
+    got = not errors({"routes": [{"path": "/x", "handler": name}]})
+    if got != want:
+        fail("schema: handler %r is %s" % (name, "accepted" if got else
+                                           "refused"))
+ok("schema: plugin handler names follow the server's rule")
 
 
 def same(what, parser, schema_side):
@@ -162,8 +172,7 @@ def same(what, parser, schema_side):
 for name, (keys, props) in scopes.items():
     same(name + " keys", keys, props)
 same("handlers", handlers, schema_handlers)
-enum_desc = schema["definitions"]["route"]["properties"]["handler"].get(
-    "enumDescriptions", [])
+enum_desc = handler_prop["anyOf"][0].get("enumDescriptions", [])
 if len(enum_desc) != len(schema_handlers):
     fail("handler enumDescriptions: %d for %d handlers" %
          (len(enum_desc), len(schema_handlers)))

@@ -10,10 +10,15 @@
  *   HI_NO_TABLE   no sy_plugin_handlers at all
  *   HI_UNDEFINED  a call to a function the server does not have
  *   HI_INIT_CRASH init() dies of SIGSEGV
+ *
+ * Args of "hi": "greeting" (text), "ms" (sleep first), "once" (a path:
+ * init() creates it and refuses when it exists, so that the checking
+ * process passes and every worker after it fails: a reload rolled back).
  */
 #define _GNU_SOURCE	/* syscall(2), nanosleep(2) under -std=c11 */
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,10 +43,11 @@ struct hi {
 static int
 hi_init(const json_t *args, void **state, char *err, size_t errlen)
 {
-	static const char *const known[] = { "greeting", "ms", NULL };
+	static const char *const known[] = { "greeting", "ms", "once", NULL };
 	struct hi	*hi;
-	const json_t	*g;
+	const json_t	*g, *once;
 	unsigned long	 ms = 0;
+	int		 fd;
 
 #ifdef HI_INIT_CRASH
 	*nowhere = 1;
@@ -49,6 +55,16 @@ hi_init(const json_t *args, void **state, char *err, size_t errlen)
 	if (sy_args_keys(args, known, NULL, err, errlen) == -1 ||
 	    sy_args_uint(args, "ms", 0, 0, 10000, &ms, err, errlen) == -1)
 		return -1;
+	once = args != NULL ? json_object_get(args, "once") : NULL;
+	if (once != NULL) {
+		if (!json_is_string(once) || (fd = open(json_string_value(once),
+		    O_WRONLY | O_CREAT | O_EXCL, 0600)) == -1) {
+			(void)snprintf(err, errlen, "once: %s", errno == EEXIST ?
+			    "init() ran before" : "must be a path to create");
+			return -1;
+		}
+		(void)close(fd);
+	}
 	g = args != NULL ? json_object_get(args, "greeting") : NULL;
 	if (g != NULL && (!json_is_string(g) || json_string_length(g) >= 64)) {
 		(void)snprintf(err, errlen, "greeting: must be a string of at "

@@ -226,9 +226,92 @@ START_TEST(test_format_edges)
 	ck_assert_int_eq(buf[0], 'Z');
 
 	memset(&ss, 0, sizeof(ss));
-	ss.ss_family = AF_UNIX;
+	ss.ss_family = AF_APPLETALK;
 	listener_format((struct sockaddr *)&ss, buf, sizeof(buf));
-	ck_assert_str_eq(buf, "(address family 1)");
+	ck_assert_str_eq(buf, "(address family 5)");
+}
+END_TEST
+
+/* "unix:/path": absolute, short enough, and shown back as written. */
+START_TEST(test_unix)
+{
+	struct sockaddr_storage	 ss;
+	socklen_t		 sslen;
+	char			 buf[160], err[128], lng[200];
+
+	ck_assert_int_eq(listener_parse("unix:/run/switchyard/http.sock", &ss,
+	    &sslen, err, sizeof(err)), 0);
+	ck_assert_int_eq(ss.ss_family, AF_UNIX);
+	ck_assert_str_eq(listener_format((struct sockaddr *)&ss, buf,
+	    sizeof(buf)), "unix:/run/switchyard/http.sock");
+	ck_assert_str_eq(listener_format_host((struct sockaddr *)&ss, buf,
+	    sizeof(buf)), "unix:");
+	ck_assert_int_eq(listener_parse("unix:http.sock", &ss, &sslen, err,
+	    sizeof(err)), -1);
+	ck_assert_str_eq(err, "a unix socket path must be absolute: "
+	    "\"unix:http.sock\"");
+	memset(lng, 'a', sizeof(lng));
+	memcpy(lng, "unix:/", 6);
+	lng[sizeof(lng) - 1] = '\0';
+	ck_assert_int_eq(listener_parse(lng, &ss, &sslen, err, sizeof(err)),
+	    -1);
+	ck_assert_ptr_nonnull(strstr(err, "unix socket path longer than 107"));
+}
+END_TEST
+
+/*
+ * listener_in_use: a TCP address someone listens on (reuseport or not),
+ * free once closed; a unix socket file nobody answers on is removed, one
+ * that answers is in use, a regular file is left alone.
+ */
+START_TEST(test_in_use)
+{
+	struct sockaddr_storage	 ss;
+	struct sockaddr_in	 sin;
+	socklen_t		 sslen, len = sizeof(sin);
+	char			 text[128], path[64];
+	pid_t			 holder;
+	int			 fd, fd2;
+
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);	/* port 0: any */
+	ck_assert_int_ne(fd = listener_bind((struct sockaddr *)&sin,
+	    sizeof(sin), 8), -1);
+	ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&sin, &len), 0);
+	(void)snprintf(text, sizeof(text), "127.0.0.1:%u",
+	    ntohs(sin.sin_port));
+	ck_assert_int_eq(listener_parse(text, &ss, &sslen, NULL, 0), 0);
+	ck_assert_int_eq(listener_in_use((struct sockaddr *)&ss, sslen,
+	    &holder), 1);
+	ck_assert_int_eq(holder, 0);	/* only this process holds it */
+	(void)close(fd);
+	ck_assert_int_eq(listener_in_use((struct sockaddr *)&ss, sslen,
+	    &holder), 0);
+
+	(void)snprintf(path, sizeof(path), "/tmp/check_listener.%ld.sock",
+	    (long)getpid());
+	(void)snprintf(text, sizeof(text), "unix:%s", path);
+	ck_assert_int_eq(listener_parse(text, &ss, &sslen, NULL, 0), 0);
+	(void)unlink(path);
+	ck_assert_int_eq(listener_in_use((struct sockaddr *)&ss, sslen,
+	    &holder), 0);
+	ck_assert_int_ne(fd = listener_bind((struct sockaddr *)&ss, sslen, 8),
+	    -1);
+	ck_assert_int_eq(listener_in_use((struct sockaddr *)&ss, sslen,
+	    &holder), 1);
+	(void)close(fd);		/* the file stays: stale */
+	ck_assert_int_eq(access(path, F_OK), 0);
+	ck_assert_int_eq(listener_in_use((struct sockaddr *)&ss, sslen,
+	    &holder), 0);
+	ck_assert_int_eq(access(path, F_OK), -1);	/* removed */
+	ck_assert_int_ne(fd2 = open(path, O_CREAT | O_WRONLY, 0600), -1);
+	(void)close(fd2);
+	ck_assert_int_eq(listener_in_use((struct sockaddr *)&ss, sslen,
+	    &holder), -1);
+	ck_assert_int_eq(errno, EEXIST);
+	ck_assert_int_eq(access(path, F_OK), 0);	/* not ours to remove */
+	(void)unlink(path);
 }
 END_TEST
 
@@ -527,6 +610,8 @@ listener_suite(void)
 	tc = tcase_create("format");
 	tcase_add_loop_test(tc, test_format_roundtrip, 0, (int)NELEMS(goods));
 	tcase_add_test(tc, test_format_edges);
+	tcase_add_test(tc, test_unix);
+	tcase_add_test(tc, test_in_use);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("bind");
