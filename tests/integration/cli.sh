@@ -95,7 +95,7 @@ if wait_for "grep -q ready '$held'" 10; then
 	run -c "$conf"
 	expect_rc "a real start on the held port fails" 1
 	expect_match "a real start on the held port says why" "$err" \
-	    'error: .*(bind|[Aa]ddress already in use)'
+	    'error: 127\.0\.0\.1:[0-9]+: already in use by python3 \(pid [0-9]+\)$'
 else
 	fail "could not hold port $SY_PORT: $(cat "$held")"
 fi

@@ -342,8 +342,9 @@ echo "$dead" >"$pidf"
 out=$("$SY_BIN" -s reload -c "$SY_CONF" 2>&1)
 rc=$?
 info "-s reload with a stale pid file: $out"
-check "-s reload, stale pid file: exit 1 ($rc), 'pid $dead ... is gone'" \
-    eval '[ "$rc" = 1 ] && printf "%s" "$out" | grep -q "no running master: pid $dead from $pidf is gone"'
+# No master holds its lock: refused, whatever the pid (issue 11).
+check "-s reload, stale pid file: exit 1 ($rc), '$pidf (pid $dead) is not locked by one'" \
+    eval '[ "$rc" = 1 ] && printf "%s" "$out" | grep -q "no running master: $pidf (pid $dead) is not locked by one"'
 rm -f "$pidf"
 
 # ===========================================================================

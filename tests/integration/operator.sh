@@ -76,7 +76,9 @@ check "(a) -s with an unlocked pid file: refused ($out)" \
     eval '[ "$rc" = 1 ] && [[ $out == *"is not locked by one"* ]]'
 
 # -- (e) signals that must do nothing --------------------------------------------
-w=$(sy_worker_pids | head -1)
+wait_for "grep -q 'reload: generation 2 ready' '$SY_LOG'" 10
+wait_for '[ "$(sy_children | wc -w)" = 2 ]' 10
+w=$(sy_children | awk '{ print $1 }')
 workers_before=$(sy_children)
 for s in TTIN TTOU USR2 WINCH; do
 	kill -"$s" "$w"
@@ -117,14 +119,21 @@ if [ "$(id -u)" = 0 ] && id nobody >/dev/null 2>&1; then
 	mkdir -p "$SY_TMP/logs"
 	chmod 755 "$SY_TMP" "$SY_TMP/logs"
 	SY_PORT=
-	sy_start '{
-  "listen": ["127.0.0.1:@PORT@"], "workers": 2, "log_level": "info",
-  "user": "nobody",
-  "error_log": "@TMP@/logs/error.log", "access_log": "@TMP@/logs/access.log",
-  "routes": [{"path": "/hello", "handler": "hello"}]
-}' || exit 1
-	# sy_start waits on the log: here the error log is the file.
-	SY_LOG_SAVED=$SY_LOG
+	sy_pick_port
+	# Not sy_start: its wait reads stderr, and the error log is a file.
+	SY_CONF=$SY_TMP/rotate.json
+	cat >"$SY_CONF" <<JSON
+{"listen": ["127.0.0.1:$SY_PORT"], "workers": 2, "log_level": "info",
+ "user": "nobody",
+ "error_log": "$SY_TMP/logs/error.log", "access_log": "$SY_TMP/logs/access.log",
+ "routes": [{"path": "/hello", "handler": "hello"}]}
+JSON
+	"$SY_BIN" -c "$SY_CONF" >"$SY_TMP/rotate.stderr" 2>&1 </dev/null &
+	SY_PID=$!
+	SY_LOG=$SY_TMP/logs/error.log
+	SY_LOGS+=("$SY_TMP/rotate.stderr" "$SY_LOG")
+	check "(c) started with its error log in a file" \
+	    wait_for "grep -q ' info: listening on ' '$SY_LOG' 2>/dev/null && sy_port_open 127.0.0.1 $SY_PORT" 10
 	check "(c) the log files belong to nobody" \
 	    eval '[ "$(stat -c %U "$SY_TMP/logs/access.log")" = nobody ] && [ "$(stat -c %U "$SY_TMP/logs/error.log")" = nobody ]'
 	sy_curl -o /dev/null "$(sy_url /hello)"
@@ -142,7 +151,6 @@ if [ "$(id -u)" = 0 ] && id nobody >/dev/null 2>&1; then
 	    wait_for "grep -q 'GET /hello?after=' '$SY_TMP/logs/access.log'" 10
 	check "(c) and not the rotated one" \
 	    eval '! grep -q "after=" "$SY_TMP/logs/access.log.1"'
-	SY_LOG=$SY_TMP/logs/error.log
 	SY_LOGS+=("$SY_TMP/logs/error.log.1")
 	sy_stop
 else
@@ -283,18 +291,25 @@ if ldd "$SY_BIN" 2>/dev/null | grep -q libsystemd; then
 	    test "$dt" -ge 2000 -a "$dt" -le 5500
 	# Largest gap between pings so far, in ms.
 	gap() { awk '/ WATCHDOG=1$/ { if (p) { g = ($1 - p) / 1000; if (g > m) m = g } p = $1 } END { printf "%d\n", m }' "$msgs"; }
-	check "(h) no gap over 1 s between pings while the loop ticks ($(gap) ms)" \
-	    test "$(gap)" -le 1100
+	# Sent every 0.75..1 s; a loaded machine may run the tick late, but
+	# never by the second that would make systemd's 2 s run out.
+	check "(h) no gap of 2 s (the interval) between pings while the loop ticks ($(gap) ms)" \
+	    test "$(gap)" -lt 2000
 	# A handler that blocks the loop for 3.5 s: the pings stop.
 	curl -s --max-time 10 -o /dev/null "$(sy_url /stuck)" &
 	cpid=$!
 	wait_for "grep -q 'route /stuck (handler sleep) blocked the event loop' '$SY_LOG'" 10
 	wait "$cpid"
-	check "(h) while the worker's loop was stuck the pings stopped (a gap of $(gap) ms > 2000)" \
-	    test "$(gap)" -gt 2000
+	# The gap shows once the first ping after the stall has come.
 	n1=$(pings)
-	check "(h) and resume once it ticks again" \
-	    wait_for "[ \$(pings) -ge $((n1 + 2)) ]" 5
+	check "(h) the pings resume once the loop ticks again" \
+	    wait_for "[ \$(pings) -ge $((n1 + 1)) ]" 5
+	if [ "$(gap)" -gt 2000 ]; then
+		ok "(h) while the worker's loop was stuck the pings stopped (a gap of $(gap) ms)"
+	else
+		fail "(h) while the worker's loop was stuck the pings went on (largest gap $(gap) ms):"
+		awk '{ printf "#   %.3f %s\n", $1 / 1e6, $2 }' "$msgs" | tail -15
+	fi
 	sy_stop
 else
 	info "(h) built without libsystemd: watchdog not checked"
