@@ -161,7 +161,9 @@ vlog(enum log_level level, int with_errno, const char *fmt, va_list ap)
 			    (size_t)n : sizeof(line) - 1 - len;
 	}
 	line[len++] = '\n';
-	(void)write(log_fd, line, len);
+	/* Nowhere to report a failed log write; glibc's fortify wants a look. */
+	if (write(log_fd, line, len) == -1)
+		errno = saved;
 	errno = saved;
 }
 

@@ -1037,7 +1037,9 @@ master_check(struct config *conf, struct config_error *err)
 		got = config_bind(conf, &cerr);
 		if (got == 0)
 			memset(&cerr, 0, sizeof(cerr));
-		(void)write(fds[1], &cerr, sizeof(cerr));
+		/* A short write reads as a failure in the master. */
+		if (write(fds[1], &cerr, sizeof(cerr)) != (ssize_t)sizeof(cerr))
+			_exit(1);
 		_exit(got == 0 ? 0 : 1);
 	}
 	(void)sigprocmask(SIG_SETMASK, &old, NULL);

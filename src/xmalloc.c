@@ -24,8 +24,8 @@ oom(size_t size)
 	/* No stdio buffering and no malloc: this must work with none left. */
 	n = snprintf(msg, sizeof(msg), "switchyard: out of memory (%zu bytes)\n",
 	    size);
-	if (n > 0)
-		(void)write(STDERR_FILENO, msg, (size_t)n);
+	if (n > 0 && write(STDERR_FILENO, msg, (size_t)n) == -1)
+		abort();	/* nothing else to try */
 	abort();
 }
 

@@ -56,7 +56,8 @@ teardown(void)
 
 	(void)log_init("stderr", LOG_LEVEL_INFO);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
-	(void)system(cmd);
+	if (system(cmd) != 0)
+		fprintf(stderr, "check_accesslog: %s failed\n", cmd);
 }
 
 static uint64_t
