@@ -154,6 +154,16 @@ const void	*sy_req_body(const struct sy_req *req, size_t *len);
 const char	*sy_req_route(const struct sy_req *req);
 
 /*
+ * The request's id, which the response's X-Request-Id carries and the
+ * server's logs show: the client's own X-Request-Id when it sent a valid
+ * one (1 to 128 visible ASCII characters), else one the server made (26
+ * characters, unique across workers and restarts). Never NULL; valid
+ * until the request is finished. For a call to an upstream service, to
+ * follow the request across tiers.
+ */
+const char	*sy_req_id(const struct sy_req *req);
+
+/*
  * Loop only: the worker's event base, for timers and other events that
  * finish a SY_PENDING request.
  */
@@ -191,10 +201,10 @@ void		 sy_resp_status(struct sy_req *req, int status);
 
 /*
  * Add a response header. The server writes Date, Server, Content-Length,
- * Transfer-Encoding and Connection itself, and Content-Type comes from
- * sy_resp_content_type(): these names are refused. Returns -1 when the
- * name is not an HTTP token, the value holds a control character other
- * than tab, or the headers would be too long.
+ * Transfer-Encoding, Connection and X-Request-Id itself, and Content-Type
+ * comes from sy_resp_content_type(): these names are refused. Returns -1
+ * when the name is not an HTTP token, the value holds a control character
+ * other than tab, or the headers would be too long.
  */
 int		 sy_resp_header(struct sy_req *req, const char *name,
 		    const char *value);

@@ -39,6 +39,14 @@
  * Except into a file, writes are whole lines of at most PIPE_BUF bytes:
  * a pipe takes those whole or not at all (EAGAIN), so lines of several
  * processes sharing one pipe or journald stream never interleave.
+ *
+ * The JSON format is written here, not built with jansson: a json_t per
+ * request would be a dozen allocations on the request path, and jansson
+ * refuses strings that are not UTF-8, which a client's target or
+ * User-Agent need not be. json_escape() makes any bytes a valid JSON
+ * string: UTF-8 as sent, every other byte \u00XX (see there). Each
+ * field has a bounded buffer whose sizes add up to less than a line, so
+ * a JSON line is never cut (a cut one would not parse).
  */
 #include "autoconfig.h"
 
@@ -59,6 +67,7 @@
 #include "accesslog.h"
 #include "http.h"
 #include "log.h"
+#include "reqid.h"
 #include "stats.h"
 #include "xmalloc.h"
 
@@ -66,6 +75,10 @@
 #define ACCESSLOG_LINE		4096	/* a longer line is cut; <= PIPE_BUF */
 #define ACCESSLOG_NOTICE_MS	1000	/* one "dropped" line a second */
 #define ACCESSLOG_EXIT_MS	1000	/* at exit, wait this long for room */
+#define ACCESSLOG_TARGET	1024	/* a field's text, escaped, at most */
+#define ACCESSLOG_HEADER	512	/* referer, user agent, route */
+#define ACCESSLOG_CLIENT	(64 * 6 + 3)	/* conn.c's peer[64], escaped */
+#define ACCESSLOG_ID		(REQID_MAX * 4 + 3)
 
 enum accesslog_out {
 	ACCESSLOG_OUT_FILE,		/* write(2) whole buffers */
@@ -88,8 +101,10 @@ struct accesslog {
 	char			 buf[ACCESSLOG_BUF];
 	size_t			 len;
 	time_t			 stamp_time;	/* second that stamp shows */
-	char			 stamp[40];	/* "22/Nov/2026:10:00:00 +0000" */
+	char			 stamp[40];	/* "22/Nov/2026:10:00:00 +0000",
+					   json: "2026-11-22T10:00:00+00:00" */
 	long			 pid;
+	enum config_access_format format;
 };
 
 static void	accesslog_writable_cb(evutil_socket_t, short, void *);
@@ -183,7 +198,7 @@ write_event_free(struct accesslog *log)
 
 struct accesslog *
 accesslog_open(struct event_base *base, const char *path,
-    struct stats_slot *stats)
+    enum config_access_format format, struct stats_slot *stats)
 {
 	struct accesslog	*log;
 	int			 is_stderr = strcmp(path, "stderr") == 0;
@@ -198,6 +213,7 @@ accesslog_open(struct event_base *base, const char *path,
 	log->dropped_total = stats != NULL ? &stats->accesslog_dropped : NULL;
 	log->stamp_time = (time_t)-1;
 	log->pid = (long)getpid();
+	log->format = format;
 	write_event_new(log);
 	return log;
 }
@@ -436,49 +452,203 @@ escape(char *dst, size_t room, const char *s)
 	return n;
 }
 
+/* Take a whole line of n bytes, or drop it when the reader is behind. */
+static void
+buffer_line(struct accesslog *log, const char *line, size_t n)
+{
+	if (log->len + n > sizeof(log->buf))
+		accesslog_flush(log);	/* no-op while stalled */
+	if (log->len + n > sizeof(log->buf)) {
+		drop_lines(log, 1);	/* the reader is behind: bounded */
+		return;
+	}
+	memcpy(log->buf + log->len, line, n);
+	log->len += n;
+}
+
+/* Bytes in the valid UTF-8 sequence at p (RFC 3629), 0 if there is none. */
+static size_t
+utf8_len(const unsigned char *p)
+{
+	unsigned char	 lo = 0x80, hi = 0xbf;	/* the second byte's range */
+	size_t		 len, i;
+
+	if (p[0] < 0x80)
+		return 1;
+	if (p[0] >= 0xc2 && p[0] <= 0xdf)
+		len = 2;
+	else if (p[0] >= 0xe0 && p[0] <= 0xef)
+		len = 3;
+	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
+		len = 4;
+	else
+		return 0;		/* a continuation byte, C0, C1, F5.. */
+	/* No overlong forms, no surrogates, nothing above U+10FFFF. */
+	if (p[0] == 0xe0)
+		lo = 0xa0;
+	else if (p[0] == 0xed)
+		hi = 0x9f;
+	else if (p[0] == 0xf0)
+		lo = 0x90;
+	else if (p[0] == 0xf4)
+		hi = 0x8f;
+	if (p[1] < lo || p[1] > hi)
+		return 0;
+	/* A NUL is no continuation byte: nothing past it is read. */
+	for (i = 2; i < len; i++)
+		if (p[i] < 0x80 || p[i] > 0xbf)
+			return 0;
+	return len;
+}
+
+/*
+ * s as a JSON string into dst (room bytes, at least 8): quoted, or null
+ * for NULL. Valid UTF-8 is copied as sent; '"' and '\\' are escaped;
+ * controls (C0, DEL and, encoded, C1: what a terminal showing the log
+ * would obey) become \u00XX; so does each byte that is not part of a
+ * valid UTF-8 sequence: the character U+00XX, the byte as ISO-8859-1
+ * reads it. The line stays valid JSON (RFC 8259, UTF-8) whatever the
+ * client sent and the byte's value stays visible; a U+0080..U+00FF in
+ * the value may stand for such a byte (the combined format keeps the
+ * bytes exactly). Text that does not fit is cut between characters.
+ * Returns the length written.
+ */
+static size_t
+json_escape(char *dst, size_t room, const char *s)
+{
+	static const char	 hex[] = "0123456789abcdef";
+	const unsigned char	*p = (const unsigned char *)s;
+	size_t			 n = 0, len, i;
+	unsigned		 c;
+
+	if (s == NULL) {
+		memcpy(dst, "null", 5);
+		return 4;
+	}
+	dst[n++] = '"';
+	for (; *p != '\0'; p += len) {
+		len = utf8_len(p);
+		c = len == 2 ? (unsigned)(p[0] & 0x1f) << 6 | (p[1] & 0x3f) :
+		    p[0];
+		if (len == 1 && (c == '"' || c == '\\')) {
+			if (n + 4 > room)	/* 2, the quote, the NUL */
+				break;
+			dst[n++] = '\\';
+			dst[n++] = (char)c;
+		} else if (len == 0 || c < 0x20 || c == 0x7f ||
+		    (len == 2 && c < 0xa0)) {
+			if (n + 8 > room)
+				break;
+			memcpy(dst + n, "\\u00", 4);
+			dst[n + 4] = hex[c >> 4];
+			dst[n + 5] = hex[c & 15];
+			n += 6;
+			len = len == 0 ? 1 : len;
+		} else {
+			if (n + len + 2 > room)
+				break;
+			for (i = 0; i < len; i++)
+				dst[n++] = (char)p[i];
+		}
+	}
+	dst[n++] = '"';
+	dst[n] = '\0';
+	return n;
+}
+
+/* One JSON object: every field, named; see switchyard.json(5). */
+static void
+write_json(struct accesslog *log, const struct accesslog_entry *e)
+{
+	const struct http_req	*h = e->http;
+	int			 req = h != NULL && h->method != NULL;
+	char			 line[ACCESSLOG_LINE], client[ACCESSLOG_CLIENT];
+	char			 method[64], target[ACCESSLOG_TARGET];
+	char			 version[24], referer[ACCESSLOG_HEADER];
+	char			 agent[ACCESSLOG_HEADER], id[ACCESSLOG_ID];
+	char			 route[ACCESSLOG_HEADER];
+	int			 n;
+
+	/* Each field fits its buffer, and all of them one line. */
+	_Static_assert(ACCESSLOG_CLIENT + 64 + ACCESSLOG_TARGET + 24 +
+	    3 * ACCESSLOG_HEADER + ACCESSLOG_ID + 400 < ACCESSLOG_LINE,
+	    "a JSON access log line could be cut");
+	(void)json_escape(client, sizeof(client), e->peer);
+	(void)json_escape(method, sizeof(method), req ? h->method : NULL);
+	(void)json_escape(target, sizeof(target), req ? h->target : NULL);
+	if (req)
+		(void)snprintf(version, sizeof(version), "\"HTTP/%u.%u\"",
+		    h->major, h->minor);
+	else
+		memcpy(version, "null", 5);
+	(void)json_escape(referer, sizeof(referer),
+	    req ? http_req_header(h, "referer") : NULL);
+	(void)json_escape(agent, sizeof(agent),
+	    req ? http_req_header(h, "user-agent") : NULL);
+	(void)json_escape(id, sizeof(id), e->request_id);
+	(void)json_escape(route, sizeof(route), e->route);
+	n = snprintf(line, sizeof(line), "{\"time\":\"%s\",\"client\":%s,"
+	    "\"method\":%s,\"target\":%s,\"version\":%s,\"status\":%d,"
+	    "\"bytes\":%zu,\"referer\":%s,\"user_agent\":%s,"
+	    "\"duration\":%.6f,\"mode\":\"%s\",\"queue_wait\":%.6f,"
+	    "\"pid\":%ld,\"request_id\":%s,\"route\":%s}\n", log->stamp,
+	    client, method, target, version, e->status, e->body_bytes,
+	    referer, agent, e->duration_s, e->mode, e->queue_wait_s, log->pid,
+	    id, route);
+	if (n > 0 && (size_t)n < sizeof(line))
+		buffer_line(log, line, (size_t)n);
+}
+
 void
 accesslog_write(struct accesslog *log, const struct accesslog_entry *e)
 {
 	const struct http_req	*h = e->http;
-	char			 line[ACCESSLOG_LINE], target[1024];
-	char			 referer[512], agent[512];
+	char			 line[ACCESSLOG_LINE], target[ACCESSLOG_TARGET];
+	char			 referer[ACCESSLOG_HEADER];
+	char			 agent[ACCESSLOG_HEADER], id[ACCESSLOG_ID];
 	struct tm		 tm;
+	size_t			 len;
 	int			 n;
 
 	if (e->now != log->stamp_time) {
 		(void)localtime_r(&e->now, &tm);
-		(void)strftime(log->stamp, sizeof(log->stamp),
-		    "%d/%b/%Y:%H:%M:%S %z", &tm);
+		if (log->format == CONFIG_ACCESS_JSON &&
+		    (len = strftime(log->stamp, sizeof(log->stamp),
+		    "%Y-%m-%dT%H:%M:%S%z", &tm)) > 2) {
+			/* RFC 3339 wants the offset's colon: +01:00. */
+			memmove(log->stamp + len - 1, log->stamp + len - 2, 3);
+			log->stamp[len - 2] = ':';
+		} else
+			(void)strftime(log->stamp, sizeof(log->stamp),
+			    "%d/%b/%Y:%H:%M:%S %z", &tm);
 		log->stamp_time = e->now;
+	}
+	if (log->format == CONFIG_ACCESS_JSON) {
+		write_json(log, e);
+		return;
 	}
 	(void)escape(target, sizeof(target), h && h->target ? h->target : NULL);
 	(void)escape(referer, sizeof(referer),
 	    h && h->method ? http_req_header(h, "referer") : NULL);
 	(void)escape(agent, sizeof(agent),
 	    h && h->method ? http_req_header(h, "user-agent") : NULL);
+	(void)escape(id, sizeof(id), e->request_id);
 	if (h != NULL && h->method != NULL)
 		n = snprintf(line, sizeof(line), "%s - - [%s] \"%s %s HTTP/%u.%u\" "
-		    "%d %zu \"%s\" \"%s\" %.3f %s %.3f %ld\n", e->peer,
+		    "%d %zu \"%s\" \"%s\" %.3f %s %.3f %ld %s\n", e->peer,
 		    log->stamp, h->method, target, h->major, h->minor,
 		    e->status, e->body_bytes, referer, agent, e->duration_s,
-		    e->mode, e->queue_wait_s, log->pid);
+		    e->mode, e->queue_wait_s, log->pid, id);
 	else
 		n = snprintf(line, sizeof(line), "%s - - [%s] \"-\" %d %zu "
-		    "\"-\" \"-\" %.3f %s %.3f %ld\n", e->peer, log->stamp,
+		    "\"-\" \"-\" %.3f %s %.3f %ld %s\n", e->peer, log->stamp,
 		    e->status, e->body_bytes, e->duration_s, e->mode,
-		    e->queue_wait_s, log->pid);
+		    e->queue_wait_s, log->pid, id);
 	if (n <= 0)
 		return;
 	if ((size_t)n >= sizeof(line)) {
 		n = sizeof(line) - 1;
 		line[n - 1] = '\n';
 	}
-	if (log->len + (size_t)n > sizeof(log->buf))
-		accesslog_flush(log);	/* no-op while stalled */
-	if (log->len + (size_t)n > sizeof(log->buf)) {
-		drop_lines(log, 1);	/* the reader is behind: bounded */
-		return;
-	}
-	memcpy(log->buf + log->len, line, (size_t)n);
-	log->len += (size_t)n;
+	buffer_line(log, line, (size_t)n);
 }

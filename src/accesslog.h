@@ -1,9 +1,12 @@
 /*
  * accesslog.h - one line per request.
  *
- * Combined log format, then the request time in seconds, the way the
- * request ran (loop, pool or offload), its pool queue wait in seconds and
- * the worker pid. Lines are buffered and written by whole lines, at the
+ * access_log_format "combined": the combined log format, then the
+ * request time in seconds, the way the request ran (loop, pool or
+ * offload), its pool queue wait in seconds, the worker pid and the
+ * request id. "json": one JSON object a line with the same fields and
+ * the route, named (switchyard.json(5) lists them). Lines are buffered
+ * and written by whole lines, at the
  * latest by accesslog_flush(), which the worker calls once a second and at
  * exit. Writes never block the loop: when the log's reader (a pipe,
  * journald) stalls, lines wait in a bounded buffer for an EV_WRITE event,
@@ -16,6 +19,8 @@
 
 #include <stddef.h>
 #include <time.h>
+
+#include "config.h"
 
 struct event_base;
 struct http_req;
@@ -32,17 +37,21 @@ struct accesslog_entry {
 	const char		*mode;		/* "loop", "pool", "offload" */
 	double			 queue_wait_s;
 	time_t			 now;
+	const char		*request_id;	/* NULL: "-", null */
+	const char		*route;		/* its path; NULL: none */
 };
 
 /*
- * Open path ("stderr" or a file). Before a privilege drop: stderr may be
- * reopened (/proc/self/fd/2) for a description of the worker's own. base
- * (NULL: none) runs the event that resumes writing when a stalled reader
- * takes data again; without it, the next flush retries. stats (NULL: not
- * counted) gets the dropped lines. NULL with errno on failure.
+ * Open path ("stderr" or a file) for lines in format. Before a privilege
+ * drop: stderr may be reopened (/proc/self/fd/2) for a description of the
+ * worker's own. base (NULL: none) runs the event that resumes writing
+ * when a stalled reader takes data again; without it, the next flush
+ * retries. stats (NULL: not counted) gets the dropped lines. NULL with
+ * errno on failure.
  */
 struct accesslog	*accesslog_open(struct event_base *base,
-			    const char *path, struct stats_slot *stats);
+			    const char *path, enum config_access_format format,
+			    struct stats_slot *stats);
 
 /*
  * Flush, waiting at most a second for a stalled reader (at exit: what

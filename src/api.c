@@ -257,6 +257,12 @@ sy_req_route(const struct sy_req *req)
 	return req->route->path;
 }
 
+const char *
+sy_req_id(const struct sy_req *req)
+{
+	return req->id;
+}
+
 struct event_base *
 sy_req_base(const struct sy_req *req)
 {
@@ -282,7 +288,7 @@ reserved(const char *name)
 {
 	static const char *const names[] = {
 		"content-length", "transfer-encoding", "connection", "date",
-		"server", "content-type"
+		"server", "content-type", "x-request-id"
 	};
 	size_t	 i;
 

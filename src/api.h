@@ -16,6 +16,7 @@
 #include "config.h"
 #include "http.h"
 #include "pool.h"
+#include "reqid.h"
 #include "stats.h"
 
 struct evbuffer;
@@ -55,6 +56,13 @@ struct sy_req {
 
 	api_done_cb	 done_cb;	/* sy_req_finish() and pool jobs */
 	void		*done_arg;
+
+	/*
+	 * sy_req_id(). The connection sets it once per request and clears
+	 * it once the answer is written; api_req_start() leaves it alone,
+	 * so a 504 for a job taken back keeps the id its warning named.
+	 */
+	char		 id[REQID_MAX + 1];	/* "": not chosen yet */
 };
 
 /*

@@ -101,8 +101,9 @@ static const struct int_key limit_ints[] = {
 
 static const char *const top_keys[] = {
 	"listen", "workers", "threads", "queue_limit", "loop_block_warn_ms",
-	"worker_timeout_ms", "timeouts", "limits", "access_log", "error_log",
-	"log_level", "user", "group", "pid_file", "plugins", "routes", NULL
+	"worker_timeout_ms", "timeouts", "limits", "access_log",
+	"access_log_format", "error_log", "log_level", "user", "group",
+	"pid_file", "plugins", "routes", NULL
 };
 static const char *const timeout_keys[] = {
 	"header_ms", "body_ms", "keepalive_ms", "send_ms", "handler_ms",
@@ -127,6 +128,10 @@ static const char *const match_names[] = {
 /* Indexed by enum config_log_level. */
 static const char *const level_names[] = {
 	"error", "warning", "info", "debug", NULL
+};
+/* Indexed by enum config_access_format. */
+static const char *const access_format_names[] = {
+	"combined", "json", NULL
 };
 /* Bit i is CONFIG_METHOD_*: 1 << i. */
 static const char *const method_names[] = {
@@ -547,7 +552,7 @@ parse_logs(const json_t *root, struct config *conf, struct config_error *err)
 {
 	const json_t	*v;
 	const char	*s;
-	int		 level;
+	int		 level, format;
 
 	if ((v = json_object_get(root, "access_log")) != NULL) {
 		if (!json_is_string(v))
@@ -560,6 +565,12 @@ parse_logs(const json_t *root, struct config *conf, struct config_error *err)
 		if (strcmp(s, "off") != 0)
 			conf->access_log = xstrdup(s);
 	}
+	format = CONFIG_ACCESS_COMBINED;
+	if ((v = json_object_get(root, "access_log_format")) != NULL &&
+	    get_enum(v, "access_log_format", access_format_names, &format,
+	    err) == -1)
+		return -1;
+	conf->access_log_format = (enum config_access_format)format;
 
 	if ((v = json_object_get(root, "error_log")) != NULL) {
 		if (!json_is_string(v))

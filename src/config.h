@@ -100,6 +100,12 @@ enum config_log_level {
 	CONFIG_LOG_DEBUG
 };
 
+/* access_log_format. */
+enum config_access_format {
+	CONFIG_ACCESS_COMBINED,		/* combined log format + fields */
+	CONFIG_ACCESS_JSON		/* one JSON object a line */
+};
+
 struct config {
 	char			*path;		/* the file it came from */
 	struct config_listen	*listen;
@@ -112,6 +118,7 @@ struct config {
 	struct config_timeouts	 timeouts;
 	struct config_limits	 limits;
 	char			*access_log;	/* path, "stderr" or NULL (off) */
+	enum config_access_format access_log_format;
 	char			*error_log;	/* path or "stderr" */
 	enum config_log_level	 log_level;
 	char			*user;		/* NULL: keep the master's */

@@ -62,6 +62,7 @@
 #include "http.h"
 #include "listener.h"
 #include "log.h"
+#include "reqid.h"
 #include "router.h"
 #include "stats.h"
 #include "xmalloc.h"
@@ -342,6 +343,7 @@ conn_respond(struct conn *c)
 	head.date = date_format(now.tv_sec);
 	head.keepalive = keepalive;
 	head.http10 = c->http.minor == 0;
+	head.request_id = r->id;
 	if (http_resp_head_write(out, &head) == -1) {
 		/* Out of memory: end the connection once the output drains. */
 		c->close_after_write = 1;
@@ -369,9 +371,12 @@ conn_respond(struct conn *c)
 		e.queue_wait_s = r->job.start_ns > r->job.submit_ns ?
 		    (double)(r->job.start_ns - r->job.submit_ns) / 1e9 : 0;
 		e.now = now.tv_sec;
+		e.request_id = r->id;
+		e.route = c->route != NULL ? c->route->path : NULL;
 		accesslog_write(env->alog, &e);
 	}
 
+	r->id[0] = '\0';		/* the next request gets its own */
 	c->requests++;
 	c->route = NULL;
 	c->allowed = 0;
@@ -387,6 +392,25 @@ conn_respond(struct conn *c)
 	http_req_reset(&c->http);
 }
 
+/*
+ * Start c->req for c->http. Its id, chosen once per request: the
+ * client's X-Request-Id when valid, else a new one. An error answered
+ * before the head was complete takes the client's id if its field was
+ * read whole, and a new one for bytes that never made a request.
+ */
+static void
+conn_req_start(struct conn *c)
+{
+	const char	*v;
+
+	api_req_start(&c->req, &c->http, c->route);
+	if (c->req.id[0] != '\0')
+		return;			/* a 504 for a job taken back */
+	if ((v = http_req_header(&c->http, "x-request-id")) == NULL ||
+	    reqid_copy(c->req.id, v) == -1)
+		reqid_next(&c->env->reqid, c->req.id);
+}
+
 /* Answer c->http.status with a FastAPI-style error body. */
 static void
 conn_answer_status(struct conn *c)
@@ -394,7 +418,7 @@ conn_answer_status(struct conn *c)
 	char	 allow[80];
 	int	 status = c->http.status;
 
-	api_req_start(&c->req, &c->http, c->route);
+	conn_req_start(c);
 	if (status == 405)
 		(void)sy_resp_header(&c->req, "Allow",
 		    config_methods_format(c->allowed, allow, sizeof(allow)));
@@ -412,7 +436,7 @@ conn_handle(struct conn *c)
 		conn_answer_status(c);
 		return;
 	}
-	api_req_start(&c->req, &c->http, c->route);
+	conn_req_start(c);
 	if (dispatch_run(env->dispatch, &c->req) == SY_PENDING) {
 		c->state = CONN_HANDLING;	/* conn_flush() arms the timer */
 		return;
@@ -685,9 +709,9 @@ conn_handler_timeout(struct conn *c)
 	struct evbuffer		*out = bufferevent_get_output(c->bev);
 	struct timeval		 now;
 
-	log_warnx_limited("route %s (handler %s): no answer after %u ms: 504",
-	    c->route->path, c->route->handler->name,
-	    c->env->conf->timeouts.handler_ms);
+	log_warnx_limited("route %s (handler %s): no answer after %u ms: 504 "
+	    "(request %s)", c->route->path, c->route->handler->name,
+	    c->env->conf->timeouts.handler_ms, c->req.id);
 	if (c->env->stats_slot != NULL)
 		atomic_fetch_add_explicit(&c->env->stats_slot->timeouts_504, 1,
 		    memory_order_relaxed);
@@ -713,6 +737,8 @@ conn_handler_timeout(struct conn *c)
 	head.content_type = "application/json";
 	head.body_len = sizeof(body) - 1;
 	head.date = date_format(now.tv_sec);
+	/* Set before the job was queued; the handler only reads it too. */
+	head.request_id = c->req.id;
 	head.keepalive = 0;
 	/* HEAD: the length a GET would have had, and no body. */
 	if (http_resp_head_write(out, &head) == -1 || (!c->http.head &&
@@ -731,6 +757,7 @@ conn_handler_timeout(struct conn *c)
 			.duration_s = elapsed_s(&c->start),
 			.mode = stats_mode_name[c->req.mode],
 			.queue_wait_s = 0, .now = now.tv_sec,
+			.request_id = c->req.id, .route = c->route->path,
 		};
 
 		accesslog_write(c->env->alog, &e);
@@ -863,6 +890,7 @@ conn_env_init(struct conn_env *env, struct event_base *base,
 	env->tv_handler = common_timeout(base, t->handler_ms);
 	env->tv_send.tv_sec = t->send_ms / 1000;
 	env->tv_send.tv_usec = (t->send_ms % 1000) * 1000;
+	reqid_gen_init(&env->reqid);
 	if (env->tv_header == NULL || env->tv_body == NULL ||
 	    env->tv_keepalive == NULL || env->tv_linger == NULL ||
 	    env->tv_handler == NULL)

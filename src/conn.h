@@ -13,6 +13,8 @@
 #include <sys/socket.h>
 #include <sys/time.h>
 
+#include "reqid.h"
+
 struct event_base;
 struct config;
 struct router;
@@ -35,6 +37,7 @@ struct conn_env {
 	struct stats		*stats;		/* NULL: not counted */
 	struct stats_slot	*stats_slot;	/* this worker's slot */
 	struct stats_cell	*stats_cell;	/* this process's gauges */
+	struct reqid_gen	 reqid;		/* this worker's request ids */
 
 	/* libevent common timeouts, one queue per duration. */
 	const struct timeval	*tv_header;
@@ -60,7 +63,8 @@ struct conn_env {
 };
 
 /*
- * Fill env's timeouts from conf on base; the rest is the caller's.
+ * Fill env's timeouts from conf on base, and its request ids for this
+ * process (in the worker, after fork); the rest is the caller's.
  * Returns -1 when libevent cannot set up its timeout queues.
  */
 int	conn_env_init(struct conn_env *env, struct event_base *base,

@@ -79,8 +79,8 @@ now_ns(void)
 static void
 fail(struct sy_req *req)
 {
-	log_warnx("route %s: handler %s failed", req->route->path,
-	    req->route->handler->name);
+	log_warnx("route %s: handler %s failed (request %s)",
+	    req->route->path, req->route->handler->name, req->id);
 	req->headers_len = 0;
 	req->content_type[0] = '\0';
 	(void)sy_resp_error(req, 500, "Internal Server Error");
@@ -117,13 +117,14 @@ dispatch_done_cb(struct pool_job *job)
  * thousands, and the worker's tick (log_limit_flush) tells its end.
  */
 static void
-dispatch_refused(struct dispatch *d, const struct config_route *route)
+dispatch_refused(struct dispatch *d, const struct sy_req *req)
 {
 	if (d->slot != NULL)
 		atomic_fetch_add_explicit(&d->slot->rejected_503, 1,
 		    memory_order_relaxed);
 	log_warnx_limited("route %s: request refused with 503: the thread "
-	    "pool queue is full (threads, queue_limit)", route->path);
+	    "pool queue is full (threads, queue_limit) (request %s)",
+	    req->route->path, req->id);
 }
 
 static int
@@ -136,8 +137,9 @@ dispatch_submit(struct dispatch *d, struct sy_req *req)
 		return SY_PENDING;
 	/* Full queue (or stopping): refuse now, memory stays bounded. */
 	if (errno != EAGAIN && errno != ESHUTDOWN)
-		log_warn("route %s: pool_submit", req->route->path);
-	dispatch_refused(d, req->route);
+		log_warn("route %s: pool_submit (request %s)",
+		    req->route->path, req->id);
+	dispatch_refused(d, req);
 	(void)sy_resp_header(req, "Retry-After", "1");
 	(void)sy_resp_error(req, 503, "Service Unavailable: thread pool "
 	    "queue full");
@@ -177,14 +179,14 @@ dispatch_run(struct dispatch *d, struct sy_req *req)
 			}
 			log_warnx("route %s (handler %s, mode auto) blocked the "
 			    "event loop for %lld ms: moved to the thread pool "
-			    "in this worker", route->path, route->handler->name,
-			    ms);
+			    "in this worker (request %s)", route->path,
+			    route->handler->name, ms, req->id);
 		} else
 			log_warnx("route %s (handler %s) blocked the event loop "
 			    "for %lld ms; every connection of this worker "
 			    "waited: mark the route \"mode\": \"blocking\" to "
-			    "run it in the thread pool", route->path,
-			    route->handler->name, ms);
+			    "run it in the thread pool (request %s)",
+			    route->path, route->handler->name, ms, req->id);
 	}
 	if (rc == SY_PENDING) {
 		req->pending = 1;

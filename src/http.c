@@ -1344,11 +1344,13 @@ http_resp_head_write(struct evbuffer *out, const struct http_resp_head *h)
 	size_t			 reason_len = strlen(reason);
 	size_t			 ctype_len = h->content_type ?
 				    strlen(h->content_type) : 0;
+	size_t			 id_len = h->request_id ?
+				    strlen(h->request_id) : 0;
 	size_t			 max;
 	char			*p;
 
-	/* Fixed text + reason + type + extra + two numbers, generously. */
-	max = 256 + reason_len + ctype_len + h->extra_len;
+	/* Fixed text + reason + type + id + extra + two numbers, generously. */
+	max = 256 + reason_len + ctype_len + id_len + h->extra_len;
 	if (evbuffer_reserve_space(out, (ev_ssize_t)max, &v, 1) < 1)
 		return -1;
 	p = v.iov_base;
@@ -1372,6 +1374,10 @@ http_resp_head_write(struct evbuffer *out, const struct http_resp_head *h)
 		p = PUT_LIT(p, "\r\nConnection: close");
 	else if (h->http10)
 		p = PUT_LIT(p, "\r\nConnection: keep-alive");
+	if (h->request_id != NULL) {
+		p = PUT_LIT(p, "\r\nX-Request-Id: ");
+		p = put(p, h->request_id, id_len);
+	}
 	p = PUT_LIT(p, "\r\n");
 	if (h->extra_len > 0)
 		p = put(p, h->extra, h->extra_len);

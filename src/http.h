@@ -156,13 +156,16 @@ struct http_resp_head {
 	size_t		 extra_len;
 	size_t		 body_len;	/* Content-Length */
 	const char	*date;		/* from date_format() */
+	const char	*request_id;	/* X-Request-Id, or NULL; visible
+					   ASCII (reqid.h) */
 	unsigned	 keepalive:1;	/* 0: Connection: close */
 	unsigned	 http10:1;	/* say "Connection: keep-alive" */
 };
 
 /*
  * Append the status line and headers (Date, Server, Content-Type,
- * Content-Length, Connection, extra) and the blank line to out, in one
+ * Content-Length, Connection, X-Request-Id, extra) and the blank line to
+ * out, in one
  * evbuffer_add. Content-Length is left out for 1xx, 204 and 304, which
  * never have a body. Returns 0, or -1 when out of memory.
  */

@@ -461,7 +461,7 @@ worker_main(const struct worker_params *p)
 	}
 	if (p->conf->access_log != NULL &&
 	    (w.env.alog = accesslog_open(w.base, p->conf->access_log,
-	    w.env.stats_slot)) == NULL)
+	    p->conf->access_log_format, w.env.stats_slot)) == NULL)
 		fatal("access log %s", p->conf->access_log);
 	worker_drop_privileges(p->conf);
 	/*

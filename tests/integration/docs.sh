@@ -106,6 +106,8 @@ parser = {
                       ONE_OF),
     "log_level": listed({"log_level": "zz", "routes": [ROUTE]}, "log_level",
                         ONE_OF),
+    "access_log_format": listed({"access_log_format": "zz", "routes": [ROUTE]},
+                                "access_log_format", ONE_OF),
 }
 
 
@@ -204,7 +206,8 @@ by_name = {(i.section, i.parent.name if i.parent else None, i.name): i
            for i in man5}
 for key, section, parent in (("match", "ROUTES", None),
                              ("methods", "ROUTES", None),
-                             ("log_level", "TOP-LEVEL KEYS", None)):
+                             ("log_level", "TOP-LEVEL KEYS", None),
+                             ("access_log_format", "TOP-LEVEL KEYS", None)):
     it = by_name.get((section, parent, key))
     if it is None:
         continue
@@ -590,8 +593,9 @@ if [ -f "$SY_TMP/hi.so" ] && [ -f "$SY_TMP/hi.curl" ]; then
 	if [ -z "$url" ] || [ "$path" = "$url" ]; then
 		fail "switchyard-handler(3): cannot read the example's curl line"
 	elif sy_start "$(cat "$SY_TMP/hi.json")" -l "$SY_ADDR:$SY_PORT"; then
-		# The Date and the version change; the rest is the page's.
-		norm='s/\r$//; s/^Date: .*/Date: */; s/^Server: switchyard\/.*/Server: switchyard\/*/'
+		# The Date, the version and the request id change; the rest is the
+		# page's.
+		norm='s/\r$//; s/^Date: .*/Date: */; s/^Server: switchyard\/.*/Server: switchyard\/*/; s/^X-Request-Id: [0-9a-z]\{26\}$/X-Request-Id: */'
 		sed 1d "$SY_TMP/hi.curl" | sed "$norm" >"$SY_TMP/hi.want"
 		sy_curl -i "$(sy_url "$path")" | sed "$norm" >"$SY_TMP/hi.got"
 		if diff -u "$SY_TMP/hi.want" "$SY_TMP/hi.got" >"$SY_TMP/hi.diff"

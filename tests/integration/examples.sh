@@ -204,10 +204,10 @@ req GET "/kv/?limit=2&after=b-"
 expect "after the reload: the list too" 200 '{"keys":["b-alpha","b-c1"],"next":"b-c1"}'
 kv_checks nonblocking n
 # How each ran, from the access log (flushed once a second): the mode is
-# the third field from the end.
+# the fourth field from the end.
 ran_as() { # PATH MODE
 	grep "\"GET $1 HTTP" "$SY_TMP/access.log" 2>/dev/null |
-	    awk -v m="$2" '$(NF-2) == m' | grep -c .
+	    awk -v m="$2" '$(NF-3) == m' | grep -c .
 }
 check "access log: GET /kv/b-alpha ran in the pool, GET /kv/n-alpha on the loop" \
     wait_for '[ "$(ran_as /kv/b-alpha pool)" -ge 1 ] && [ "$(ran_as /kv/n-alpha loop)" -ge 1 ] &&

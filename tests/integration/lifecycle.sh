@@ -212,7 +212,7 @@ for i in $(seq 1 60); do
 	sy_get_status "/hello?ttin=$i" >/dev/null
 done
 check "TTIN: the new worker $new serves (some of 60 connections in the access log)" \
-    wait_for "grep -q '\"GET /hello?ttin=[0-9]* HTTP/1.1\" 200 .* $new\$' '$SY_LOG'" 5
+    wait_for "grep -q '\"GET /hello?ttin=[0-9]* HTTP/1.1\" 200 .* $new [^ ]*\$' '$SY_LOG'" 5
 nino=$(ino_of "$new")
 kill -TTOU "$SY_PID"
 check "TTOU: logged 'TTOU: 2 workers'" wait_for "grep -q ' master: info: TTOU: 2 workers\$' '$SY_LOG'" 5
@@ -256,7 +256,7 @@ check "watchdog: the stuck worker is gone" wait_for "! ours $stuck" 5
 repl=$(started_pid 0 2)
 check_hello "watchdog"
 check "watchdog: the replacement $repl answered /hello" \
-    wait_for "grep -q '\"GET /hello HTTP/1.1\" 200 .* $repl\$' '$SY_LOG'" 5
+    wait_for "grep -q '\"GET /hello HTTP/1.1\" 200 .* $repl [^ ]*\$' '$SY_LOG'" 5
 sy_stop
 SY_EXPECT_ERRORS=
 

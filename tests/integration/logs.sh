@@ -6,7 +6,8 @@
 #      regular expression: the combined log format (client, [time],
 #      "request", status, bytes, "referer", "user-agent"), then the
 #      request time, the mode word (loop, pool, offload), the pool queue
-#      wait and the worker pid, which must be a live worker's. Exact
+#      wait, the worker pid, which must be a live worker's, and the
+#      request id (request_id.sh tests the ids themselves). Exact
 #      values where they are known: bytes, status, referer and agent (a
 #      quote in it escaped), queue wait 0.000 on the loop, a real queue
 #      wait when a pool job waited for the only thread, and 0.000 again
@@ -94,8 +95,8 @@ else
 fi
 sed 's/^/#   /' "$alog"
 
-# One regular expression for every line: combined + 4 fields.
-re='^([0-9a-f:.]+) - - \[([0-9]{2}/[A-Z][a-z]{2}/[0-9]{4}:[0-9]{2}:[0-9]{2}:[0-9]{2} [+-][0-9]{4})\] "([A-Z]+) ([^ "]+) HTTP/1\.([01])" ([0-9]{3}) ([0-9]+) "([^"]*)" "([^"]*)" ([0-9]+\.[0-9]{3}) (loop|pool|offload) ([0-9]+\.[0-9]{3}) ([0-9]+)$'
+# One regular expression for every line: combined + 5 fields.
+re='^([0-9a-f:.]+) - - \[([0-9]{2}/[A-Z][a-z]{2}/[0-9]{4}:[0-9]{2}:[0-9]{2}:[0-9]{2} [+-][0-9]{4})\] "([A-Z]+) ([^ "]+) HTTP/1\.([01])" ([0-9]{3}) ([0-9]+) "([^"]*)" "([^"]*)" ([0-9]+\.[0-9]{3}) (loop|pool|offload) ([0-9]+\.[0-9]{3}) ([0-9]+) ([0-9a-z]{26})$'
 # fields TARGET: parse the line of TARGET into F_* (1 if none or it
 # does not match).
 fields() {
@@ -108,6 +109,7 @@ fields() {
 	F_STATUS=${BASH_REMATCH[6]} F_BYTES=${BASH_REMATCH[7]}
 	F_REF=${BASH_REMATCH[8]} F_UA=${BASH_REMATCH[9]} F_RT=${BASH_REMATCH[10]}
 	F_MODE=${BASH_REMATCH[11]} F_QW=${BASH_REMATCH[12]} F_PID=${BASH_REMATCH[13]}
+	F_ID=${BASH_REMATCH[14]}
 }
 ge() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a + 0 >= b + 0) }'; }
 le() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a + 0 <= b + 0) }'; }
@@ -118,6 +120,8 @@ while IFS= read -r line; do
 	[[ $line =~ $re ]] && nmatch=$((nmatch + 1))
 done <"$alog"
 check "access log: all $n lines match the format ($nmatch)" [ "$nmatch" = "$n" ]
+check "access log: the 7 request ids, all generated, are distinct" \
+    [ "$(awk '{ print $NF }' "$alog" | sort -u | grep -c .)" = "$n" ]
 check "access log: the client field is the bare host, as in the combined format" \
     eval '! grep -qE "^[^ ]*:[0-9]+ - - " "$alog"'
 now_s=$(date +%s)
@@ -217,12 +221,12 @@ nj() {
 # A blocked loop (nonblocking sleep).
 code=$(sy_get_status /block)
 check "journal: /block answered ($code)" [ "$code" = 200 ]
-blocked='^<4>worker 0: warning: route /block \(handler sleep\) blocked the event loop for [0-9]+ ms; every connection of this worker waited: mark the route "mode": "blocking" to run it in the thread pool$'
+blocked='^<4>worker 0: warning: route /block \(handler sleep\) blocked the event loop for [0-9]+ ms; every connection of this worker waited: mark the route "mode": "blocking" to run it in the thread pool \(request [0-9a-z]{26}\)$'
 check "journal: the blocked loop is one <4> warning line" wait_for '[ "$(nj "$blocked")" = 1 ]' 3
 # A promotion, once: the second call runs in the pool.
 sy_get_status /auto >/dev/null
 sy_get_status /auto >/dev/null
-promoted='^<4>worker 0: warning: route /auto \(handler sleep, mode auto\) blocked the event loop for [0-9]+ ms: moved to the thread pool in this worker$'
+promoted='^<4>worker 0: warning: route /auto \(handler sleep, mode auto\) blocked the event loop for [0-9]+ ms: moved to the thread pool in this worker \(request [0-9a-z]{26}\)$'
 check "journal: the promotion is one <4> warning line" wait_for '[ "$(nj "$promoted")" = 1 ]' 3
 check "journal: no \"blocked ... mark the route\" line for /auto" [ "$(nj 'route /auto \(handler sleep\) blocked')" = 0 ]
 # A 503: 1 thread, 1 queue place, 3 at once.
@@ -232,7 +236,7 @@ curl -sS --no-progress-meter -Z --parallel-immediate --parallel-max 3 --max-time
     -o /dev/null -w '%{http_code}\n' "$(sy_url '/slow?n=[1-3]')" >"$dir/codes" 2>"$dir/err"
 check "journal: one of 3 concurrent /slow refused ($(sort "$dir/codes" | uniq -c | tr '\n' ' '))" \
     [ "$(grep -c '^503$' "$dir/codes")" = 1 ]
-refused='^<4>worker 0: warning: route /slow: request refused with 503: the thread pool queue is full \(threads, queue_limit\)$'
+refused='^<4>worker 0: warning: route /slow: request refused with 503: the thread pool queue is full \(threads, queue_limit\) \(request [0-9a-z]{26}\)$'
 check "journal: the 503 is one <4> warning line" wait_for '[ "$(nj "$refused")" = 1 ]' 3
 # A reload.
 kill -HUP "$SY_PID"

@@ -4,8 +4,9 @@
 #  (a) exactness: 4 workers, ab -n 2000 -c 20 (no keep-alive) on /hello;
 #      /hello's total never goes back nor past 2000 while ab runs, then
 #      10 consecutive scrapes, each on a new connection, all show exactly
-#      2000; the access log (its last field is the worker pid) shows
-#      which workers answered the scrapes: several distinct ones.
+#      2000; the access log (its field before the request id is the
+#      worker pid) shows which workers answered the scrapes: several
+#      distinct ones.
 #  (b) every scrape parses with Debian's prometheus_client text parser
 #      (/usr/bin/python3), each family with one # HELP and one # TYPE,
 #      no series twice, histograms cumulative with +Inf = _count,
@@ -325,10 +326,11 @@ check "exactness: no other /hello series (sum of every /hello series: $(sum "$SY
     [ "$(sum "$SY_TMP/scrape.a10" 'switchyard_requests_total{route="/hello",')" = 2000.000000 ]
 check "exactness: the duration histogram counted them all" \
     [ "$(val "$SY_TMP/scrape.a10" 'switchyard_request_duration_seconds_count{route="/hello"}')" = 2000 ]
-# Who answered: the access log's last field, once it is flushed (1 s).
+# Who answered: the access log's worker pid, the field before the request
+# id, once it is flushed (1 s).
 if wait_for '[ "$(grep -c "\"GET /metrics?exact=[0-9]* HTTP" "$alog")" = 10 ]' 3; then
 	apids=$(for i in $(seq 1 10); do
-		grep "\"GET /metrics?exact=$i HTTP" "$alog" | awk '{ print $NF }'
+		grep "\"GET /metrics?exact=$i HTTP" "$alog" | awk '{ print $(NF-1) }'
 	done)
 	distinct=$(printf '%s\n' $apids | sort -u | tr '\n' ' ')
 	ndistinct=$(printf '%s\n' $apids | sort -u | grep -c .)
@@ -405,7 +407,7 @@ check "pool histograms: 7 jobs waited and ran ($(sum "$s" switchyard_pool_queue_
 check "pool histograms: run time >= 3 x 20 ms + 2 x 150 ms ($(sum "$s" switchyard_pool_run_seconds_sum) s)" \
     awk -v n="$(sum "$s" switchyard_pool_run_seconds_sum)" 'BEGIN { exit !(n >= 0.36) }'
 check "auto: the promotion is one log line" \
-    [ "$(grep -c "warning: route /auto (handler sleep, mode auto) blocked the event loop for [0-9]* ms: moved to the thread pool in this worker\$" "$SY_LOG")" = 1 ]
+    [ "$(grep -c "warning: route /auto (handler sleep, mode auto) blocked the event loop for [0-9]* ms: moved to the thread pool in this worker (request [!-~]*)\$" "$SY_LOG")" = 1 ]
 
 # ============================================================================
 # (e) /status
@@ -557,7 +559,7 @@ check "flood: the pool histograms count the jobs run, not the refusals ($(val "$
 # each line ending with how many were held back since the one before
 # (log.h, log_limit): every line stands for 1 + N refusals, and once the
 # tick has told the storm's last second the lines add up to the 503s.
-warn_re=' worker 0: warning: route /slow: request refused with 503: the thread pool queue is full \(threads, queue_limit\)( \([0-9]+ more suppressed in the last [0-9]+ ms\))?$'
+warn_re=' worker 0: warning: route /slow: request refused with 503: the thread pool queue is full \(threads, queue_limit\) \(request [!-~]+\)( \([0-9]+ more suppressed in the last [0-9]+ ms\))?$'
 # warn_sum: the refusals the warning lines tell of.
 warn_sum() {
 	sy_warn_sum "$warn_re"

@@ -76,7 +76,7 @@ blocked_lines() {
 	grep -c "warning: route $1 (handler sleep) blocked the event loop for [0-9]* ms; every connection of this worker waited: mark the route \"mode\": \"blocking\"" "$SY_LOG"
 }
 promoted_lines() {
-	grep -c "worker 0: warning: route $1 (handler sleep, mode auto) blocked the event loop for [0-9]* ms: moved to the thread pool in this worker\$" "$SY_LOG"
+	grep -c "worker 0: warning: route $1 (handler sleep, mode auto) blocked the event loop for [0-9]* ms: moved to the thread pool in this worker (request [!-~]*)\$" "$SY_LOG"
 }
 
 # -- blocking: def + time.sleep, 40 pool threads ------------------------------------------
@@ -138,9 +138,9 @@ check "auto burst: promoted exactly once ($(promoted_lines /ping_auto_burst))" \
 # The access log says how each ran: the first /ping_auto on the loop,
 # every later one in the pool.
 # ran_as PATH MODE: how many GET PATH requests the access log shows
-# with that mode (the third field from the end).
+# with that mode (the fourth field from the end).
 ran_as() {
-	grep "\"GET $1 HTTP" "$alog" 2>/dev/null | awk -v m="$2" '$(NF-2) == m' | grep -c .
+	grep "\"GET $1 HTTP" "$alog" 2>/dev/null | awk -v m="$2" '$(NF-3) == m' | grep -c .
 }
 check "access log: the 201 /ping_auto requests are logged" \
     wait_for '[ "$(grep -c "\"GET /ping_auto HTTP" "$alog")" = 201 ]' 5

@@ -142,7 +142,7 @@ check "deadline: a short blocking request afterwards: 200 ($code, $(($(now_ms) -
 # queued). The warning is rate-limited (log.h, log_limit): a line a
 # second at most, each standing for itself and the N it says were
 # suppressed, so that the lines add up to the 504s the metrics count.
-warn_re=' worker 0: warning: route /long \(handler sleep\): no answer after 300 ms: 504( \(([0-9]+) more suppressed in the last [0-9]+ ms\))?$'
+warn_re=' worker 0: warning: route /long \(handler sleep\): no answer after 300 ms: 504 \(request [!-~]+\)( \(([0-9]+) more suppressed in the last [0-9]+ ms\))?$'
 warn_sum() {
 	sy_warn_sum "$warn_re"
 }

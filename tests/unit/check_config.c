@@ -287,6 +287,7 @@ START_TEST(test_defaults)
 	ck_assert_uint_eq(conf->limits.headers, 100);
 	ck_assert_uint_eq(conf->limits.body_bytes, 1048576);
 	ck_assert_ptr_null(conf->access_log);
+	ck_assert_int_eq(conf->access_log_format, CONFIG_ACCESS_COMBINED);
 	ck_assert_str_eq(conf->error_log, "stderr");
 	ck_assert_int_eq(conf->log_level, CONFIG_LOG_INFO);
 	ck_assert_ptr_null(conf->user);
@@ -343,6 +344,7 @@ START_TEST(test_full)
 	ck_assert_uint_eq(conf->limits.headers, 20);
 	ck_assert_uint_eq(conf->limits.body_bytes, 0);
 	ck_assert_str_eq(conf->access_log, "stderr");
+	ck_assert_int_eq(conf->access_log_format, CONFIG_ACCESS_JSON);
 	ck_assert_str_eq(conf->error_log, "/var/log/switchyard/error.log");
 	ck_assert_int_eq(conf->log_level, CONFIG_LOG_DEBUG);
 	ck_assert_str_eq(conf->user, "root");
@@ -513,8 +515,8 @@ START_TEST(test_quoting)
 	ck_assert_str_eq(load_error("{\"\": 1}"),
 	    "test.json: \"\": unknown key (known: listen, workers, threads, "
 	    "queue_limit, loop_block_warn_ms, worker_timeout_ms, timeouts, "
-	    "limits, access_log, error_log, log_level, user, group, "
-	    "pid_file, plugins, routes)");
+	    "limits, access_log, access_log_format, error_log, log_level, "
+	    "user, group, pid_file, plugins, routes)");
 
 	/* A long value is cut, and the message still fits. */
 	(void)snprintf(big, sizeof(big), "{\"log_level\": \"%0*d\"}", 2000, 0);

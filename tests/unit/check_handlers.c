@@ -893,6 +893,29 @@ START_TEST(echo_chunked)
 }
 END_TEST
 
+/*
+ * sy_req_id() is what the connection chose; X-Request-Id is the
+ * server's header, refused to a handler in any case.
+ */
+START_TEST(api_request_id)
+{
+	struct treq	 t;
+
+	treq_start_str(&t, "hello", NULL, "GET /t HTTP/1.1\r\nHost: x\r\n"
+	    "\r\n");
+	strcpy(t.req.id, "1xbsa00d8dehb5kg0000000000");
+	ck_assert_str_eq(sy_req_id(&t.req), "1xbsa00d8dehb5kg0000000000");
+	ck_assert_int_eq(sy_resp_header(&t.req, "X-Request-Id", "mine"), -1);
+	ck_assert_int_eq(sy_resp_header(&t.req, "x-request-ID", "mine"), -1);
+	ck_assert_int_eq(sy_resp_header(&t.req, "X-Request-Ids", "ok"), 0);
+	ck_assert_uint_eq(t.req.headers_len, strlen("X-Request-Ids: ok\r\n"));
+	/* A new request keeps the id until the connection clears it. */
+	api_req_start(&t.req, &t.http, &t.route);
+	ck_assert_str_eq(sy_req_id(&t.req), "1xbsa00d8dehb5kg0000000000");
+	treq_cleanup(&t);
+}
+END_TEST
+
 /* -- json -------------------------------------------------------------- */
 
 START_TEST(json_small)
@@ -1573,6 +1596,7 @@ handlers_suite(void)
 	tcase_add_test(tc, cpu_override);
 	tcase_add_test(tc, echo_body);
 	tcase_add_test(tc, echo_chunked);
+	tcase_add_test(tc, api_request_id);
 	tcase_add_test(tc, json_small);
 	tcase_add_test(tc, json_large);
 	tcase_add_test(tc, write_file_writes);

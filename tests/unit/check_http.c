@@ -1710,6 +1710,35 @@ START_TEST(test_resp_type_and_extra)
 }
 END_TEST
 
+/* X-Request-Id after Connection, before the handler's headers. */
+START_TEST(test_resp_request_id)
+{
+	static const char	 extra[] = "X-A: b\r\n";
+	char			 id[129];
+	char			*want;
+	struct http_resp_head	 h = { .status = 200, .body_len = 2,
+	    .date = DATE, .keepalive = 0,
+	    .request_id = "1xbsa00d8dehb5kg0000000000", .extra = extra,
+	    .extra_len = sizeof(extra) - 1 };
+
+	check_head(&h, "HTTP/1.1 200 OK\r\n" SERVER "Date: " DATE "\r\n"
+	    "Content-Length: 2\r\nConnection: close\r\n"
+	    "X-Request-Id: 1xbsa00d8dehb5kg0000000000\r\nX-A: b\r\n\r\n");
+	/* A client's, as long as it may be, on a 204 without extras. */
+	memset(id, '~', 128);
+	id[128] = '\0';
+	h.status = 204;
+	h.keepalive = 1;
+	h.extra = NULL;
+	h.extra_len = 0;
+	h.request_id = id;
+	want = fmt("HTTP/1.1 204 No Content\r\n" SERVER "Date: " DATE "\r\n"
+	    "X-Request-Id: %s\r\n\r\n", id);
+	check_head(&h, want);
+	free(want);
+}
+END_TEST
+
 /* Extra headers far larger than the fixed part, and an unknown status. */
 START_TEST(test_resp_large_extra)
 {
@@ -1853,6 +1882,7 @@ http_suite(void)
 	tcase_add_test(tc, test_resp_keepalive_10);
 	tcase_add_test(tc, test_resp_close);
 	tcase_add_test(tc, test_resp_type_and_extra);
+	tcase_add_test(tc, test_resp_request_id);
 	tcase_add_test(tc, test_resp_large_extra);
 	tcase_add_test(tc, test_resp_appends);
 	tcase_add_test(tc, test_status_reason);
