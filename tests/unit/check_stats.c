@@ -865,6 +865,7 @@ static const char *const expected_families[][2] = {
 	{ "switchyard_pool_rejected_total", "counter" },
 	{ "switchyard_handler_timeouts_total", "counter" },
 	{ "switchyard_access_log_dropped_total", "counter" },
+	{ "switchyard_proxy_protocol_refused_total", "counter" },
 	{ "switchyard_pool_queue_wait_seconds", "histogram" },
 	{ "switchyard_pool_run_seconds", "histogram" },
 	{ "switchyard_connections_open", "gauge" },
