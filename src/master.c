@@ -1246,6 +1246,8 @@ master_stop(struct master *m, int sig)
 		    "INT, fast" : "graceful", master_count(m, m->gen, -1));
 		notify_stopping();
 	}
+	/* Health answers 503 from now on, in every worker. */
+	atomic_store(&m->stats->master.draining, 1);
 	m->stopping = 1;
 	evtimer_del(m->ready_timeout_ev);
 	for (k = 0; k < m->nslots_alloc; k++)
