@@ -83,6 +83,8 @@ static const struct int_key timeout_ints[] = {
 	    UINT_KEY(struct config_timeouts, handler_ms), 0 },
 	{ "shutdown_ms", 1, 86400000, 30000,
 	    UINT_KEY(struct config_timeouts, shutdown_ms), 0 },
+	{ "drain_delay_ms", 0, 86400000, 0,
+	    UINT_KEY(struct config_timeouts, drain_delay_ms), 0 },
 };
 
 static const struct int_key limit_ints[] = {
@@ -111,7 +113,7 @@ static const char *const listen_keys[] = {
 };
 static const char *const timeout_keys[] = {
 	"header_ms", "body_ms", "keepalive_ms", "send_ms", "handler_ms",
-	"shutdown_ms", NULL
+	"shutdown_ms", "drain_delay_ms", NULL
 };
 static const char *const limit_keys[] = {
 	"max_connections", "header_bytes", "uri_bytes", "headers",

@@ -85,6 +85,7 @@ struct config_timeouts {
 	unsigned	send_ms;	/* response write stalls this long */
 	unsigned	handler_ms;	/* blocking handler deadline (504) */
 	unsigned	shutdown_ms;	/* graceful drain before a kill */
+	unsigned	drain_delay_ms;	/* TERM: health 503, still serving */
 };
 
 struct config_limits {

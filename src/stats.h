@@ -106,6 +106,12 @@ struct stats_master {
 	_Atomic int		pid;
 	_Atomic unsigned	slots_used;	/* slots that ever ran */
 	_Atomic unsigned	generation;
+	/*
+	 * Set once TERM, QUIT or INT reached the master, never cleared: the
+	 * instance is going away, and "health" answers 503 in every worker
+	 * of every generation. A reload does not set it.
+	 */
+	_Atomic int		draining;
 	_Atomic uint64_t	reloads_ok;
 	_Atomic uint64_t	reloads_invalid;	/* bad file */
 	_Atomic uint64_t	reloads_failed;	/* rolled back */

@@ -281,6 +281,7 @@ START_TEST(test_defaults)
 	ck_assert_uint_eq(conf->timeouts.send_ms, 30000);
 	ck_assert_uint_eq(conf->timeouts.handler_ms, 30000);
 	ck_assert_uint_eq(conf->timeouts.shutdown_ms, 30000);
+	ck_assert_uint_eq(conf->timeouts.drain_delay_ms, 0);
 	ck_assert_uint_eq(conf->limits.max_connections, 10000);
 	ck_assert_uint_eq(conf->limits.header_bytes, 8192);
 	ck_assert_uint_eq(conf->limits.uri_bytes, 4096);
@@ -345,6 +346,7 @@ START_TEST(test_full)
 	ck_assert_uint_eq(conf->timeouts.send_ms, 1003);
 	ck_assert_uint_eq(conf->timeouts.handler_ms, 1004);
 	ck_assert_uint_eq(conf->timeouts.shutdown_ms, 1005);
+	ck_assert_uint_eq(conf->timeouts.drain_delay_ms, 1006);
 	ck_assert_uint_eq(conf->limits.max_connections, 50);
 	ck_assert_uint_eq(conf->limits.header_bytes, 1024);
 	ck_assert_uint_eq(conf->limits.uri_bytes, 1024);
