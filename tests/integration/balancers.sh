@@ -29,7 +29,7 @@ instance() {
 	sy_start '{
   "listen": '"$listen"', "workers": 2, "log_level": "info",
   "access_log": "@TMP@/access-'"$name"'.log",
-  "timeouts": {"drain_delay_ms": 1500, "shutdown_ms": 5000},
+  "timeouts": {"drain_delay_ms": 3000, "shutdown_ms": 5000},
   '"$extra"'
   "plugins": ["hi.so"],
   "routes": [
