@@ -257,6 +257,13 @@ sy_req_route(const struct sy_req *req)
 	return req->route->path;
 }
 
+const char *
+sy_req_client(const struct sy_req *req)
+{
+	return req->client != NULL && req->client[0] != '\0' ? req->client :
+	    "-";
+}
+
 struct event_base *
 sy_req_base(const struct sy_req *req)
 {

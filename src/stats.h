@@ -75,6 +75,7 @@ struct stats_slot {
 	_Atomic uint64_t	rejected_503;	/* pool queue full */
 	_Atomic uint64_t	timeouts_504;	/* handler deadline */
 	_Atomic uint64_t	accesslog_dropped; /* lines: reader stalled */
+	_Atomic uint64_t	proxy_refused;	/* no valid PROXY header */
 	struct stats_hist	queue_wait;	/* pool jobs */
 	struct stats_hist	run_time;	/* pool jobs */
 };

@@ -326,6 +326,14 @@ START_TEST(test_full)
 	ck_assert_str_eq(conf->listen[2].text, "*:8083");
 	sin = (const struct sockaddr_in *)(const void *)&conf->listen[2].addr;
 	ck_assert_uint_eq(ntohl(sin->sin_addr.s_addr), INADDR_ANY);
+	ck_assert_int_eq(conf->listen[0].proxy_protocol, 0);
+	ck_assert_int_eq(conf->listen[2].proxy_protocol, 1);
+	ck_assert_uint_eq(conf->ntrusted, 3);
+	ck_assert_int_eq(conf->trusted[0].family, AF_INET);
+	ck_assert_uint_eq(conf->trusted[0].prefix, 8);
+	ck_assert_int_eq(conf->trusted[1].family, AF_INET6);
+	ck_assert_uint_eq(conf->trusted[1].prefix, 128);
+	ck_assert_int_eq(conf->trusted[2].family, AF_UNIX);
 
 	ck_assert_uint_eq(conf->workers, 3);
 	ck_assert_uint_eq(conf->threads, 8);
@@ -516,7 +524,7 @@ START_TEST(test_quoting)
 	    "test.json: \"\": unknown key (known: listen, workers, threads, "
 	    "queue_limit, loop_block_warn_ms, worker_timeout_ms, timeouts, "
 	    "limits, access_log, error_log, log_level, user, group, "
-	    "pid_file, plugins, routes)");
+	    "pid_file, plugins, trusted_proxies, routes)");
 
 	/* A long value is cut, and the message still fits. */
 	(void)snprintf(big, sizeof(big), "{\"log_level\": \"%0*d\"}", 2000, 0);
