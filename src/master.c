@@ -1256,6 +1256,7 @@ master_stop(struct master *m, int sig)
 	struct timeval	 tv = { ms / 1000, (ms % 1000) * 1000 };
 	struct wproc	*wp;
 	unsigned	 k;
+	size_t		 i;
 
 	if (!m->stopping)
 		log_info("%s: stopping %u workers", sig == SIGINT ?
@@ -1267,6 +1268,18 @@ master_stop(struct master *m, int sig)
 	TAILQ_FOREACH(wp, &m->procs, entry)
 		wp->state = W_DRAINING;
 	master_signal_all(m, sig);
+	/*
+	 * Our copies of the listening sockets go too: once the workers have
+	 * taken what is queued and closed theirs, a new connection is
+	 * refused at once (a balancer retries it elsewhere) instead of
+	 * waiting in a queue that nobody accepts from until we exit.
+	 */
+	for (i = 0; i < m->naddrs; i++)
+		for (k = 0; k < m->addrs[i].nfds; k++)
+			if (m->addrs[i].fds[k] != -1) {
+				(void)close(m->addrs[i].fds[k]);
+				m->addrs[i].fds[k] = -1;
+			}
 	if (sig != SIGINT)
 		evtimer_add(m->kill_ev, &tv);
 	if (TAILQ_EMPTY(&m->procs))
