@@ -150,6 +150,15 @@ const char	*sy_req_header(const struct sy_req *req, const char *name);
 /* The request body (complete, already de-chunked); *len may be 0. */
 const void	*sy_req_body(const struct sy_req *req, size_t *len);
 
+/*
+ * The client's address as text, "192.0.2.7" or "2001:db8::1" ("unix:"
+ * on a unix socket): the peer's, or the one a PROXY protocol header
+ * carried, or, from a peer in trusted_proxies, the one X-Forwarded-For
+ * (or Forwarded) names. The access log's first field. Valid until the
+ * request finishes.
+ */
+const char	*sy_req_client(const struct sy_req *req);
+
 /* The configured path of the route that matched, e.g. "/static/". */
 const char	*sy_req_route(const struct sy_req *req);
 

@@ -263,6 +263,13 @@ sy_req_id(const struct sy_req *req)
 	return req->id;
 }
 
+const char *
+sy_req_client(const struct sy_req *req)
+{
+	return req->client != NULL && req->client[0] != '\0' ? req->client :
+	    "-";
+}
+
 struct event_base *
 sy_req_base(const struct sy_req *req)
 {

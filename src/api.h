@@ -30,6 +30,7 @@ struct sy_req {
 	const struct http_req		*http;	/* the request, read-only */
 	const struct config_route	*route;
 	struct event_base		*base;
+	const char			*client;	/* the connection's, text */
 
 	int		 status;		/* default 200 */
 	char		 content_type[API_CTYPE_MAX];	/* "" when unset */

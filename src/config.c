@@ -34,6 +34,7 @@
 
 #include <jansson.h>
 
+#include "client.h"
 #include "config.h"
 #include "listener.h"
 #include "plugin.h"
@@ -82,6 +83,8 @@ static const struct int_key timeout_ints[] = {
 	    UINT_KEY(struct config_timeouts, handler_ms), 0 },
 	{ "shutdown_ms", 1, 86400000, 30000,
 	    UINT_KEY(struct config_timeouts, shutdown_ms), 0 },
+	{ "drain_delay_ms", 0, 86400000, 0,
+	    UINT_KEY(struct config_timeouts, drain_delay_ms), 0 },
 };
 
 static const struct int_key limit_ints[] = {
@@ -103,11 +106,14 @@ static const char *const top_keys[] = {
 	"listen", "workers", "threads", "queue_limit", "loop_block_warn_ms",
 	"worker_timeout_ms", "timeouts", "limits", "access_log",
 	"access_log_format", "error_log", "log_level", "user", "group",
-	"pid_file", "plugins", "routes", NULL
+	"pid_file", "plugins", "trusted_proxies", "routes", NULL
+};
+static const char *const listen_keys[] = {
+	"address", "proxy_protocol", NULL
 };
 static const char *const timeout_keys[] = {
 	"header_ms", "body_ms", "keepalive_ms", "send_ms", "handler_ms",
-	"shutdown_ms", NULL
+	"shutdown_ms", "drain_delay_ms", NULL
 };
 static const char *const limit_keys[] = {
 	"max_connections", "header_bytes", "uri_bytes", "headers",
@@ -482,8 +488,8 @@ listen_set(struct config *conf, size_t i, const char *text, const char *label,
 static int
 parse_listen(const json_t *v, struct config *conf, struct config_error *err)
 {
-	json_t			*item;
-	char			 label[32];
+	json_t			*item, *addr, *pp;
+	char			 label[32], where[48];
 	size_t			 i, n;
 
 	if (v == NULL) {
@@ -501,14 +507,66 @@ parse_listen(const json_t *v, struct config *conf, struct config_error *err)
 		return fail(err, "listen: must hold at least one address");
 	conf->listen = xcalloc(n, sizeof(*conf->listen));
 	json_array_foreach(v, i, item) {
-		if (!json_is_string(item))
-			return fail(err, "listen[%zu]: must be a string, not %s",
-			    i, type_name(item));
 		(void)snprintf(label, sizeof(label), "listen[%zu]", i);
-		if (listen_set(conf, i, json_string_value(item), label,
-		    err) == -1)
-			return -1;
+		if (json_is_object(item)) {
+			/* {"address": "...", "proxy_protocol": true} */
+			(void)snprintf(where, sizeof(where), "%s.", label);
+			if (check_keys(item, listen_keys, where, err) == -1)
+				return -1;
+			addr = json_object_get(item, "address");
+			if (addr == NULL)
+				return fail(err, "%s.address: required", label);
+			if (!json_is_string(addr))
+				return fail(err, "%s.address: must be a string, "
+				    "not %s", label, type_name(addr));
+			(void)snprintf(where, sizeof(where), "%s.address",
+			    label);
+			if (listen_set(conf, i, json_string_value(addr), where,
+			    err) == -1)
+				return -1;
+			pp = json_object_get(item, "proxy_protocol");
+			if (pp != NULL && !json_is_boolean(pp))
+				return fail(err, "%s.proxy_protocol: must be "
+				    "true or false, not %s", label,
+				    type_name(pp));
+			conf->listen[i].proxy_protocol = json_is_true(pp);
+		} else if (json_is_string(item)) {
+			if (listen_set(conf, i, json_string_value(item), label,
+			    err) == -1)
+				return -1;
+		} else
+			return fail(err, "%s: must be an address or an object, "
+			    "not %s", label, type_name(item));
 		conf->nlisten = i + 1;
+	}
+	return 0;
+}
+
+/* "trusted_proxies": the peers whose forwarded headers are believed. */
+static int
+parse_trusted(const json_t *v, struct config *conf, struct config_error *err)
+{
+	const json_t	*item;
+	char		 why[128], qbuf[CONFIG_QUOTE_MAX + 8];
+	size_t		 i;
+
+	if (v == NULL)
+		return 0;
+	if (!json_is_array(v))
+		return fail(err, "trusted_proxies: must be an array of "
+		    "addresses or address/bits, not %s", type_name(v));
+	conf->trusted = xcalloc(json_array_size(v) + 1,
+	    sizeof(*conf->trusted));
+	json_array_foreach(v, i, item) {
+		if (!json_is_string(item))
+			return fail(err, "trusted_proxies[%zu]: must be a "
+			    "string, not %s", i, type_name(item));
+		if (client_cidr_parse(json_string_value(item),
+		    &conf->trusted[i], why, sizeof(why)) == -1)
+			return fail(err, "trusted_proxies[%zu]: %s: %s", i,
+			    quote(json_string_value(item), qbuf, sizeof(qbuf)),
+			    why);
+		conf->ntrusted = i + 1;
 	}
 	return 0;
 }
@@ -1089,6 +1147,9 @@ config_build(const json_t *root, const char *file, struct config_error *err)
 		goto fail;
 	if (parse_plugins(json_object_get(root, "plugins"), conf, err) == -1)
 		goto fail;
+	if (parse_trusted(json_object_get(root, "trusted_proxies"), conf,
+	    err) == -1)
+		goto fail;
 	if (parse_routes(json_object_get(root, "routes"), conf, err) == -1)
 		goto fail;
 	return conf;
@@ -1266,6 +1327,7 @@ config_free(struct config *conf)
 		free(conf->plugins[i].path);
 	}
 	free(conf->plugins);
+	free(conf->trusted);
 	registry_clear(&conf->registry);
 	free(conf->listen);
 	free(conf->access_log);

@@ -16,6 +16,7 @@
 
 #include <jansson.h>
 
+#include "client.h"
 #include "registry.h"
 #include "switchyard.h"
 
@@ -54,6 +55,7 @@ struct config_listen {
 	char			 text[128];	/* as written: "127.0.0.1:8080" */
 	struct sockaddr_storage	 addr;
 	socklen_t		 addrlen;
+	int			 proxy_protocol;	/* PROXY header first */
 };
 
 /* A plugin file, pinned open at load (plugin.c). */
@@ -83,6 +85,7 @@ struct config_timeouts {
 	unsigned	send_ms;	/* response write stalls this long */
 	unsigned	handler_ms;	/* blocking handler deadline (504) */
 	unsigned	shutdown_ms;	/* graceful drain before a kill */
+	unsigned	drain_delay_ms;	/* TERM: health 503, still serving */
 };
 
 struct config_limits {
@@ -128,6 +131,8 @@ struct config {
 	char			*pid_file;	/* NULL: none */
 	struct config_plugin	*plugins;
 	size_t			 nplugins;
+	struct client_cidr	*trusted;	/* trusted_proxies */
+	size_t			 ntrusted;
 	struct config_route	*routes;
 	size_t			 nroutes;
 	struct registry		 registry;	/* config_bind() fills it */

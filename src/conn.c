@@ -56,6 +56,7 @@
 #include "accesslog.h"
 #include "api.h"
 #include "config.h"
+#include "client.h"
 #include "conn.h"
 #include "date.h"
 #include "dispatch.h"
@@ -71,6 +72,7 @@
 #define CONN_INPUT_MAX		(64 * 1024)	/* read at most this ahead */
 #define CONN_READ_SIZE		16384		/* one recv(2) */
 #define CONN_LINGER_MS		2000
+#define CONN_PROXY_MS		3000	/* the PROXY header (capped: header_ms) */
 
 enum conn_state {
 	CONN_ACTIVE,
@@ -82,6 +84,7 @@ enum conn_state {
 /* What the timer is armed for. */
 enum conn_wait {
 	CONN_WAIT_NONE,		/* not armed: a new phase re-arms */
+	CONN_WAIT_PROXY,	/* the PROXY header, before any request */
 	CONN_WAIT_SEND,		/* not armed: the write timeout runs */
 	CONN_WAIT_KEEPALIVE,	/* the next request's first byte */
 	CONN_WAIT_HEADER,	/* the rest of the header section */
@@ -106,13 +109,16 @@ struct conn {
 	unsigned		 reading:1;	/* rev is added */
 	unsigned		 timed_out:1;	/* 504 sent, handler still busy */
 	unsigned		 read_eof:1;	/* the client sent all it will */
+	unsigned		 proxy_wait:1;	/* a PROXY header comes first */
 	unsigned		 requests;	/* answered on this connection */
 	unsigned		 allowed;	/* Allow methods for a 405 */
 	const struct config_route *route;
 	struct timespec		 start;		/* first byte of the request */
 	struct http_req		 http;
 	struct sy_req		 req;
-	char			 peer[64];	/* for the access log */
+	char			 peer[64];	/* the socket's peer, or PROXY's */
+	struct sockaddr_storage	 peer_sa;	/* the same, for trusted_proxies */
+	char			 client[64];	/* X-Forwarded-For's, per request */
 };
 
 static void	conn_process(struct conn *);
@@ -215,6 +221,8 @@ conn_waiting_for(const struct conn *c)
 	/* A 504 is on its way: only its sending is left to time. */
 	if (c->timed_out)
 		return CONN_WAIT_SEND;
+	if (c->proxy_wait && c->state == CONN_ACTIVE)
+		return CONN_WAIT_PROXY;
 	switch (c->state) {
 	case CONN_HANDLING:
 		return CONN_WAIT_HANDLER;
@@ -264,6 +272,9 @@ conn_timer_update(struct conn *c)
 		return;
 	c->wait = wait;
 	switch (wait) {
+	case CONN_WAIT_PROXY:
+		tv = env->tv_proxy;
+		break;
 	case CONN_WAIT_KEEPALIVE:
 		tv = env->tv_keepalive;
 		break;
@@ -362,7 +373,7 @@ conn_respond(struct conn *c)
 	if (env->stats != NULL)
 		conn_count(c, head.status, duration);
 	if (env->alog != NULL) {
-		e.peer = c->peer;
+		e.peer = c->req.client;
 		e.http = &c->http;
 		e.status = head.status;
 		e.body_bytes = c->http.head ? 0 : head.body_len;
@@ -380,6 +391,7 @@ conn_respond(struct conn *c)
 	c->requests++;
 	c->route = NULL;
 	c->allowed = 0;
+	c->req.client = c->peer;	/* until the next one's headers say */
 	c->state = CONN_ACTIVE;
 	c->wait = CONN_WAIT_NONE;	/* that request's deadline is over */
 	if (!keepalive) {
@@ -471,6 +483,94 @@ conn_finish_cb(struct sy_req *req, void *arg)
 	conn_process(c);		/* pipelined requests, then flush */
 }
 
+/* A PROXY listener's connection without a valid header: never served. */
+static void
+conn_proxy_refused(struct conn *c, const char *why)
+{
+	if (c->env->stats_slot != NULL)
+		atomic_fetch_add_explicit(&c->env->stats_slot->proxy_refused, 1,
+		    memory_order_relaxed);
+	log_warnx_limited("%s: connection closed: %s (the listener expects "
+	    "the PROXY protocol)", c->peer, why);
+	conn_close(c, why);
+}
+
+/*
+ * The PROXY header, on a listener that asks for one, before any HTTP:
+ * 1 once read (the client address is the one it carries), 0 when more
+ * is needed, -1 when the connection was closed for a bad one.
+ */
+static int
+conn_proxy(struct conn *c)
+{
+	struct sockaddr_storage	 ss;
+	socklen_t		 sslen;
+	size_t			 len = evbuffer_get_length(c->in);
+	ssize_t			 n;
+	unsigned char		*b;
+
+	if (len > CLIENT_PROXY_MAX)
+		len = CLIENT_PROXY_MAX;
+	if ((b = evbuffer_pullup(c->in, (ssize_t)len)) == NULL) {
+		conn_close(c, "out of memory");
+		return -1;
+	}
+	if ((n = client_proxy_parse(b, len, &ss, &sslen)) == 0) {
+		if (len < CLIENT_PROXY_MAX)
+			return 0;
+		n = -1;
+	}
+	if (n < 0) {
+		conn_proxy_refused(c, "invalid PROXY header");
+		return -1;
+	}
+	evbuffer_drain(c->in, (size_t)n);
+	c->proxy_wait = 0;
+	c->wait = CONN_WAIT_NONE;	/* the request's own deadline now */
+	/* LOCAL and UNKNOWN name nobody: the balancer itself. */
+	if (ss.ss_family != AF_UNSPEC) {
+		c->peer_sa = ss;
+		(void)listener_format_host((struct sockaddr *)&ss, c->peer,
+		    sizeof(c->peer));
+	}
+	return 1;
+}
+
+/*
+ * The request's client: from a trusted proxy, what its X-Forwarded-For
+ * (or Forwarded) says; otherwise the peer. Headers from anyone else are
+ * left alone for addressing: they must not choose their logged address.
+ */
+static void
+conn_forwarded(struct conn *c)
+{
+	const struct config	*conf = c->env->conf;
+	const struct http_req	*h = &c->http;
+	struct sockaddr_storage	 ss;
+	const char		*xff[16], *fwd[16];
+	size_t			 nxff = 0, nfwd = 0;
+	unsigned		 i;
+
+	c->req.client = c->peer;
+	if (conf->ntrusted == 0 || !client_cidr_match(conf->trusted,
+	    conf->ntrusted, (struct sockaddr *)&c->peer_sa))
+		return;
+	for (i = 0; i < h->nheaders; i++) {
+		if (h->headers[i].name_len == 15 && nxff < 16 &&
+		    strcasecmp(h->headers[i].name, "x-forwarded-for") == 0)
+			xff[nxff++] = h->headers[i].value;
+		else if (h->headers[i].name_len == 9 && nfwd < 16 &&
+		    strcasecmp(h->headers[i].name, "forwarded") == 0)
+			fwd[nfwd++] = h->headers[i].value;
+	}
+	if ((nxff > 0 || nfwd > 0) && client_forwarded(xff, nxff, fwd, nfwd,
+	    conf->trusted, conf->ntrusted, &ss)) {
+		(void)listener_format_host((struct sockaddr *)&ss, c->client,
+		    sizeof(c->client));
+		c->req.client = c->client;
+	}
+}
+
 /* Routing, once the headers are in: 0, or the status to answer. */
 static int
 conn_headers_cb(struct http_req *http, void *arg)
@@ -478,6 +578,7 @@ conn_headers_cb(struct http_req *http, void *arg)
 	static const char	 cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
 	struct conn		*c = arg;
 
+	conn_forwarded(c);
 	c->route = router_match(c->env->router, config_method_bit(http->method),
 	    http->path, http->path_len, &c->allowed);
 	if (c->route == NULL)
@@ -496,6 +597,7 @@ conn_process(struct conn *c)
 	struct evbuffer		*out = bufferevent_get_output(c->bev);
 	struct evbuffer_iovec	 v;
 	size_t			 n;
+	int			 rc;
 
 	while (c->state == CONN_ACTIVE && !c->close_after_write) {
 		if (evbuffer_get_length(out) > CONN_OUTPUT_MAX) {
@@ -504,6 +606,13 @@ conn_process(struct conn *c)
 		}
 		if (evbuffer_peek(in, -1, NULL, &v, 1) < 1 || v.iov_len == 0)
 			break;
+		if (c->proxy_wait) {
+			if ((rc = conn_proxy(c)) < 0)
+				return;	/* closed: c is gone */
+			if (rc == 0)
+				break;	/* more to come */
+			continue;	/* what follows it is HTTP */
+		}
 		if (c->http.state == HTTP_IDLE)
 			(void)clock_gettime(CLOCK_MONOTONIC, &c->start);
 		n = http_req_feed(&c->http, v.iov_base, v.iov_len);
@@ -752,7 +861,7 @@ conn_handler_timeout(struct conn *c)
 		 * the job's times are still the pool thread's: not read.
 		 */
 		struct accesslog_entry	 e = {
-			.peer = c->peer, .http = &c->http, .status = 504,
+			.peer = c->req.client, .http = &c->http, .status = 504,
 			.body_bytes = c->http.head ? 0 : sizeof(body) - 1,
 			.duration_s = elapsed_s(&c->start),
 			.mode = stats_mode_name[c->req.mode],
@@ -805,6 +914,9 @@ conn_timer_cb(evutil_socket_t fd, short what, void *arg)
 	case CONN_WAIT_KEEPALIVE:
 		conn_close(c, "keep-alive timeout");
 		break;
+	case CONN_WAIT_PROXY:
+		conn_proxy_refused(c, "no PROXY header in time");
+		break;
 	default:
 		break;
 	}
@@ -812,7 +924,7 @@ conn_timer_cb(evutil_socket_t fd, short what, void *arg)
 
 int
 conn_new(struct conn_env *env, int fd, const struct sockaddr *sa,
-    socklen_t salen)
+    socklen_t salen, int proxy)
 {
 	struct conn	*c;
 	int		 one = 1;
@@ -840,10 +952,12 @@ conn_new(struct conn_env *env, int fd, const struct sockaddr *sa,
 	http_req_init(&c->http, &env->conf->limits, conn_headers_cb, c);
 	c->req.stats_slot = env->stats_slot;
 	c->req.stats_cell = env->stats_cell;
-	if (env->alog != NULL)
-		(void)listener_format_host(sa, c->peer, sizeof(c->peer));
-	else
-		c->peer[0] = '\0';
+	/* Handlers may ask (sy_req_client()), not only the access log. */
+	(void)listener_format_host(sa, c->peer, sizeof(c->peer));
+	if ((size_t)salen <= sizeof(c->peer_sa))
+		memcpy(&c->peer_sa, sa, (size_t)salen);
+	c->req.client = c->peer;
+	c->proxy_wait = proxy != 0;
 	bufferevent_setcb(c->bev, NULL, conn_write_cb, conn_event_cb, c);
 	(void)bufferevent_set_timeouts(c->bev, NULL, &env->tv_send);
 	c->state = CONN_ACTIVE;
@@ -884,6 +998,9 @@ conn_env_init(struct conn_env *env, struct event_base *base,
 	TAILQ_INIT(&env->conns);
 	TAILQ_INIT(&env->orphans);
 	env->tv_header = common_timeout(base, t->header_ms);
+	/* A balancer sends its PROXY header at once: a short deadline. */
+	env->tv_proxy = common_timeout(base, t->header_ms < CONN_PROXY_MS ?
+	    t->header_ms : CONN_PROXY_MS);
 	env->tv_body = common_timeout(base, t->body_ms);
 	env->tv_keepalive = common_timeout(base, t->keepalive_ms);
 	env->tv_linger = common_timeout(base, CONN_LINGER_MS);

@@ -40,6 +40,7 @@ struct conn_env {
 	struct reqid_gen	 reqid;		/* this worker's request ids */
 
 	/* libevent common timeouts, one queue per duration. */
+	const struct timeval	*tv_proxy;
 	const struct timeval	*tv_header;
 	const struct timeval	*tv_body;
 	const struct timeval	*tv_keepalive;
@@ -71,11 +72,12 @@ int	conn_env_init(struct conn_env *env, struct event_base *base,
 	    const struct config *conf);
 
 /*
- * Start serving fd, an accepted socket (the connection owns it from now
- * on, even on failure). Returns -1 when out of memory.
+ * Start serving fd, an accepted socket from peer sa (the connection owns
+ * it from now on, even on failure); with proxy, a PROXY protocol header
+ * must come first. Returns -1 when out of memory.
  */
 int	conn_new(struct conn_env *env, int fd, const struct sockaddr *sa,
-	    socklen_t salen);
+	    socklen_t salen, int proxy);
 
 /*
  * Drain: every connection closes after its next response (which says

@@ -27,6 +27,13 @@
  * loop has not ticked for worker_timeout_ms is killed and replaced.
  * Workers hold the read end of a pipe only the master writes to: when the
  * master dies, however it dies, they read EOF and drain.
+ *
+ * Stopping. TERM or QUIT first sets the segment's draining flag, so that
+ * every worker's "health" answers 503; with timeouts.drain_delay_ms the
+ * workers then go on accepting and serving that long, and balancers take
+ * the instance out while nothing is refused yet. Only then do the workers
+ * drain, within shutdown_ms. INT, and a second TERM or QUIT during the
+ * delay, drain at once. A reload never sets the flag.
  */
 #include "autoconfig.h"
 
@@ -131,6 +138,7 @@ struct master {
 	struct stats			*stats;
 	int				 death[2]; /* workers read [0] */
 	int				 stopping;
+	int				 delaying; /* in drain_delay_ms */
 	int				 announced; /* READY=1 sent */
 	int				 reload_again;
 	struct timespec			 reload_start;
@@ -144,6 +152,7 @@ struct master {
 	uint64_t			 wd_last_ms;
 	struct event			*sig_evs[10];
 	struct event			*kill_ev;
+	struct event			*drain_ev;	/* drain_delay_ms */
 	struct event			*ready_timeout_ev;
 	struct event			*watchdog_ev;
 };
@@ -179,13 +188,15 @@ master_count(const struct master *m, unsigned gen, int state)
 static void
 master_status(struct master *m, int ready)
 {
-	char	 status[800];
+	char	 status[896];
 
-	(void)snprintf(status, sizeof(status), "generation %u, %u workers%s%s"
-	    "%s%s", m->gen, m->nworkers,
+	(void)snprintf(status, sizeof(status), "%sgeneration %u, %u "
+	    "workers%s%s%s%s", m->delaying ? "draining (health answers 503); " :
+	    "", m->gen, m->nworkers,
 	    m->last_reload[0] ? "; last reload: " : "", m->last_reload,
 	    m->last_crash[0] ? "; last crash: " : "", m->last_crash);
-	if (ready)
+	/* After STOPPING=1, systemd must not read READY=1. */
+	if (ready && !m->delaying)
 		notify_ready(status);
 	else
 		notify_status(status);
@@ -1156,6 +1167,11 @@ master_reload(struct master *m)
 
 	if (m->stopping)
 		return;
+	if (m->delaying) {
+		log_info("reload: ignored: the server is stopping "
+		    "(drain_delay_ms)");
+		return;
+	}
 	if (m->next != NULL) {
 		/* One at a time; the latest file is read once this is done. */
 		log_info("reload: one is in progress; reading the file again "
@@ -1240,12 +1256,11 @@ master_stop(struct master *m, int sig)
 	struct timeval	 tv = { ms / 1000, (ms % 1000) * 1000 };
 	struct wproc	*wp;
 	unsigned	 k;
+	size_t		 i;
 
-	if (!m->stopping) {
+	if (!m->stopping)
 		log_info("%s: stopping %u workers", sig == SIGINT ?
 		    "INT, fast" : "graceful", master_count(m, m->gen, -1));
-		notify_stopping();
-	}
 	m->stopping = 1;
 	evtimer_del(m->ready_timeout_ev);
 	for (k = 0; k < m->nslots_alloc; k++)
@@ -1253,10 +1268,67 @@ master_stop(struct master *m, int sig)
 	TAILQ_FOREACH(wp, &m->procs, entry)
 		wp->state = W_DRAINING;
 	master_signal_all(m, sig);
+	/*
+	 * Our copies of the listening sockets go too: once the workers have
+	 * taken what is queued and closed theirs, a new connection is
+	 * refused at once (a balancer retries it elsewhere) instead of
+	 * waiting in a queue that nobody accepts from until we exit.
+	 */
+	for (i = 0; i < m->naddrs; i++)
+		for (k = 0; k < m->addrs[i].nfds; k++)
+			if (m->addrs[i].fds[k] != -1) {
+				(void)close(m->addrs[i].fds[k]);
+				m->addrs[i].fds[k] = -1;
+			}
 	if (sig != SIGINT)
 		evtimer_add(m->kill_ev, &tv);
 	if (TAILQ_EMPTY(&m->procs))
 		event_base_loopbreak(m->base);
+}
+
+static void
+master_drain_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct master	*m = arg;
+
+	m->delaying = 0;
+	log_info("drain_delay_ms is over");
+	master_stop(m, SIGTERM);
+}
+
+/*
+ * TERM, QUIT (sig SIGTERM) or INT. Health answers 503 from now on, in
+ * every worker. A graceful stop with drain_delay_ms leaves the workers
+ * accepting and serving that long, so that balancers see the 503 and
+ * stop sending before any listener closes; the shutdown_ms deadline
+ * starts after it. INT, or the same signal again during the delay (an
+ * operator who will not wait), drains at once.
+ */
+static void
+master_shutdown(struct master *m, int sig)
+{
+	unsigned	 ms = m->conf->timeouts.drain_delay_ms;
+	struct timeval	 tv = { ms / 1000, (ms % 1000) * 1000 };
+
+	atomic_store(&m->stats->master.draining, 1);
+	if (!m->stopping && !m->delaying) {
+		notify_stopping();
+		if (sig != SIGINT && ms > 0) {
+			log_info("graceful: health answers 503; stopping %u "
+			    "workers after drain_delay_ms (%u ms)",
+			    master_count(m, m->gen, -1), ms);
+			m->delaying = 1;
+			evtimer_add(m->drain_ev, &tv);
+			master_status(m, 0);
+			return;
+		}
+	} else if (m->delaying) {
+		log_info("%s during drain_delay_ms: stopping now",
+		    sig == SIGINT ? "INT" : "TERM again");
+		evtimer_del(m->drain_ev);
+		m->delaying = 0;
+	}
+	master_stop(m, sig);
 }
 
 /* TTIN: one more worker, in a new slot. */
@@ -1343,10 +1415,10 @@ master_signal_cb(evutil_socket_t sig, short what, void *arg)
 	switch (sig) {
 	case SIGTERM:
 	case SIGQUIT:
-		master_stop(m, SIGTERM);
+		master_shutdown(m, SIGTERM);
 		break;
 	case SIGINT:
-		master_stop(m, SIGINT);
+		master_shutdown(m, SIGINT);
 		break;
 	case SIGCHLD:
 		master_reap(m);
@@ -1558,6 +1630,8 @@ master_free(struct master *m)
 			event_free(m->sig_evs[i]);
 	if (m->kill_ev != NULL)
 		event_free(m->kill_ev);
+	if (m->drain_ev != NULL)
+		event_free(m->drain_ev);
 	if (m->ready_timeout_ev != NULL)
 		event_free(m->ready_timeout_ev);
 	if (m->watchdog_ev != NULL)
@@ -1642,10 +1716,12 @@ master_run(struct config *conf, const char *path,
 		}
 	}
 	m.kill_ev = evtimer_new(m.base, master_kill_cb, &m);
+	m.drain_ev = evtimer_new(m.base, master_drain_cb, &m);
 	m.ready_timeout_ev = evtimer_new(m.base, master_ready_timeout_cb, &m);
 	m.watchdog_ev = event_new(m.base, -1, EV_PERSIST, master_watchdog_cb,
 	    &m);
-	if (m.kill_ev == NULL || m.ready_timeout_ev == NULL ||
+	if (m.kill_ev == NULL || m.drain_ev == NULL ||
+	    m.ready_timeout_ev == NULL ||
 	    m.watchdog_ev == NULL || event_add(m.watchdog_ev, &tick) == -1) {
 		log_errorx("cannot set up the master's events");
 		goto done;

@@ -75,6 +75,7 @@ struct stats_slot {
 	_Atomic uint64_t	rejected_503;	/* pool queue full */
 	_Atomic uint64_t	timeouts_504;	/* handler deadline */
 	_Atomic uint64_t	accesslog_dropped; /* lines: reader stalled */
+	_Atomic uint64_t	proxy_refused;	/* no valid PROXY header */
 	struct stats_hist	queue_wait;	/* pool jobs */
 	struct stats_hist	run_time;	/* pool jobs */
 };
@@ -105,6 +106,12 @@ struct stats_master {
 	_Atomic int		pid;
 	_Atomic unsigned	slots_used;	/* slots that ever ran */
 	_Atomic unsigned	generation;
+	/*
+	 * Set once TERM, QUIT or INT reached the master, never cleared: the
+	 * instance is going away, and "health" answers 503 in every worker
+	 * of every generation. A reload does not set it.
+	 */
+	_Atomic int		draining;
 	_Atomic uint64_t	reloads_ok;
 	_Atomic uint64_t	reloads_invalid;	/* bad file */
 	_Atomic uint64_t	reloads_failed;	/* rolled back */

@@ -15,6 +15,7 @@ const struct sy_handler *const builtin_handlers[] = {
 	&handler_cpu,
 	&handler_echo,
 	&handler_hash_body,
+	&handler_health,
 	&handler_hello,
 	&handler_json,
 	&handler_metrics,

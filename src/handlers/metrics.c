@@ -202,6 +202,9 @@ write_slots(struct sy_req *req, const struct stats *s)
 	SLOT_COUNTER(accesslog_dropped, "switchyard_access_log_dropped_total",
 	    "Access log lines dropped because the log could not take them "
 	    "(a stalled reader, a full disk).");
+	SLOT_COUNTER(proxy_refused, "switchyard_proxy_protocol_refused_total",
+	    "Connections closed unserved on a PROXY protocol listener: no "
+	    "valid header in time.");
 	rc |= family(req, "switchyard_pool_queue_wait_seconds", "histogram",
 	    "Time pool jobs waited for a thread, by worker slot.");
 	for (k = 0; k < nslots; k++) {

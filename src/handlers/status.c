@@ -31,14 +31,15 @@ server_json(const struct stats *s)
 		    "signal", (json_int_t)LOAD(m->crash_signal),
 		    "route", m->crash_route[0] ? m->crash_route : NULL,
 		    "handler", m->crash_handler[0] ? m->crash_handler : NULL);
-	return json_pack("{s:s, s:I, s:f, s:I, s:s, s:o}",
+	return json_pack("{s:s, s:I, s:f, s:I, s:s, s:o, s:b}",
 	    "version", PACKAGE_VERSION,
 	    "pid", (json_int_t)LOAD(m->pid),
 	    "uptime_seconds",
 	    (double)(stats_wall_ms() - LOAD(m->started_ms)) / 1e3,
 	    "generation", (json_int_t)LOAD(m->generation),
 	    "config", m->config_path,
-	    "last_crash", crash != NULL ? crash : json_null());
+	    "last_crash", crash != NULL ? crash : json_null(),
+	    "draining", LOAD(m->draining) != 0);
 }
 
 /* now - then, or 0 when a heartbeat ticked after now was read. */

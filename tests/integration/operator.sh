@@ -16,7 +16,10 @@
 #      serves, survives a HUP under ab with 0 failed; one that matches no
 #      listen entry stops the start;
 #  (h) the systemd watchdog: a NOTIFY_SOCKET listener counts WATCHDOG=1 at
-#      the right rate and sees them stop while a worker's loop is stuck.
+#      the right rate and sees them stop while a worker's loop is stuck;
+#  (i) during a graceful stop, once the workers have closed their
+#      listeners, a new connection is refused at once (a balancer retries
+#      it elsewhere), not left waiting on the master's copy of the socket.
 . "$(dirname "$0")/lib.sh"
 
 H='Host: x\r\n'
@@ -314,3 +317,24 @@ if ldd "$SY_BIN" 2>/dev/null | grep -q libsystemd; then
 else
 	info "(h) built without libsystemd: watchdog not checked"
 fi
+
+# -- (i) refused, not queued, while the last requests finish ---------------------------
+SY_PORT=
+sy_start '{
+  "listen": ["127.0.0.1:@PORT@"], "workers": 1, "log_level": "info",
+  "routes": [{"path": "/slow", "handler": "sleep", "mode": "blocking",
+              "args": {"ms": 4000, "max_ms": 10000}}]
+}' || exit 1
+sy_curl -o /dev/null "$(sy_url /slow)" &
+slow=$!
+wait_for '[ "$(sy_in_flight)" -ge 1 ]' 5
+kill -TERM "$SY_PID"
+wait_for "grep -q 'worker 0: info: draining (TERM)' '$SY_LOG'" 5
+t0=$(now_ms)
+curl -s --max-time 3 -o /dev/null "$(sy_url /slow)"
+rc=$?
+check "(i) a connection during the drain is refused at once (curl exit $rc: 7 is refused, 28 a timeout; $(($(now_ms) - t0)) ms)" \
+    test "$rc" = 7
+wait "$slow"
+check "(i) the request in flight still got its answer" test $? = 0
+sy_stop - 0 15

@@ -115,6 +115,15 @@ hi_handle(struct sy_req *req, void *state)
 	    "yes" : "no!"));
 }
 
+/* {"client": "..."}: what sy_req_client() says. */
+static int
+client_handle(struct sy_req *req, void *state)
+{
+	(void)state;
+	return sy_resp_json(req, 200, json_pack("{s:s}", "client",
+	    sy_req_client(req)));
+}
+
 /* Dies the way a buggy plugin does, when asked to. */
 static int
 crash_handle(struct sy_req *req, void *state)
@@ -135,6 +144,9 @@ static const struct sy_handler hi_loop = {
 	.abi = SY_ABI_VERSION, .name = "hi_loop",
 	.flags = SY_HANDLER_LOOP_ONLY, .init = hi_init, .free = hi_free,
 	.handle = hi_handle
+};
+static const struct sy_handler client = {
+	.abi = SY_ABI_VERSION, .name = "hi_client", .handle = client_handle
 };
 static const struct sy_handler crash = {
 	.abi = SY_ABI_VERSION, .name = "hi_crash", .handle = crash_handle
@@ -160,7 +172,7 @@ const struct sy_handler *const sy_plugin_handlers[] = { NULL };
 /* An ordinary shared object: something, but not a table. */
 __attribute__((visibility("default"))) int hi_not_a_table = 1;
 #elif defined(HI_BAD_ABI) || defined(HI_BAD_NAME) || defined(HI_CLASH)
-SY_PLUGIN(&hi, &hi_loop, &odd);
+SY_PLUGIN(&hi, &hi_loop, &odd, &client);
 #else
-SY_PLUGIN(&hi, &hi_loop, &crash);
+SY_PLUGIN(&hi, &hi_loop, &crash, &client);
 #endif

@@ -281,6 +281,7 @@ START_TEST(test_defaults)
 	ck_assert_uint_eq(conf->timeouts.send_ms, 30000);
 	ck_assert_uint_eq(conf->timeouts.handler_ms, 30000);
 	ck_assert_uint_eq(conf->timeouts.shutdown_ms, 30000);
+	ck_assert_uint_eq(conf->timeouts.drain_delay_ms, 0);
 	ck_assert_uint_eq(conf->limits.max_connections, 10000);
 	ck_assert_uint_eq(conf->limits.header_bytes, 8192);
 	ck_assert_uint_eq(conf->limits.uri_bytes, 4096);
@@ -326,6 +327,14 @@ START_TEST(test_full)
 	ck_assert_str_eq(conf->listen[2].text, "*:8083");
 	sin = (const struct sockaddr_in *)(const void *)&conf->listen[2].addr;
 	ck_assert_uint_eq(ntohl(sin->sin_addr.s_addr), INADDR_ANY);
+	ck_assert_int_eq(conf->listen[0].proxy_protocol, 0);
+	ck_assert_int_eq(conf->listen[2].proxy_protocol, 1);
+	ck_assert_uint_eq(conf->ntrusted, 3);
+	ck_assert_int_eq(conf->trusted[0].family, AF_INET);
+	ck_assert_uint_eq(conf->trusted[0].prefix, 8);
+	ck_assert_int_eq(conf->trusted[1].family, AF_INET6);
+	ck_assert_uint_eq(conf->trusted[1].prefix, 128);
+	ck_assert_int_eq(conf->trusted[2].family, AF_UNIX);
 
 	ck_assert_uint_eq(conf->workers, 3);
 	ck_assert_uint_eq(conf->threads, 8);
@@ -338,6 +347,7 @@ START_TEST(test_full)
 	ck_assert_uint_eq(conf->timeouts.send_ms, 1003);
 	ck_assert_uint_eq(conf->timeouts.handler_ms, 1004);
 	ck_assert_uint_eq(conf->timeouts.shutdown_ms, 1005);
+	ck_assert_uint_eq(conf->timeouts.drain_delay_ms, 1006);
 	ck_assert_uint_eq(conf->limits.max_connections, 50);
 	ck_assert_uint_eq(conf->limits.header_bytes, 1024);
 	ck_assert_uint_eq(conf->limits.uri_bytes, 1024);
@@ -516,7 +526,7 @@ START_TEST(test_quoting)
 	    "test.json: \"\": unknown key (known: listen, workers, threads, "
 	    "queue_limit, loop_block_warn_ms, worker_timeout_ms, timeouts, "
 	    "limits, access_log, access_log_format, error_log, log_level, "
-	    "user, group, pid_file, plugins, routes)");
+	    "user, group, pid_file, plugins, trusted_proxies, routes)");
 
 	/* A long value is cut, and the message still fits. */
 	(void)snprintf(big, sizeof(big), "{\"log_level\": \"%0*d\"}", 2000, 0);

@@ -1,6 +1,6 @@
 /*
  * check_handlers.c - unit tests for the built-in handlers write_file, cpu,
- * echo, json, hash_body and (its args and dotfiles) static, and for
+ * echo, json, hash_body, health and (its args and dotfiles) static, and for
  * SHA-256 (src/handlers/sha256.c). static.sh covers the rest of static.
  *
  * Args are checked through unit_handler(name)->init(), with the exact
@@ -44,6 +44,7 @@
 #include "http.h"
 #include "pool.h"
 #include "registry.h"
+#include "stats.h"
 #include "xmalloc.h"
 #include "handlers/sha256.h"
 
@@ -226,7 +227,7 @@ END_TEST
 /* -- registry ---------------------------------------------------------- */
 
 static const char *const my_handlers[] = {
-	"cpu", "echo", "hash_body", "json", "static", "write_file"
+	"cpu", "echo", "hash_body", "health", "json", "static", "write_file"
 };
 
 START_TEST(registry_has_them)
@@ -241,7 +242,9 @@ START_TEST(registry_has_them)
 	ck_assert_uint_eq(h->flags, strcmp(h->name, "hash_body") == 0 ?
 	    SY_HANDLER_LOOP_ONLY : 0u);
 	/* No args: init is NULL, so the config refuses any args. */
-	if (strcmp(h->name, "echo") == 0 || strcmp(h->name, "hash_body") == 0)
+	if (strcmp(h->name, "echo") == 0 ||
+	    strcmp(h->name, "hash_body") == 0 ||
+	    strcmp(h->name, "health") == 0)
 		ck_assert_ptr_null(h->init);
 	else {
 		ck_assert_ptr_nonnull(h->init);
@@ -874,6 +877,59 @@ START_TEST(echo_body)
 END_TEST
 
 /* A chunked body is echoed de-chunked, with its real length. */
+/* -- health ------------------------------------------------------------ */
+
+/* Run health; expect status and {"status": word}, never cached. */
+static void
+health_expect(int status, const char *word)
+{
+	struct treq	 t;
+	json_t		*j;
+	char		*cc, *ra;
+
+	treq_start_str(&t, "health", NULL,
+	    "GET /t HTTP/1.1\r\nHost: x\r\n\r\n");
+	ck_assert_int_eq(treq_handle(&t), SY_DONE);
+	ck_assert_int_eq(t.req.status, status);
+	j = treq_json(&t);
+	ck_assert_uint_eq(json_object_size(j), 1);
+	ck_assert_str_eq(json_string_value(json_object_get(j, "status")),
+	    word);
+	cc = treq_header(&t, "Cache-Control");
+	ck_assert_str_eq(cc, "no-store");
+	ra = treq_header(&t, "Retry-After");
+	ck_assert_str_eq(ra, "");	/* the instance is going away */
+	free(cc);
+	free(ra);
+	json_decref(j);
+	treq_cleanup(&t);
+}
+
+/*
+ * ok without a segment (no master: nothing can be stopping) and while
+ * the master's flag is clear; draining once it is set, whatever else the
+ * segment says (a reload bumps the generation, never the flag).
+ */
+START_TEST(health_follows_master)
+{
+	struct stats	*s;
+
+	ck_assert_ptr_null(stats_get());
+	health_expect(200, "ok");
+	s = stats_map();
+	ck_assert_ptr_nonnull(s);
+	ck_assert_ptr_eq(stats_get(), s);
+	health_expect(200, "ok");
+	atomic_store(&s->master.generation, 2);
+	health_expect(200, "ok");
+	atomic_store(&s->master.draining, 1);
+	health_expect(503, "draining");
+	stats_unmap(s);
+	ck_assert_ptr_null(stats_get());
+	health_expect(200, "ok");
+}
+END_TEST
+
 START_TEST(echo_chunked)
 {
 	static const char	 raw[] = "POST /t HTTP/1.1\r\nHost: x\r\n"
@@ -1597,6 +1653,7 @@ handlers_suite(void)
 	tcase_add_test(tc, echo_body);
 	tcase_add_test(tc, echo_chunked);
 	tcase_add_test(tc, api_request_id);
+	tcase_add_test(tc, health_follows_master);
 	tcase_add_test(tc, json_small);
 	tcase_add_test(tc, json_large);
 	tcase_add_test(tc, write_file_writes);

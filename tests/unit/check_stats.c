@@ -865,6 +865,7 @@ static const char *const expected_families[][2] = {
 	{ "switchyard_pool_rejected_total", "counter" },
 	{ "switchyard_handler_timeouts_total", "counter" },
 	{ "switchyard_access_log_dropped_total", "counter" },
+	{ "switchyard_proxy_protocol_refused_total", "counter" },
 	{ "switchyard_pool_queue_wait_seconds", "histogram" },
 	{ "switchyard_pool_run_seconds", "histogram" },
 	{ "switchyard_connections_open", "gauge" },
@@ -1272,6 +1273,7 @@ START_TEST(status_handler)
 	ck_assert(num(srv, "generation") == 3);
 	ck_assert_str_eq(json_string_value(json_object_get(srv, "config")),
 	    "/etc/switchyard/test.json");
+	ck_assert(json_is_false(json_object_get(srv, "draining")));
 
 	workers = json_object_get(doc, "workers");
 	ck_assert_uint_eq(json_array_size(workers), 2);
@@ -1316,6 +1318,7 @@ START_TEST(status_handler)
 	free(text);
 	treq_free(t);
 	STORE(s->master.generation, 4);
+	STORE(s->master.draining, 1);
 	t = treq_new("status");
 	ck_assert_int_eq(t->route.handler->handle(&t->req, NULL), SY_DONE);
 	text = treq_body(t);
@@ -1324,6 +1327,8 @@ START_TEST(status_handler)
 	r = route_of(json_object_get(doc, "routes"), "/auto");
 	ck_assert_str_eq(json_string_value(json_object_get(r,
 	    "current_mode")), "loop");
+	ck_assert(json_is_true(json_object_get(json_object_get(doc, "server"),
+	    "draining")));
 	json_decref(doc);
 	free(text);
 	treq_free(t);
