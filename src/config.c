@@ -345,7 +345,7 @@ check_keys(const json_t *obj, const char *const *known, const char *where,
 {
 	const char	*key;
 	json_t		*v;
-	char		 names[256], kbuf[CONFIG_QUOTE_MAX + 8];
+	char		 names[512], kbuf[CONFIG_QUOTE_MAX + 8];
 	size_t		 i;
 
 	/* json_object_foreach() wants a mutable object; it does not write. */
