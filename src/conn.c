@@ -555,13 +555,22 @@ conn_forwarded(struct conn *c)
 	if (conf->ntrusted == 0 || !client_cidr_match(conf->trusted,
 	    conf->ntrusted, (struct sockaddr *)&c->peer_sa))
 		return;
+	/*
+	 * The last 16 of each: the proxy's own entries come last (a client
+	 * could otherwise push them out with 16 headers of its own).
+	 */
 	for (i = 0; i < h->nheaders; i++) {
-		if (h->headers[i].name_len == 15 && nxff < 16 &&
-		    strcasecmp(h->headers[i].name, "x-forwarded-for") == 0)
-			xff[nxff++] = h->headers[i].value;
-		else if (h->headers[i].name_len == 9 && nfwd < 16 &&
-		    strcasecmp(h->headers[i].name, "forwarded") == 0)
-			fwd[nfwd++] = h->headers[i].value;
+		if (h->headers[i].name_len == 15 &&
+		    strcasecmp(h->headers[i].name, "x-forwarded-for") == 0) {
+			if (nxff == 16)
+				memmove(xff, xff + 1, 15 * sizeof(*xff));
+			xff[nxff < 16 ? nxff++ : 15] = h->headers[i].value;
+		} else if (h->headers[i].name_len == 9 &&
+		    strcasecmp(h->headers[i].name, "forwarded") == 0) {
+			if (nfwd == 16)
+				memmove(fwd, fwd + 1, 15 * sizeof(*fwd));
+			fwd[nfwd < 16 ? nfwd++ : 15] = h->headers[i].value;
+		}
 	}
 	if ((nxff > 0 || nfwd > 0) && client_forwarded(xff, nxff, fwd, nfwd,
 	    conf->trusted, conf->ntrusted, &ss)) {
@@ -1008,9 +1017,9 @@ conn_env_init(struct conn_env *env, struct event_base *base,
 	env->tv_send.tv_sec = t->send_ms / 1000;
 	env->tv_send.tv_usec = (t->send_ms % 1000) * 1000;
 	reqid_gen_init(&env->reqid);
-	if (env->tv_header == NULL || env->tv_body == NULL ||
-	    env->tv_keepalive == NULL || env->tv_linger == NULL ||
-	    env->tv_handler == NULL)
+	if (env->tv_header == NULL || env->tv_proxy == NULL ||
+	    env->tv_body == NULL || env->tv_keepalive == NULL ||
+	    env->tv_linger == NULL || env->tv_handler == NULL)
 		return -1;
 	return 0;
 }

@@ -429,7 +429,9 @@ listener_in_use(const struct sockaddr *sa, socklen_t salen, pid_t *holder)
 	int				 fd, on = 1, rc = 0, saved;
 
 	*holder = 0;
-	if ((fd = socket(sa->sa_family, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+	/* Non-blocking: a unix listener with a full backlog must not hang us. */
+	if ((fd = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK |
+	    SOCK_CLOEXEC, 0)) == -1)
 		return -1;
 	if (sa->sa_family == AF_UNIX) {
 		sun = (const struct sockaddr_un *)(const void *)sa;
@@ -443,8 +445,8 @@ listener_in_use(const struct sockaddr *sa, socklen_t salen, pid_t *holder)
 			goto done;
 		}
 		/* Someone answers: theirs. Nobody: a stale file, ours. */
-		if (connect(fd, sa, salen) == 0)
-			rc = 1;
+		if (connect(fd, sa, salen) == 0 || errno == EAGAIN)
+			rc = 1;		/* EAGAIN: alive, its backlog full */
 		else if (errno == ECONNREFUSED) {
 			if (unlink(sun->sun_path) == -1 && errno != ENOENT)
 				rc = -1;

@@ -42,6 +42,8 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/file.h>
+#include <netinet/in.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <stdio.h>
@@ -161,6 +163,9 @@ static void	master_spawn(struct master *, unsigned);
 static void	master_crash(struct master *, const struct wproc *, int, char *,
 		    size_t);
 static void	master_pid_dir(const char *);
+static int	master_check_as(struct master *, struct config *,
+		    struct config_error *);
+static void	master_child_close(struct master *, const int *, size_t);
 static void	master_reload(struct master *);
 
 static double
@@ -287,6 +292,42 @@ master_laddr_find(struct master *m, const struct config_listen *l)
 }
 
 /*
+ * Does this master already listen on l's port with an address that
+ * covers l's or that l covers (a wildcard beside a specific one)? Then
+ * a probe bind fails on our own socket: it cannot tell who else listens.
+ */
+static int
+master_port_overlaps(const struct master *m, const struct config_listen *l)
+{
+	const struct sockaddr_in	*a4, *b4;
+	const struct sockaddr_in6	*a6, *b6;
+	size_t				 i;
+
+	for (i = 0; i < m->naddrs; i++) {
+		if (m->addrs[i].l.addr.ss_family != l->addr.ss_family)
+			continue;
+		if (l->addr.ss_family == AF_INET) {
+			a4 = (const struct sockaddr_in *)(const void *)&l->addr;
+			b4 = (const struct sockaddr_in *)(const void *)
+			    &m->addrs[i].l.addr;
+			if (a4->sin_port == b4->sin_port &&
+			    (a4->sin_addr.s_addr == INADDR_ANY ||
+			    b4->sin_addr.s_addr == INADDR_ANY))
+				return 1;
+		} else if (l->addr.ss_family == AF_INET6) {
+			a6 = (const struct sockaddr_in6 *)(const void *)&l->addr;
+			b6 = (const struct sockaddr_in6 *)(const void *)
+			    &m->addrs[i].l.addr;
+			if (a6->sin6_port == b6->sin6_port &&
+			    (IN6_IS_ADDR_UNSPECIFIED(&a6->sin6_addr) ||
+			    IN6_IS_ADDR_UNSPECIFIED(&b6->sin6_addr)))
+				return 1;
+		}
+	}
+	return 0;
+}
+
+/*
  * The first socket of a's address, new to this master: the one systemd
  * passed for it, or a fresh one, once we know no other process (a second
  * switchyard, say) listens there already: with SO_REUSEPORT we would
@@ -308,8 +349,12 @@ master_laddr_open(struct master *m, struct laddr *a)
 			a->passed = a->shared = 1;
 			return m->passed[i].fd;
 		}
-	if ((rc = listener_in_use((struct sockaddr *)&a->l.addr,
-	    a->l.addrlen, &holder)) == 1) {
+	if (master_port_overlaps(m, &a->l))
+		rc = 0;		/* the probe would see our own socket */
+	else
+		rc = listener_in_use((struct sockaddr *)&a->l.addr,
+		    a->l.addrlen, &holder);
+	if (rc == 1) {
 		(void)snprintf(path, sizeof(path), "/proc/%ld/comm",
 		    (long)holder);
 		if (holder != 0 && (f = fopen(path, "r")) != NULL) {
@@ -1020,8 +1065,21 @@ read_deadline(int fd, void *buf, size_t len, const struct timespec *t0)
 int
 master_check(struct config *conf, struct config_error *err)
 {
+	return master_check_as(NULL, conf, err);
+}
+
+/*
+ * master_check() by the master m (NULL before there is one): the child
+ * closes what m holds, so that a hung init() keeps no listening socket,
+ * death pipe or pid file lock, and dies with its parent.
+ */
+static int
+master_check_as(struct master *m, struct config *conf,
+    struct config_error *err)
+{
 	struct config_error	 cerr;
 	struct timespec		 t0;
+	pid_t			 parent = getpid();
 	sigset_t		 all, old;
 	pid_t			 pid;
 	int			 fds[2], status, got;
@@ -1044,7 +1102,13 @@ master_check(struct config *conf, struct config_error *err)
 		 */
 		(void)close(fds[0]);
 		log_set_role("check");
+		if (m != NULL)
+			master_child_close(m, NULL, 0);
 		worker_drop_privileges(conf);
+		/* After the drop: a change of credentials clears it. */
+		(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() != parent)
+			_exit(1);
 		got = config_bind(conf, &cerr);
 		if (got == 0)
 			memset(&cerr, 0, sizeof(cerr));
@@ -1183,7 +1247,7 @@ master_reload(struct master *m)
 	log_info("reload: reading %s", m->path);
 	if ((conf = config_load(m->path, &err)) == NULL ||
 	    config_override(conf, m->overrides, &err) == -1 ||
-	    master_check(conf, &err) == -1) {
+	    master_check_as(m, conf, &err) == -1) {
 		config_free(conf);
 		log_errorx("reload: %s; keeping the running configuration",
 		    config_error_format(&err, msg, sizeof(msg)));
@@ -1335,6 +1399,8 @@ master_shutdown(struct master *m, int sig)
 static void
 master_add_worker(struct master *m)
 {
+	if (m->stopping)
+		return;		/* no new sockets into a draining group */
 	if (m->next != NULL || m->nworkers >= WORKERS_MAX) {
 		log_warnx("TTIN: %s", m->next ? "a reload is in progress" :
 		    "at the maximum number of workers");
@@ -1356,6 +1422,8 @@ master_add_worker(struct master *m)
 static void
 master_remove_worker(struct master *m)
 {
+	if (m->stopping)
+		return;
 	struct wproc	*wp;
 
 	if (m->next != NULL || m->nworkers <= 1) {
@@ -1518,7 +1586,9 @@ master_log_prepare(const struct config *conf, const char *key,
 	 * them by path on USR1: they must be able to, once logrotate has
 	 * moved the old file away. As nginx does, the file is the workers'.
 	 */
+	/* One link only: a hard link to another file is not ours to give. */
 	if (geteuid() == 0 && conf->user != NULL && S_ISREG(st.st_mode) &&
+	    st.st_nlink == 1 &&
 	    (st.st_uid != conf->uid || st.st_gid != conf->gid) &&
 	    fchown(fd, conf->uid, conf->gid) == -1) {
 		log_error("%s %s: chown to %s", key, path, conf->user);

@@ -63,7 +63,12 @@ plugin_pin(const char *path, char *err, size_t errlen)
 		(void)snprintf(err, errlen, "%s", strerror(errno));
 		return -1;
 	}
-	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
+	if (fstat(fd, &st) == -1) {
+		(void)snprintf(err, errlen, "%s", strerror(errno));
+		(void)close(fd);
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode)) {
 		(void)snprintf(err, errlen, "%s", S_ISDIR(st.st_mode) ?
 		    strerror(EISDIR) : "not a regular file");
 		(void)close(fd);

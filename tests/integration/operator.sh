@@ -78,6 +78,21 @@ rc=$?
 check "(a) -s with an unlocked pid file: refused ($out)" \
     eval '[ "$rc" = 1 ] && [[ $out == *"is not locked by one"* ]]'
 
+# A wildcard and a specific address on one port, both ours: not "in use".
+port1=$SY_PORT
+sy_pick_port
+cat >"$SY_TMP/wild.json" <<JSON
+{"listen": ["*:$SY_PORT", "127.0.0.1:$SY_PORT"], "log_level": "info",
+ "routes": [{"path": "/hello", "handler": "hello"}]}
+JSON
+"$SY_BIN" -c "$SY_TMP/wild.json" >"$SY_TMP/wild.log" 2>&1 </dev/null &
+wild=$!
+check "(a) \"*:P\" and \"127.0.0.1:P\" in one config start (our own sockets are not another's)" \
+    wait_for "grep -q 'ready: 1 workers' '$SY_TMP/wild.log'" 10
+kill -TERM "$wild" 2>/dev/null
+wait "$wild"
+SY_PORT=$port1
+
 # -- (e) signals that must do nothing --------------------------------------------
 wait_for "grep -q 'reload: generation 2 ready' '$SY_LOG'" 10
 wait_for '[ "$(sy_children | wc -w)" = 2 ]' 10

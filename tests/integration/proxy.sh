@@ -136,6 +136,11 @@ fwd "XFF: the rightmost untrusted entry (a client's own XFF is to the left)" \
     '{"client":"198.51.100.2"}' -H 'X-Forwarded-For: 6.6.6.6, 198.51.100.2, 10.1.2.3'
 fwd "XFF over two headers, in order" '{"client":"198.51.100.3"}' \
     -H 'X-Forwarded-For: 6.6.6.6' -H 'X-Forwarded-For: 198.51.100.3'
+# 16 headers of the client's cannot push out the proxy's own, which is last.
+forged=()
+for i in $(seq 16); do forged+=(-H 'X-Forwarded-For: 6.6.6.6'); done
+fwd "17 XFF headers: the last one (the proxy's) still counts" \
+    '{"client":"198.51.100.4"}' "${forged[@]}" -H 'X-Forwarded-For: 198.51.100.4'
 fwd "Forwarded for= without XFF" '{"client":"2001:db8:cafe::17"}' \
     -H 'Forwarded: for="[2001:db8:cafe::17]:4711";proto=http'
 fwd "an XFF that is no address keeps the peer" '{"client":"127.0.0.1"}' \
