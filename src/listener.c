@@ -224,8 +224,10 @@ listener_bind(const struct sockaddr *sa, socklen_t salen, int backlog)
 	if (sa->sa_family == AF_UNIX) {
 		/*
 		 * No SO_REUSEPORT for unix sockets: one socket, shared by
-		 * every slot. Readable and writable by the group (the local
-		 * proxy's), not by everyone.
+		 * every slot. Mode 0660, for the master's user and group (a
+		 * local proxy connects as a member of that group), not for
+		 * everyone. (The chmod after the bind leaves a moment at the
+		 * umask's mode: the directory is what guards the path.)
 		 */
 		if (bind(fd, sa, salen) == -1 || chmod(((const struct
 		    sockaddr_un *)(const void *)sa)->sun_path, 0660) == -1 ||
