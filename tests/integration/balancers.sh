@@ -64,19 +64,16 @@ ab_start() {
 	check "$WHO: ab -k -c 20 is under way" wait_for "[ \$(lines) -gt $((n0 + 2000)) ]" 20
 }
 ab_end() {
-	local done_ failed non2xx
 	if alive "$AB_PID"; then
 		kill -INT "$AB_PID"
 	else
 		fail "$WHO: ab ended before the rolling restart was over"
 	fi
 	wait "$AB_PID"
-	done_=$(sed -n 's/^Complete requests: *//p' "$SY_TMP/ab.txt")
-	failed=$(sed -n 's/^Failed requests: *//p' "$SY_TMP/ab.txt")
-	non2xx=$(sed -n 's/^Non-2xx responses: *//p' "$SY_TMP/ab.txt")
-	info "$WHO: rolling restart under ab -k -c 20: $done_ complete, ${failed:-?} failed, ${non2xx:-0} non-2xx $(grep -o '(Connect.*)' "$SY_TMP/ab.txt")"
-	check "$WHO: rolling restart under ab -k -c 20: 0 failed, 0 non-2xx, >5000 complete ($done_)" \
-	    test "${failed:-1}" = 0 -a "${non2xx:-0}" = 0 -a "${done_:-0}" -gt 5000
+	sy_ab_read "$SY_TMP/ab.txt"
+	info "$WHO: rolling restart under ab -k -c 20: $AB_DONE complete, ${AB_FAILED:-?} failed, $AB_NON2XX non-2xx $AB_WHY"
+	check "$WHO: rolling restart under ab -k -c 20: 0 failed, 0 non-2xx, >5000 complete ($AB_DONE)" \
+	    test "${AB_FAILED:-1}" = 0 -a "$AB_NON2XX" = 0 -a "${AB_DONE:-0}" -gt 5000
 }
 
 # -- (a) HAProxy --------------------------------------------------------------

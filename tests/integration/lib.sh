@@ -390,6 +390,17 @@ sy_build_hi() {
 	    { fail "cannot build tests/plugins/hi.c"; return 1; }
 }
 
+# sy_ab_read FILE: ab's figures from its output: AB_DONE, AB_FAILED (empty
+# when ab printed none), AB_NON2XX (0 when none), AB_WHY (the failures'
+# breakdown, "(Connect: ..., Length: ...)", or empty).
+sy_ab_read() {
+	AB_DONE=$(sed -n 's/^Complete requests: *//p' "$1")
+	AB_FAILED=$(sed -n 's/^Failed requests: *//p' "$1")
+	AB_NON2XX=$(sed -n 's/^Non-2xx responses: *//p' "$1")
+	AB_NON2XX=${AB_NON2XX:-0}
+	AB_WHY=$(grep -o '(Connect.*)' "$1")
+}
+
 # curl with a deadline, quiet but showing errors.
 sy_curl() {
 	curl -sS --max-time "${SY_CURL_TIMEOUT:-10}" "$@"

@@ -253,11 +253,9 @@ JSON
 	wait_for "grep -q 'reload: generation 3 ready' '$SY_LOG'" 15
 	if alive "$abpid"; then kill -INT "$abpid"; fi
 	wait "$abpid"
-	failed=$(sed -n 's/^Failed requests: *//p' "$SY_TMP/ab-act.txt")
-	done_=$(sed -n 's/^Complete requests: *//p' "$SY_TMP/ab-act.txt")
-	non2xx=$(sed -n 's/^Non-2xx responses: *//p' "$SY_TMP/ab-act.txt")
-	check "(g) ab -k across two HUPs on the passed socket: $done_ complete, ${failed:-?} failed, ${non2xx:-0} non-2xx" \
-	    test "${failed:-1}" = 0 -a "${non2xx:-0}" = 0 -a "${done_:-0}" -gt 100
+	sy_ab_read "$SY_TMP/ab-act.txt"
+	check "(g) ab -k across two HUPs on the passed socket: $AB_DONE complete, ${AB_FAILED:-?} failed, $AB_NON2XX non-2xx $AB_WHY" \
+	    test "${AB_FAILED:-1}" = 0 -a "$AB_NON2XX" = 0 -a "${AB_DONE:-0}" -gt 100
 	sy_stop
 	wait "$act" 2>/dev/null
 	# A passed socket that matches no listen entry.

@@ -128,11 +128,10 @@ check "nm -D: every one of the $nfun sy_* functions of switchyard.h is exported 
 t0=$(now_ms)
 ab -q -n 40 -c 40 -s 20 "$(sy_url /slow)" >"$SY_TMP/ab-slow.txt" 2>&1
 elapsed=$(($(now_ms) - t0))
-done_=$(sed -n 's/^Complete requests: *//p' "$SY_TMP/ab-slow.txt")
-failed=$(sed -n 's/^Failed requests: *//p' "$SY_TMP/ab-slow.txt")
+sy_ab_read "$SY_TMP/ab-slow.txt"
 info "40 concurrent 300 ms blocking plugin calls: $elapsed ms (one after another: 12000 ms)"
 check "40 concurrent 300 ms calls: all 40 complete, 0 failed" \
-    test "${done_:-0}" = 40 -a "${failed:-1}" = 0
+    test "${AB_DONE:-0}" = 40 -a "${AB_FAILED:-1}" = 0
 check "40 concurrent 300 ms calls finish together: $elapsed ms < 1500 ms (4 waves at most)" \
     test "$elapsed" -lt 1500
 
@@ -158,12 +157,10 @@ else
 	fail "ab -k ended before the swap was over"
 fi
 wait "$abpid"
-done_=$(sed -n 's/^Complete requests: *//p' "$SY_TMP/ab-hup.txt")
-failed=$(sed -n 's/^Failed requests: *//p' "$SY_TMP/ab-hup.txt")
-non2xx=$(sed -n 's/^Non-2xx responses: *//p' "$SY_TMP/ab-hup.txt")
-info "ab -k across the plugin swap: $done_ complete, ${failed:-?} failed, ${non2xx:-0} non-2xx $(grep -o '(Connect.*)' "$SY_TMP/ab-hup.txt")"
+sy_ab_read "$SY_TMP/ab-hup.txt"
+info "ab -k across the plugin swap: $AB_DONE complete, ${AB_FAILED:-?} failed, $AB_NON2XX non-2xx $AB_WHY"
 check "ab -k across the plugin swap: 0 failed, 0 non-2xx, >1000 requests" \
-    test "${failed:-1}" = 0 -a "${non2xx:-0}" = 0 -a "${done_:-0}" -gt 1000
+    test "${AB_FAILED:-1}" = 0 -a "$AB_NON2XX" = 0 -a "${AB_DONE:-0}" -gt 1000
 
 # -- (e) refusals, with -t, at start and on HUP ---------------------------------
 build hi-abi.so -DHI_BAD_ABI
