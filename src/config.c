@@ -43,7 +43,6 @@
 
 #define CONFIG_FILE_MAX		(16 * 1024 * 1024)	/* bytes */
 #define CONFIG_PATH_MAX		1024	/* route path, bytes */
-#define CONFIG_WORKERS_MAX	1024
 #define CONFIG_QUOTE_MAX	64	/* user text shown in a message */
 #define CONFIG_LABEL_MAX	192	/* "routes[N] (\"/p\"): key" */
 #define CONFIG_DEFAULT_LISTEN	"127.0.0.1:8080"
@@ -131,7 +130,7 @@ static const char *const mode_names[] = {
 static const char *const match_names[] = {
 	"exact", "prefix", NULL
 };
-/* Indexed by enum config_log_level. */
+/* Indexed by enum log_level. */
 static const char *const level_names[] = {
 	"error", "warning", "info", "debug", NULL
 };
@@ -649,11 +648,11 @@ parse_logs(const json_t *root, struct config *conf, struct config_error *err)
 	} else
 		conf->error_log = xstrdup("stderr");
 
-	level = CONFIG_LOG_INFO;
+	level = LOG_LEVEL_INFO;
 	if ((v = json_object_get(root, "log_level")) != NULL &&
 	    get_enum(v, "log_level", level_names, &level, err) == -1)
 		return -1;
-	conf->log_level = (enum config_log_level)level;
+	conf->log_level = (enum log_level)level;
 	return 0;
 }
 

@@ -34,6 +34,7 @@
 #include <unistd.h>
 
 #include "listener.h"
+#include "stats.h"
 
 /* Longest text shown back from the input, so errors stay one short line. */
 #define LISTENER_QUOTE_MAX	64
@@ -501,10 +502,8 @@ listener_in_use(const struct sockaddr *sa, socklen_t salen, pid_t *holder)
  * fails and the group keeps the kernel hash.
  */
 
-#define SPREAD_MAX	1024	/* sockets in one group (WORKERS_MAX) */
-
 struct listener_spread {
-	int		 socks_fd;	/* REUSEPORT_SOCKARRAY, SPREAD_MAX */
+	int		 socks_fd;	/* REUSEPORT_SOCKARRAY, STATS_SLOTS */
 	int		 state_fd;	/* ARRAY of u64: [0] next, [1] count */
 	int		 prog_fd;
 	unsigned	 n;		/* entries filled in socks */
@@ -655,7 +654,7 @@ spread_load(struct listener_spread *sp)
 		return 0;
 	if (sp->socks_fd == -1 && (sp->socks_fd = spread_map_new(
 	    BPF_MAP_TYPE_REUSEPORT_SOCKARRAY, sizeof(uint64_t),
-	    SPREAD_MAX)) == -1)
+	    STATS_SLOTS)) == -1)
 		return -1;
 	if (sp->state_fd == -1 && (sp->state_fd = spread_map_new(
 	    BPF_MAP_TYPE_ARRAY, sizeof(uint64_t), 2)) == -1)
@@ -672,7 +671,7 @@ listener_spread_set(struct listener_spread *sp, const int *fds, unsigned n)
 	unsigned	 i;
 	int		 saved;
 
-	if (n > SPREAD_MAX) {
+	if (n > STATS_SLOTS) {
 		errno = E2BIG;
 		return -1;
 	}

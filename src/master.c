@@ -72,7 +72,6 @@
 #define CRASH_WINDOW_S		10	/* a worker dying sooner "crashed" */
 #define STOP_GRACE_MS		1000	/* after shutdown_ms, before KILL */
 #define READY_TIMEOUT_MS	10000	/* a reload's workers must be ready */
-#define WORKERS_MAX		1024
 #define CHECK_TIMEOUT_MS	10000	/* the checking child (master_check) */
 
 enum wstate {
@@ -134,7 +133,7 @@ struct master {
 	struct event_base		*base;
 	struct laddr			*addrs;
 	size_t				 naddrs;
-	struct slot			*slots;	/* WORKERS_MAX, stable */
+	struct slot			*slots;	/* CONFIG_WORKERS_MAX, stable */
 	unsigned			 nslots_alloc; /* with an event */
 	TAILQ_HEAD(, wproc)		 procs;
 	struct stats			*stats;
@@ -580,12 +579,12 @@ master_commit(struct master *m)
 	for (k = 0; k < m->nslots_alloc; k++)
 		m->slots[k].backoff_ms = 0;
 	if (old->log_level != m->conf->log_level)
-		log_set_level((enum log_level)m->conf->log_level);
+		log_set_level(m->conf->log_level);
 	if ((old->error_log == NULL) != (m->conf->error_log == NULL) ||
 	    (old->error_log != NULL &&
 	    strcmp(old->error_log, m->conf->error_log) != 0)) {
 		if (log_init(m->conf->error_log,
-		    (enum log_level)m->conf->log_level) == -1)
+		    m->conf->log_level) == -1)
 			log_warn("reload: error_log %s", m->conf->error_log);
 	}
 	if ((old->pid_file == NULL) != (m->conf->pid_file == NULL) ||
@@ -1401,7 +1400,7 @@ master_add_worker(struct master *m)
 {
 	if (m->stopping)
 		return;		/* no new sockets into a draining group */
-	if (m->next != NULL || m->nworkers >= WORKERS_MAX) {
+	if (m->next != NULL || m->nworkers >= CONFIG_WORKERS_MAX) {
 		log_warnx("TTIN: %s", m->next ? "a reload is in progress" :
 		    "at the maximum number of workers");
 		return;
@@ -1767,7 +1766,7 @@ master_run(struct config *conf, const char *path,
 	(void)snprintf(m.stats->master.config_path,
 	    sizeof(m.stats->master.config_path), "%s", path);
 	master_stats_routes(&m, conf);
-	m.slots = xcalloc(WORKERS_MAX, sizeof(*m.slots));
+	m.slots = xcalloc(CONFIG_WORKERS_MAX, sizeof(*m.slots));
 	master_slots_grow(&m, m.nworkers);
 	if (master_files_check(conf) == -1 || master_passed_take(&m) == -1 ||
 	    master_sockets_ensure(&m, conf, m.nworkers) == -1 ||
