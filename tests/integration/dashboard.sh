@@ -10,7 +10,7 @@
 # HTML source:
 #  (a) every route of /status is a row with its handler, configured mode
 #      and current mode; the blocking route shows a rate above 0 (the
-#      page computed it from two polls); the nonblocking sleep is flagged
+#      page computed it from its polls); the nonblocking sleep is flagged
 #      with the "mode": "blocking" hint; the auto route is marked as moved
 #      to the pool; the markup path is text, not elements;
 #  (b) every worker pid of /status is a row, with its pool threads and
@@ -242,7 +242,7 @@ rows = {p: text(c) for p, c in d.rows.items()}
 ping = rows.get("/ping", [""] * 10)
 m = re.match(r"([0-9.]+) /s$", ping[4])
 if m and float(m.group(1)) > 0:
-    ok("/ping, flooded: %s, a rate computed from two polls" % ping[4])
+    ok("/ping, flooded: %s, a rate the page computed from its polls" % ping[4])
 else:
     fail("/ping, flooded: requests/s cell %r, want a rate above 0" % ping[4])
 bad = rows.get("/bad", [""] * 10)
