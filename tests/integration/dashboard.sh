@@ -153,22 +153,16 @@ fi
 kill "$AB_PID" 2>/dev/null
 wait "$AB_PID" 2>/dev/null
 
-python3 - "$SY_TMP/dom.html" "$SY_TMP/status.json" >"$SY_TMP/out" 2>&1 <<'EOF'
-import html.parser, json, re, sys
+python3 - "$SY_TMP/dom.html" "$SY_TMP/status.json" "$SY_SRCDIR" \
+    >"$SY_TMP/out" 2>&1 <<'EOF'
+import html.parser, json, os, re, sys
 
+sys.dont_write_bytecode = True     # nothing written into the source tree
+sys.path.insert(0, os.path.join(sys.argv[3], "tests", "tools"))
+import sytest
+from sytest import ok, fail
 dom = open(sys.argv[1], encoding="utf-8").read()
 status = json.load(open(sys.argv[2]))
-fails = 0
-
-
-def ok(msg):
-    print("ok: " + msg)
-
-
-def fail(msg):
-    global fails
-    fails += 1
-    print("FAIL: " + msg)
 
 
 class Dom(html.parser.HTMLParser):
@@ -296,7 +290,7 @@ if d.alert is not None and d.alert[0]:
     ok("no alert: every poll answered")
 else:
     fail("alert shown: %r" % (d.alert,))
-sys.exit(1 if fails else 0)
+sys.exit(1 if sytest.nfail else 0)
 EOF
 rc=$?
 cat "$SY_TMP/out"
