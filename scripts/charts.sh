@@ -46,16 +46,18 @@ chart_dir() {
 # The terminal, fonts and style every chart shares.
 chart_head() { # png title
 	cat <<EOF
-set terminal pngcairo size 860,420 font "DejaVu Sans,10" noenhanced
+set terminal pngcairo size 1000,440 font "DejaVu Sans,10" noenhanced
 set output "$1"
 set title "$2"
 set style fill solid 0.85 border -1
 set grid ytics lc rgb "#dddddd"
-set key top right
-set xtics nomirror rotate by -25
+set key below horizontal
+set xtics nomirror rotate by -20 font ",9"
 set ytics nomirror
 set border 3
 set bmargin 5
+# A bar's value as text: whole numbers from 100 on, 3 digits below.
+fmt(v) = v >= 100 ? sprintf("%.0f", v) : sprintf("%.3g", v)
 EOF
 }
 
@@ -98,7 +100,7 @@ groups = "$groups"
 colors = "#1f4e99 #9a3b00 #1d6b2f #7b2d8e #8f1020 #00707a"
 plot "$dat.c" using 0:3:(int("0x".strcol(4))):xtic(strcol(1)."\\n(".strcol(2).")") \\
 	with boxes lc rgb variable notitle, \\
-     "$dat.c" using 0:3:(sprintf("%g", \$3)) with labels offset 0,0.7 font ",9" notitle, \\
+     "$dat.c" using 0:3:(fmt(\$3)) with labels offset 0,0.7 font ",9" notitle, \\
      for [k = 1:words(groups)] NaN with boxes lc rgb word(colors, k) title word(groups, k)
 EOF
 	} | gnuplot || die "gnuplot failed on $png"
@@ -119,7 +121,7 @@ chart_cluster() {
 	done
 	for ((i = 1; i <= n; i++)); do
 		# Bar i of a cluster of n (gap 1): centred at x + (i - 1 - (n - 1) / 2) / (n + 1).
-		plot+=", \"$dat\" using (\$0 + ($i - 1 - ($n - 1) / 2.0) / ($n + 1)):$((i + 1)):(sprintf(\"%g\", \$$((i + 1)))) with labels offset 0,0.7 font \",8\" notitle"
+		plot+=", \"$dat\" using (\$0 + ($i - 1 - ($n - 1) / 2.0) / ($n + 1)):$((i + 1)):(fmt(\$$((i + 1)))) with labels offset 0,0.7 font \",8\" notitle"
 	done
 	[[ -z $line_y ]] ||
 		plot+=", $line_y with lines dt 2 lw 2 lc rgb \"#8f1020\" title \"$line_t\""

@@ -292,12 +292,7 @@ else:
     fail("alert shown: %r" % (d.alert,))
 sys.exit(1 if sytest.nfail else 0)
 EOF
-rc=$?
-cat "$SY_TMP/out"
-SY_OKS=$((SY_OKS + $(grep -c '^ok: ' "$SY_TMP/out")))
-SY_FAILS=$((SY_FAILS + $(grep -c '^FAIL: ' "$SY_TMP/out")))
-[ "$rc" -eq 0 ] || [ "$(grep -c '^FAIL: ' "$SY_TMP/out")" -gt 0 ] ||
-    fail "the DOM check failed (exit $rc)"
+sy_tally "$SY_TMP/out" $?
 if [ "$SY_FAILS" -gt 0 ]; then
 	info "rendered DOM, first 60 lines of the body:"
 	sed -n '/<body>/,$p' "$SY_TMP/dom.html" | head -60 | sed 's/^/#   /'
