@@ -68,6 +68,8 @@ chart_log() {
 	shift
 	awk -v cols="$*" 'BEGIN { n = split(cols, c, " ") }
 		/^#/ { next }
+		# A quoted label is one column, as gnuplot reads it.
+		{ sub(/^"[^"]*"/, "label") }
 		{ for (i = 1; i <= n; i++) { v = $(c[i]) + 0
 			if (v > 0 && (min == "" || v < min)) min = v
 			if (v > max) max = v } }
