@@ -51,7 +51,7 @@ set output "$1"
 set title "$2"
 set style fill solid 0.85 border -1
 set grid ytics lc rgb "#dddddd"
-set key below horizontal
+set key inside top right vertical opaque box lc rgb "#cccccc"
 set xtics nomirror rotate by -20 font ",9"
 set ytics nomirror
 set border 3
@@ -74,9 +74,9 @@ chart_log() {
 			if (v > 0 && (min == "" || v < min)) min = v
 			if (v > max) max = v } }
 		END { if (min != "" && max / min > 100)
-			printf "set logscale y\nset yrange [%g:%g]\n", 10 ^ int(log(min) / log(10) - 1), max * 3
+			printf "set logscale y\nset yrange [%g:%g]\n", 10 ^ int(log(min) / log(10) - 1), max * 30
 		      else
-			printf "set yrange [0:%g]\n", max * 1.3 }' "$f"
+			printf "set yrange [0:%g]\n", max * 1.5 }' "$f"
 }
 
 # chart_bars PNG TITLE YLABEL DATAFILE: one bar per row of DATAFILE, whose
