@@ -185,6 +185,24 @@ master_status(struct master *m, int ready)
 }
 
 /*
+ * Publish m->last_reload, just written, to the status handler: ok when the
+ * new file serves. The time goes to 0 first and is stored last, so a
+ * reader that sees the same non-zero time before and after reading the
+ * text has read it whole.
+ */
+static void
+master_reload_record(struct master *m, int ok)
+{
+	struct stats_master	*sm = &m->stats->master;
+
+	atomic_store(&sm->reload_ms, 0);
+	atomic_store(&sm->reload_ok, ok);
+	(void)snprintf(sm->reload_text, sizeof(sm->reload_text), "%s",
+	    m->last_reload);
+	atomic_store(&sm->reload_ms, stats_wall_ms());
+}
+
+/*
  * Give each of conf's routes its slot in the stats segment, by path, so a
  * route keeps its counters across reloads; record what the status handler
  * shows of it. Before the workers that run conf are forked.
@@ -282,6 +300,7 @@ master_commit(struct master *m)
 	(void)snprintf(m->last_reload, sizeof(m->last_reload),
 	    "generation %u ready %.0f ms after HUP", m->gen,
 	    ms_since(&m->reload_start));
+	master_reload_record(m, 1);
 	log_info("reload: %s (%u workers); draining the previous generation",
 	    m->last_reload, m->nworkers);
 	master_status(m, 1);
@@ -304,6 +323,7 @@ master_rollback(struct master *m, const char *why)
 	master_stats_routes(m, m->conf);	/* names back to the old ones */
 	(void)snprintf(m->last_reload, sizeof(m->last_reload), "failed: %s",
 	    why);
+	master_reload_record(m, 0);
 	/* They may have taken connections already: let them finish those. */
 	TAILQ_FOREACH(wp, &m->procs, entry)
 		if (wp->gen == m->next_gen && wp->state != W_DRAINING) {
@@ -407,6 +427,8 @@ master_fork(struct master *m, struct config *conf, unsigned gen, unsigned k)
 	atomic_store(&cell->pool_queued, 0);
 	atomic_store(&cell->loop_lag_us, 0);
 	atomic_store(&cell->loop_lag_max_us, 0);
+	atomic_store(&cell->pool_threads, conf->threads);
+	atomic_store(&cell->pool_queue_limit, conf->queue_limit);
 	atomic_store(&cell->loop_route, 0);
 	for (i = 0; i < STATS_ROUTES; i++)	/* a dead process's counts */
 		if (atomic_load(&cell->pool_running[i]) != 0)
@@ -852,6 +874,7 @@ master_reload(struct master *m)
 		    config_error_format(&err, msg, sizeof(msg)));
 		(void)snprintf(m->last_reload, sizeof(m->last_reload),
 		    "failed: invalid configuration");
+		master_reload_record(m, 0);
 		atomic_fetch_add(&m->stats->master.reloads_invalid, 1);
 		master_status(m, 0);
 		return;
@@ -861,6 +884,7 @@ master_reload(struct master *m)
 		atomic_fetch_add(&m->stats->master.reloads_invalid, 1);
 		(void)snprintf(m->last_reload, sizeof(m->last_reload),
 		    "failed: cannot open the log files");
+		master_reload_record(m, 0);
 		log_errorx("reload: keeping the running configuration");
 		master_status(m, 0);
 		return;
@@ -871,6 +895,7 @@ master_reload(struct master *m)
 		atomic_fetch_add(&m->stats->master.reloads_failed, 1);
 		(void)snprintf(m->last_reload, sizeof(m->last_reload),
 		    "failed: cannot listen");
+		master_reload_record(m, 0);
 		log_errorx("reload: keeping the running configuration");
 		master_status(m, 0);
 		return;

@@ -96,6 +96,8 @@ struct stats_cell {
 	_Atomic unsigned	pool_queued;
 	_Atomic uint64_t	loop_lag_us;	/* last lateness of the tick */
 	_Atomic uint64_t	loop_lag_max_us; /* since start */
+	_Atomic unsigned	pool_threads;	/* of its config: the bound */
+	_Atomic unsigned	pool_queue_limit; /* of pool_busy, pool_queued */
 	/*
 	 * Which handlers run now, by route (stats index): so that when the
 	 * process dies of a signal, the master can say in which code
@@ -131,6 +133,13 @@ struct stats_master {
 	_Atomic unsigned	crash_slot;
 	char			crash_route[STATS_PATH_MAX];	/* "": none */
 	char			crash_handler[64];
+	/*
+	 * The last reload's outcome, the words of systemd's STATUS; the
+	 * time is stored last, after a 0 while the text changes.
+	 */
+	_Atomic uint64_t	reload_ms;	/* CLOCK_REALTIME, 0: none */
+	_Atomic int		reload_ok;	/* serving the new file */
+	char			reload_text[384];
 };
 
 struct stats {

@@ -13,6 +13,7 @@
 const struct sy_handler *const builtin_handlers[] = {
 	&handler_async_sleep,
 	&handler_cpu,
+	&handler_dashboard,
 	&handler_echo,
 	&handler_hash_body,
 	&handler_health,

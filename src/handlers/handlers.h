@@ -21,6 +21,7 @@ extern const struct sy_handler	handler_hash_body;
 extern const struct sy_handler	handler_metrics;
 extern const struct sy_handler	handler_status;
 extern const struct sy_handler	handler_health;
+extern const struct sy_handler	handler_dashboard;
 
 /* All of the above, NULL-terminated, sorted by name (builtin.c). */
 extern const struct sy_handler *const	builtin_handlers[];

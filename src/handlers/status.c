@@ -15,6 +15,30 @@
 
 #define LOAD(x)		atomic_load_explicit(&(x), memory_order_relaxed)
 
+/*
+ * The last reload: {"seconds_ago", "ok", "result"}, or null when there
+ * was none, or while the master rewrites it (the time is 0 meanwhile, and
+ * changes when it is done: see master_reload_record).
+ */
+static json_t *
+reload_json(const struct stats_master *m)
+{
+	char		 text[sizeof(m->reload_text)];
+	uint64_t	 ms;
+	int		 ok;
+
+	if ((ms = atomic_load(&m->reload_ms)) == 0)
+		return json_null();
+	ok = atomic_load(&m->reload_ok);
+	memcpy(text, m->reload_text, sizeof(text));
+	text[sizeof(text) - 1] = '\0';
+	if (atomic_load(&m->reload_ms) != ms)
+		return json_null();
+	return json_pack("{s:f, s:b, s:s}",
+	    "seconds_ago", (double)(stats_wall_ms() - ms) / 1e3,
+	    "ok", ok, "result", text);
+}
+
 static json_t *
 server_json(const struct stats *s)
 {
@@ -31,7 +55,8 @@ server_json(const struct stats *s)
 		    "signal", (json_int_t)LOAD(m->crash_signal),
 		    "route", m->crash_route[0] ? m->crash_route : NULL,
 		    "handler", m->crash_handler[0] ? m->crash_handler : NULL);
-	return json_pack("{s:s, s:I, s:f, s:I, s:s, s:o, s:b}",
+	return json_pack("{s:s, s:I, s:f, s:I, s:s, s:o, s:o, s:{s:I, s:I, "
+	    "s:I}, s:b}",
 	    "version", PACKAGE_VERSION,
 	    "pid", (json_int_t)LOAD(m->pid),
 	    "uptime_seconds",
@@ -39,6 +64,11 @@ server_json(const struct stats *s)
 	    "generation", (json_int_t)LOAD(m->generation),
 	    "config", m->config_path,
 	    "last_crash", crash != NULL ? crash : json_null(),
+	    "last_reload", reload_json(m),
+	    "reloads",
+	    "ok", (json_int_t)LOAD(m->reloads_ok),
+	    "invalid", (json_int_t)LOAD(m->reloads_invalid),
+	    "failed", (json_int_t)LOAD(m->reloads_failed),
 	    "draining", LOAD(m->draining) != 0);
 }
 
@@ -64,13 +94,16 @@ workers_json(const struct stats *s)
 
 		if ((pid = LOAD(c->pid)) <= 0)
 			continue;
-		w = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:f, s:f, s:f}",
+		w = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:f, "
+		    "s:f, s:f}",
 		    "pid", (json_int_t)pid,
 		    "slot", (json_int_t)LOAD(c->slot),
 		    "generation", (json_int_t)LOAD(c->generation),
 		    "connections", (json_int_t)LOAD(c->connections),
 		    "pool_busy", (json_int_t)LOAD(c->pool_busy),
 		    "pool_queued", (json_int_t)LOAD(c->pool_queued),
+		    "threads", (json_int_t)LOAD(c->pool_threads),
+		    "queue_limit", (json_int_t)LOAD(c->pool_queue_limit),
 		    "loop_lag_ms", (double)LOAD(c->loop_lag_us) / 1e3,
 		    "loop_lag_max_ms", (double)LOAD(c->loop_lag_max_us) / 1e3,
 		    "heartbeat_age_ms", (double)age_ms(now,
@@ -146,7 +179,8 @@ routes_json(const struct stats *s)
 				    stats_code_at(c) == 0)
 					errors += n;
 			}
-		r = json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:o, s:o, s:o}",
+		r = json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:o, "
+		    "s:o, s:o}",
 		    "path", sr->path,
 		    "handler", sr->handler,
 		    "mode", sr->mode,
@@ -154,6 +188,7 @@ routes_json(const struct stats *s)
 		    "requests", (json_int_t)requests,
 		    "errors", (json_int_t)errors,
 		    "slow_loop", (json_int_t)LOAD(sr->slow_loop),
+		    "promotions", (json_int_t)LOAD(sr->promotions),
 		    "mean_ms", mean_ms(&sr->duration),
 		    "p50_ms", quantile_ms(&sr->duration, 0.5),
 		    "p99_ms", quantile_ms(&sr->duration, 0.99));

@@ -575,13 +575,7 @@ else:
             ok("switchyard-handler(3) example: %s" % got)
 sys.exit(1 if sytest.nfail else 0)
 EOF
-rc=$?
-cat "$SY_TMP/out"
-SY_OKS=$((SY_OKS + $(grep -c '^ok: ' "$SY_TMP/out")))
-SY_FAILS=$((SY_FAILS + $(grep -c '^FAIL: ' "$SY_TMP/out")))
-if [ "$rc" -ne 0 ] && [ "$SY_FAILS" -eq 0 ]; then
-	fail "the checker exited with status $rc"
-fi
+sy_tally "$SY_TMP/out" $?
 
 # -- switchyard-handler(3): the example plugin answers as the page shows ----
 # The checker left hi.so, hi.json and the page's curl session (the command,

@@ -390,6 +390,20 @@ sy_build_hi() {
 	    { fail "cannot build tests/plugins/hi.c"; return 1; }
 }
 
+# sy_tally OUT RC: show a Python checker's report (its ok: and FAIL: lines,
+# with tests/tools/sytest.py) and count its lines as this test's; a checker
+# that exited RC != 0 without a FAIL line fails the test too.
+sy_tally() {
+	local n
+	cat "$1"
+	n=$(grep -c '^FAIL: ' "$1")
+	SY_OKS=$((SY_OKS + $(grep -c '^ok: ' "$1")))
+	SY_FAILS=$((SY_FAILS + n))
+	if [ "$2" -ne 0 ] && [ "$n" -eq 0 ]; then
+		fail "the checker exited with status $2"
+	fi
+}
+
 # sy_ab_read FILE: ab's figures from its output: AB_DONE, AB_FAILED (empty
 # when ab printed none), AB_NON2XX (0 when none), AB_WHY (the failures'
 # breakdown, "(Connect: ..., Length: ...)", or empty).

@@ -242,7 +242,7 @@ refusal "args refused by the plugin's init()" '["hi.so"]' \
     "routes[0] (\"/hi\"): args.greeting: must be a string of at most 63 bytes"
 refusal "an unknown handler names the plugins' too" '["hi.so"]' \
     '{"path": "/x", "handler": "ho"}' \
-    "handler: \"ho\" is not a known handler (known: async_sleep, cpu, echo, hash_body, health, hello, json, metrics, sleep, static, status, write_file, hi, hi_loop, hi_crash, hi_client)"
+    "handler: \"ho\" is not a known handler (known: async_sleep, cpu, dashboard, echo, hash_body, health, hello, json, metrics, sleep, static, status, write_file, hi, hi_loop, hi_crash, hi_client)"
 refusal "an init() that crashes" '["hi-initcrash.so"]' "$hi_routes" \
     "killed by signal 11 (Segmentation fault) in init() of a plugin or handler"
 info "$nref refusals, each with -t, at start and on HUP"

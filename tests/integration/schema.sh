@@ -504,10 +504,4 @@ for cls, (reason, files) in EXCEPTIONS.items():
     print("#   %s: %s" % (cls, reason))
 sys.exit(1 if sytest.nfail else 0)
 EOF
-rc=$?
-cat "$SY_TMP/out"
-SY_OKS=$((SY_OKS + $(grep -c '^ok: ' "$SY_TMP/out")))
-SY_FAILS=$((SY_FAILS + $(grep -c '^FAIL: ' "$SY_TMP/out")))
-if [ "$rc" -ne 0 ] && [ "$SY_FAILS" -eq 0 ]; then
-	fail "the checker exited with status $rc"
-fi
+sy_tally "$SY_TMP/out" $?

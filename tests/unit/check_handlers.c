@@ -1,6 +1,8 @@
 /*
  * check_handlers.c - unit tests for the built-in handlers write_file, cpu,
- * echo, json, hash_body, health and (its args and dotfiles) static, and for
+ * echo, json, hash_body, health, dashboard (its args and how the page is
+ * served; tests/integration/dashboard.sh renders it in Chromium) and (its
+ * args and dotfiles) static, and for
  * SHA-256 (src/handlers/sha256.c). static.sh covers the rest of static.
  *
  * Args are checked through unit_handler(name)->init(), with the exact
@@ -227,7 +229,8 @@ END_TEST
 /* -- registry ---------------------------------------------------------- */
 
 static const char *const my_handlers[] = {
-	"cpu", "echo", "hash_body", "health", "json", "static", "write_file"
+	"cpu", "dashboard", "echo", "hash_body", "health", "json", "static",
+	"write_file"
 };
 
 START_TEST(registry_has_them)
@@ -600,6 +603,47 @@ START_TEST(args_static)
 }
 END_TEST
 
+START_TEST(args_dashboard)
+{
+	const char	*what = "must be a path of 1..127 characters starting "
+			    "with '/', the path of a status route", *bad;
+	char		 text[256], want[256];
+
+	args_free("dashboard", args_ok("dashboard",
+	    "{\"status\": \"/status\"}"));
+	args_free("dashboard", args_ok("dashboard",
+	    "{\"status\": \"/\"}"));
+	args_free("dashboard", args_ok("dashboard",
+	    "{\"status\": \"/ops/status;v=1:x@y~_.-!$()*+,%41\"}"));
+	snprintf(text, sizeof(text), "{\"status\": \"/%0126d\"}", 0);
+	args_free("dashboard", args_ok("dashboard", text));
+
+	args_bad("dashboard", NULL, "status: required");
+	args_bad("dashboard", "{}", "status: required");
+	args_bad("dashboard", "{\"status\": 5}",
+	    "status: must be a string, the path of a status route");
+	args_bad("dashboard", "{\"status\": null}",
+	    "status: must be a string, the path of a status route");
+	snprintf(want, sizeof(want), "status: %s", what);
+	args_bad("dashboard", "{\"status\": \"\"}", want);
+	args_bad("dashboard", "{\"status\": \"status\"}", want);
+	args_bad("dashboard", "{\"status\": \"http://x/status\"}", want);
+	snprintf(text, sizeof(text), "{\"status\": \"/%0127d\"}", 0);
+	args_bad("dashboard", text, want);
+	/* What HTML or a script would read as more than text. */
+	for (bad = "\"<>'&` ?#\\"; *bad != '\0'; bad++) {
+		snprintf(text, sizeof(text), "{\"status\": \"/a%s%cb\"}",
+		    *bad == '"' || *bad == '\\' ? "\\" : "", *bad);
+		snprintf(want, sizeof(want), "status: character %#04x is not "
+		    "allowed in the path (allowed: letters, digits and "
+		    "-._~!$()*+,;=:@%%/)", (unsigned char)*bad);
+		args_bad("dashboard", text, want);
+	}
+	args_bad("dashboard", "{\"status\": \"/s\", \"poll_ms\": 1}",
+	    "poll_ms: unknown key (known: status)");
+}
+END_TEST
+
 /* -- requests ---------------------------------------------------------- */
 
 /* One request through http.c and api.c, as conn.c would run it. */
@@ -932,6 +976,63 @@ START_TEST(health_follows_master)
 	stats_unmap(s);
 	ck_assert_ptr_null(stats_get());
 	health_expect(200, "ok");
+}
+END_TEST
+
+/*
+ * The page: HTML that is not cached, with a policy that allows no load
+ * from anywhere but its own inline code and fetches of its origin, the
+ * status path written once where the page reads it, no reference to any
+ * other resource, and small.
+ */
+START_TEST(dashboard_page)
+{
+	static const char *const	 loads[] = { "<link", "<img", "<iframe",
+					    "src=", "@import", "url(", "https:",
+					    "//cdn", NULL };
+	const char *const		*l;
+	void				*state;
+	struct treq			 t;
+	char				*body, *cc, *csp, *ns;
+	size_t				 len;
+
+	state = args_ok("dashboard", "{\"status\": \"/ops/status\"}");
+	treq_start_str(&t, "dashboard", state,
+	    "GET /t HTTP/1.1\r\nHost: x\r\n\r\n");
+	ck_assert_int_eq(treq_handle(&t), SY_DONE);
+	ck_assert_int_eq(t.req.status, 200);
+	ck_assert_str_eq(t.req.content_type, "text/html; charset=utf-8");
+	cc = treq_header(&t, "Cache-Control");
+	ck_assert_str_eq(cc, "no-store");
+	csp = treq_header(&t, "Content-Security-Policy");
+	ck_assert_ptr_nonnull(strstr(csp, "default-src 'none'"));
+	ck_assert_ptr_nonnull(strstr(csp, "connect-src 'self'"));
+	ck_assert_ptr_nonnull(strstr(csp, "frame-ancestors 'none'"));
+	/* No source but the page itself: no host, scheme or wildcard. */
+	ck_assert_ptr_null(strstr(csp, "http"));
+	ck_assert_ptr_null(strstr(csp, "*"));
+	ck_assert_ptr_null(strstr(csp, "data:"));
+	body = treq_body(&t, &len);
+	ck_assert_uint_le(len, 60 * 1024);
+	ck_assert_uint_eq(strlen(body), len);
+	ck_assert_ptr_eq(body, strstr(body, "<!DOCTYPE html>"));
+	ck_assert_ptr_nonnull(strstr(body, "</html>\n"));
+	ck_assert_ptr_nonnull(strstr(body,
+	    "<meta name=\"sy-status\" content=\"/ops/status\">"));
+	ck_assert_ptr_null(strstr(body, "@STATUS_PATH@"));
+	ck_assert_ptr_null(strstr(body, "innerHTML"));
+	for (l = loads; *l != NULL; l++)
+		ck_assert_msg(strstr(body, *l) == NULL, "the page has %s", *l);
+	/* The one http: is SVG's namespace, a name and not a load. */
+	ns = strstr(body, "http:");
+	ck_assert_ptr_nonnull(ns);
+	ck_assert_int_eq(strncmp(ns, "http://www.w3.org/2000/svg\"", 27), 0);
+	ck_assert_ptr_null(strstr(ns + 1, "http:"));
+	free(body);
+	free(csp);
+	free(cc);
+	treq_cleanup(&t);
+	args_free("dashboard", state);
 }
 END_TEST
 
@@ -1649,6 +1750,7 @@ handlers_suite(void)
 	tcase_add_test(tc, args_json);
 	tcase_add_test(tc, args_write_file);
 	tcase_add_test(tc, args_static);
+	tcase_add_test(tc, args_dashboard);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("handle");
@@ -1659,6 +1761,7 @@ handlers_suite(void)
 	tcase_add_test(tc, echo_chunked);
 	tcase_add_test(tc, api_request_id);
 	tcase_add_test(tc, health_follows_master);
+	tcase_add_test(tc, dashboard_page);
 	tcase_add_test(tc, json_small);
 	tcase_add_test(tc, json_large);
 	tcase_add_test(tc, write_file_writes);
