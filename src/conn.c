@@ -388,6 +388,7 @@ conn_respond(struct conn *c)
 	}
 
 	r->id[0] = '\0';		/* the next request gets its own */
+	api_req_answered(r);
 	c->requests++;
 	c->route = NULL;
 	c->allowed = 0;
