@@ -313,9 +313,10 @@ conn_count(struct conn *c, int status, double duration)
 {
 	struct conn_env		*env = c->env;
 	const struct sy_req	*r = &c->req;
-	struct stats_route	*sr;
+	struct stats_route_hot	*sr;
 
-	sr = &env->stats->routes[c->route != NULL ? c->route->stats_index : 0];
+	sr = stats_route_hot(env->stats, env->stats_slot,
+	    c->route != NULL ? c->route->stats_index : 0);
 	atomic_fetch_add_explicit(&sr->requests[r->mode][stats_code_index(
 	    status)], 1, memory_order_relaxed);
 	stats_hist_add(&sr->duration, duration);
@@ -843,8 +844,8 @@ conn_handler_timeout(struct conn *c)
 	}
 	if (c->env->stats != NULL) {
 		/* The handler still owns c->req: count from the route only. */
-		struct stats_route	*sr =
-		    &c->env->stats->routes[c->route->stats_index];
+		struct stats_route_hot	*sr = stats_route_hot(c->env->stats,
+		    c->env->stats_slot, c->route->stats_index);
 
 		atomic_fetch_add_explicit(&sr->requests[c->req.mode][
 		    stats_code_index(504)], 1, memory_order_relaxed);

@@ -1261,10 +1261,12 @@ head_give_back(struct http_req *req)
 {
 	if (req->headers == NULL)
 		return;
+#if HEAD_SPARE > 0
 	if (head_spare.n < HEAD_SPARE) {
 		head_spare.block[head_spare.n] = req->headers;
 		head_spare.size[head_spare.n++] = head_size(req->limits);
 	} else
+#endif
 		free(req->headers);
 	req->headers = NULL;
 	req->hbuf = NULL;
