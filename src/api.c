@@ -328,21 +328,15 @@ token_ok(const char *s)
 	return 1;
 }
 
-/*
- * The length of s, or -1 when it holds a control byte or max bytes: one
- * pass for both.
- */
+/* The length of s, or -1 when it is max bytes or more, or no field value. */
 static ssize_t
 value_len(const char *s, size_t max)
 {
-	const unsigned char	*p = (const unsigned char *)s;
-	size_t			 len;
+	size_t	 len = strlen(s);
 
 	/* Controls break the framing; bytes >= 0x80 (UTF-8) are fine. */
-	for (len = 0; p[len] != '\0'; len++)
-		if ((p[len] < ' ' && p[len] != '\t') || p[len] == 0x7f ||
-		    len == max - 1)
-			return -1;
+	if (len >= max || !http_value_ok(s, len))
+		return -1;
 	return (ssize_t)len;
 }
 

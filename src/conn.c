@@ -42,7 +42,6 @@
 
 #include <errno.h>
 #include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -938,10 +937,8 @@ conn_new(struct conn_env *env, int fd, const struct sockaddr *sa,
     socklen_t salen, int proxy)
 {
 	struct conn	*c;
-	int		 one = 1;
 
-	/* Small responses must leave now, not after a delayed ACK. */
-	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	/* TCP_NODELAY comes from the listener (worker_main). */
 	c = xcalloc(1, sizeof(*c));
 	c->env = env;
 	env->nconns++;		/* conn_free() gives it back */

@@ -1375,6 +1375,14 @@ http_req_header(const struct http_req *req, const char *name)
 	return NULL;
 }
 
+int
+http_value_ok(const char *s, size_t len)
+{
+	const unsigned char	*p = (const unsigned char *)s;
+
+	return skip_vchar(p, p + len, 1) == p + len;
+}
+
 const char *
 http_status_reason(int status)
 {

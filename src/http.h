@@ -150,6 +150,13 @@ size_t	http_req_feed(struct http_req *req, const char *data, size_t len);
 /* The value of the first header called name (any case), or NULL. */
 const char *http_req_header(const struct http_req *req, const char *name);
 
+/*
+ * Whether the len bytes at s may make a field value: VCHAR, obs-text, SP
+ * and HTAB, no control byte that would break the framing. Eight bytes
+ * at a time.
+ */
+int	http_value_ok(const char *s, size_t len);
+
 /* The reason phrase for status ("Not Found"), "Unknown" if none. */
 const char *http_status_reason(int status);
 
