@@ -52,6 +52,15 @@ api_req_cleanup(struct sy_req *req)
 	if (req->body != NULL)
 		evbuffer_free(req->body);
 	req->body = NULL;
+	api_req_answered(req);
+}
+
+void
+api_req_answered(struct sy_req *req)
+{
+	free(req->headers);
+	req->headers = NULL;
+	req->headers_len = 0;
 }
 
 void
@@ -328,35 +337,40 @@ token_ok(const char *s)
 	return 1;
 }
 
-static int
-value_ok(const char *s)
+/* The length of s, or -1 when it is max bytes or more, or no field value. */
+static ssize_t
+value_len(const char *s, size_t max)
 {
-	const unsigned char	*p = (const unsigned char *)s;
+	size_t	 len = strlen(s);
 
 	/* Controls break the framing; bytes >= 0x80 (UTF-8) are fine. */
-	for (; *p != '\0'; p++)
-		if ((*p < ' ' && *p != '\t') || *p == 0x7f)
-			return 0;
-	return 1;
+	if (len >= max || !http_value_ok(s, len))
+		return -1;
+	return (ssize_t)len;
 }
 
 int
 sy_resp_header(struct sy_req *req, const char *name, const char *value)
 {
-	size_t	 nlen, vlen;
+	size_t	 nlen;
+	ssize_t	 vlen;
 
-	if (!token_ok(name) || !value_ok(value) || reserved(name))
+	if (!token_ok(name) || (vlen = value_len(value, API_HEADERS_MAX)) < 0 ||
+	    reserved(name))
 		return -1;
 	nlen = strlen(name);
-	vlen = strlen(value);
-	if (req->headers_len + nlen + vlen + 4 > sizeof(req->headers))
+	if (req->headers_len + nlen + (size_t)vlen + 4 > API_HEADERS_MAX)
+		return -1;
+	/* Most answers have none: room is made at the first. */
+	if (req->headers == NULL &&
+	    (req->headers = malloc(API_HEADERS_MAX)) == NULL)
 		return -1;
 	memcpy(req->headers + req->headers_len, name, nlen);
 	req->headers_len += nlen;
 	memcpy(req->headers + req->headers_len, ": ", 2);
 	req->headers_len += 2;
-	memcpy(req->headers + req->headers_len, value, vlen);
-	req->headers_len += vlen;
+	memcpy(req->headers + req->headers_len, value, (size_t)vlen);
+	req->headers_len += (size_t)vlen;
 	memcpy(req->headers + req->headers_len, "\r\n", 2);
 	req->headers_len += 2;
 	return 0;
@@ -365,8 +379,11 @@ sy_resp_header(struct sy_req *req, const char *name, const char *value)
 void
 sy_resp_content_type(struct sy_req *req, const char *type)
 {
-	if (value_ok(type) && strlen(type) < sizeof(req->content_type))
-		memcpy(req->content_type, type, strlen(type) + 1);
+	ssize_t	 len;
+
+	/* Most handlers call this on every request: one pass, one copy. */
+	if ((len = value_len(type, sizeof(req->content_type))) >= 0)
+		memcpy(req->content_type, type, (size_t)len + 1);
 }
 
 int

@@ -34,7 +34,9 @@ struct sy_req {
 
 	int		 status;		/* default 200 */
 	char		 content_type[API_CTYPE_MAX];	/* "" when unset */
-	char		 headers[API_HEADERS_MAX];	/* "Name: v\r\n"... */
+	char		*headers;	/* "Name: v\r\n"..., API_HEADERS_MAX
+					   bytes from the first one to the
+					   answer; else NULL */
 	size_t		 headers_len;
 	struct evbuffer	*body;
 
@@ -82,6 +84,12 @@ void	api_req_cleanup(struct sy_req *req);
  */
 void	api_req_start(struct sy_req *req, const struct http_req *http,
 	    const struct config_route *route);
+
+/*
+ * The answer to req is written: what only it needed is freed, so that an
+ * idle connection holds no response buffers.
+ */
+void	api_req_answered(struct sy_req *req);
 
 /*
  * Loop thread: the answer to req is no longer wanted. Marks it aborted

@@ -42,7 +42,6 @@
 
 #include <errno.h>
 #include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -313,9 +312,10 @@ conn_count(struct conn *c, int status, double duration)
 {
 	struct conn_env		*env = c->env;
 	const struct sy_req	*r = &c->req;
-	struct stats_route	*sr;
+	struct stats_route_hot	*sr;
 
-	sr = &env->stats->routes[c->route != NULL ? c->route->stats_index : 0];
+	sr = stats_route_hot(env->stats, env->stats_slot,
+	    c->route != NULL ? c->route->stats_index : 0);
 	atomic_fetch_add_explicit(&sr->requests[r->mode][stats_code_index(
 	    status)], 1, memory_order_relaxed);
 	stats_hist_add(&sr->duration, duration);
@@ -388,6 +388,7 @@ conn_respond(struct conn *c)
 	}
 
 	r->id[0] = '\0';		/* the next request gets its own */
+	api_req_answered(r);
 	c->requests++;
 	c->route = NULL;
 	c->allowed = 0;
@@ -842,8 +843,8 @@ conn_handler_timeout(struct conn *c)
 	}
 	if (c->env->stats != NULL) {
 		/* The handler still owns c->req: count from the route only. */
-		struct stats_route	*sr =
-		    &c->env->stats->routes[c->route->stats_index];
+		struct stats_route_hot	*sr = stats_route_hot(c->env->stats,
+		    c->env->stats_slot, c->route->stats_index);
 
 		atomic_fetch_add_explicit(&sr->requests[c->req.mode][
 		    stats_code_index(504)], 1, memory_order_relaxed);
@@ -936,10 +937,8 @@ conn_new(struct conn_env *env, int fd, const struct sockaddr *sa,
     socklen_t salen, int proxy)
 {
 	struct conn	*c;
-	int		 one = 1;
 
-	/* Small responses must leave now, not after a delayed ACK. */
-	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	/* TCP_NODELAY comes from the listener (worker_main). */
 	c = xcalloc(1, sizeof(*c));
 	c->env = env;
 	env->nconns++;		/* conn_free() gives it back */

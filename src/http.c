@@ -34,7 +34,7 @@
  * earlier one and wins.
  *
  * The pieces http-parser hands over are copied, in order, into one buffer
- * of limits.header_bytes allocated per connection: that copy is what
+ * of limits.header_bytes taken for each request: that copy is what
  * enforces the header limits (431, 414) without a second pass, and the
  * NUL-terminated strings it leaves behind are what handlers read.
  *
@@ -185,7 +185,7 @@ append(struct http_req *req, const char *at, size_t len)
 {
 	/*
 	 * The limit counts what the client sent; the NULs after each piece
-	 * have room of their own in hbuf (see http_req_init).
+	 * have room of their own in hbuf (see head_hbuf_cap).
 	 */
 	if (req->text_len + len > req->limits->header_bytes ||
 	    req->hbuf_len + len + 1 > req->hbuf_cap)
@@ -358,22 +358,23 @@ header_finish(struct http_req *req)
 	 */
 	switch (h->name[0] | 0x20) {
 	case 'h':
-		if (strcasecmp(h->name, "host") != 0)
+		if (h->name_len != 4 || strcasecmp(h->name, "host") != 0)
 			break;
 		if (req->seen_host)
 			return fail(req, 400, "repeated Host header");
 		req->seen_host = 1;
 		break;
 	case 't':
-		if (strcasecmp(h->name, "transfer-encoding") == 0)
+		if (h->name_len == 17 &&
+		    strcasecmp(h->name, "transfer-encoding") == 0)
 			te_parse(req, v);
 		break;
 	case 'c':
-		if (strcasecmp(h->name, "connection") == 0)
+		if (h->name_len == 10 && strcasecmp(h->name, "connection") == 0)
 			connection_parse(req, v);
 		break;
 	case 'e':
-		if (strcasecmp(h->name, "expect") == 0)
+		if (h->name_len == 6 && strcasecmp(h->name, "expect") == 0)
 			req->seen_expect = 1;
 		break;
 	}
@@ -1057,6 +1058,17 @@ out:
 
 /* -- feeding ---------------------------------------------------------- */
 
+/*
+ * header_bytes of text, a NUL for the target and each piece, and a
+ * NUL-terminated copy of the path (at most uri_bytes).
+ */
+static size_t
+head_hbuf_cap(const struct config_limits *limits)
+{
+	return limits->header_bytes + 2 * (size_t)limits->headers + 1 +
+	    limits->uri_bytes + 1;
+}
+
 /* The status for a parser error that no callback explained. */
 static int
 error_status(struct http_req *req, enum http_errno err)
@@ -1194,6 +1206,73 @@ body_feed(struct http_req *req, const char *p, const char *end)
 	return p;
 }
 
+/*
+ * The head buffers (the header table, then hbuf) are one block, taken at
+ * a request's first byte and given back when it is answered: an idle
+ * keep-alive connection holds none, nginx's way with its header buffers.
+ * Given-back blocks wait in a small stack for the next request, so a busy
+ * connection takes and returns one for a few instructions, never a
+ * malloc. Every http_req of a process is fed and reset on its loop
+ * thread: the stack needs no lock. Under ASan each block is freed, so
+ * that a pointer kept past http_req_reset() is caught.
+ */
+#ifdef __SANITIZE_ADDRESS__
+#define HEAD_SPARE	0
+#else
+#define HEAD_SPARE	16
+#endif
+
+static struct {
+	void	*block[HEAD_SPARE + 1];
+	size_t	 size[HEAD_SPARE + 1];
+	unsigned n;
+} head_spare;
+
+static size_t
+head_size(const struct config_limits *limits)
+{
+	return (size_t)limits->headers * sizeof(struct http_header) +
+	    head_hbuf_cap(limits);
+}
+
+static void
+head_take(struct http_req *req)
+{
+	size_t	 size = head_size(req->limits);
+	char	*block = NULL;
+
+	while (block == NULL && head_spare.n > 0) {
+		head_spare.n--;
+		if (head_spare.size[head_spare.n] == size)
+			block = head_spare.block[head_spare.n];
+		else		/* another generation's limits */
+			free(head_spare.block[head_spare.n]);
+	}
+	if (block == NULL)
+		block = xmalloc(size);
+	req->headers = (struct http_header *)(void *)block;
+	req->hbuf = block + (size_t)req->limits->headers *
+	    sizeof(struct http_header);
+	req->hbuf_cap = head_hbuf_cap(req->limits);
+}
+
+static void
+head_give_back(struct http_req *req)
+{
+	if (req->headers == NULL)
+		return;
+#if HEAD_SPARE > 0
+	if (head_spare.n < HEAD_SPARE) {
+		head_spare.block[head_spare.n] = req->headers;
+		head_spare.size[head_spare.n++] = head_size(req->limits);
+	} else
+#endif
+		free(req->headers);
+	req->headers = NULL;
+	req->hbuf = NULL;
+	req->hbuf_cap = 0;
+}
+
 void
 http_req_init(struct http_req *req, const struct config_limits *limits,
     http_headers_cb headers_cb, void *cb_arg)
@@ -1202,14 +1281,6 @@ http_req_init(struct http_req *req, const struct config_limits *limits,
 	req->limits = limits;
 	req->headers_cb = headers_cb;
 	req->cb_arg = cb_arg;
-	/*
-	 * header_bytes of text, a NUL for the target and each piece, and a
-	 * NUL-terminated copy of the path (at most uri_bytes).
-	 */
-	req->hbuf_cap = limits->header_bytes + 2 * (size_t)limits->headers + 1 +
-	    limits->uri_bytes + 1;
-	req->hbuf = xmalloc(req->hbuf_cap);
-	req->headers = xcalloc(limits->headers, sizeof(*req->headers));
 	http_parser_init(&req->parser, HTTP_REQUEST);
 	req->parser.data = req;
 }
@@ -1217,11 +1288,8 @@ http_req_init(struct http_req *req, const struct config_limits *limits,
 void
 http_req_cleanup(struct http_req *req)
 {
-	free(req->hbuf);
-	free(req->headers);
+	head_give_back(req);
 	free(req->body);
-	req->hbuf = NULL;
-	req->headers = NULL;
 	req->body = NULL;
 }
 
@@ -1234,6 +1302,7 @@ http_req_reset(struct http_req *req)
 		req->body = NULL;
 		req->body_cap = 0;
 	}
+	head_give_back(req);
 	req->state = HTTP_IDLE;
 	req->status = 0;
 	req->reason = NULL;
@@ -1282,6 +1351,8 @@ http_req_feed(struct http_req *req, const char *data, size_t len)
 {
 	const char	*p = data, *end = data + len;
 
+	if (req->headers == NULL && len > 0)
+		head_take(req);
 	while (p < end && (req->state == HTTP_IDLE ||
 	    req->state == HTTP_HEADERS || req->state == HTTP_BODY))
 		p = req->state == HTTP_BODY ? body_feed(req, p, end) :
@@ -1292,13 +1363,24 @@ http_req_feed(struct http_req *req, const char *data, size_t len)
 const char *
 http_req_header(const struct http_req *req, const char *name)
 {
+	size_t		 len = strlen(name);
 	unsigned	 i;
 
+	/* The lengths first: most fields are not the one asked for. */
 	for (i = 0; i < req->nheaders; i++)
 		if (req->headers[i].name != NULL &&
+		    req->headers[i].name_len == len &&
 		    strcasecmp(req->headers[i].name, name) == 0)
 			return req->headers[i].value;
 	return NULL;
+}
+
+int
+http_value_ok(const char *s, size_t len)
+{
+	const unsigned char	*p = (const unsigned char *)s;
+
+	return skip_vchar(p, p + len, 1) == p + len;
 }
 
 const char *

@@ -122,8 +122,9 @@ struct http_req {
 };
 
 /*
- * Prepare req for a connection: buffers sized from limits (which must
- * outlive req). headers_cb may be NULL.
+ * Prepare req for a connection, with limits (which must outlive req).
+ * Allocates nothing: a request's buffers, sized from limits, are taken
+ * at its first byte. headers_cb may be NULL.
  */
 void	http_req_init(struct http_req *req, const struct config_limits *limits,
 	    http_headers_cb headers_cb, void *cb_arg);
@@ -131,7 +132,11 @@ void	http_req_init(struct http_req *req, const struct config_limits *limits,
 /* Free req's buffers. */
 void	http_req_cleanup(struct http_req *req);
 
-/* Forget the current request and get ready for the next one. */
+/*
+ * Forget the current request and get ready for the next one. Its
+ * buffers go back (strings of the request die with them), so an idle
+ * connection holds none.
+ */
 void	http_req_reset(struct http_req *req);
 
 /*
@@ -144,6 +149,13 @@ size_t	http_req_feed(struct http_req *req, const char *data, size_t len);
 
 /* The value of the first header called name (any case), or NULL. */
 const char *http_req_header(const struct http_req *req, const char *name);
+
+/*
+ * Whether the len bytes at s may make a field value: VCHAR, obs-text, SP
+ * and HTAB, no control byte that would break the framing. Eight bytes
+ * at a time.
+ */
+int	http_value_ok(const char *s, size_t len);
 
 /* The reason phrase for status ("Not Found"), "Unknown" if none. */
 const char *http_status_reason(int status);

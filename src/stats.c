@@ -30,6 +30,12 @@ const char *const	stats_mode_name[STATS_NMODES] = {
 
 static struct stats	*stats_self;
 
+/* dst += src, for a private dst: relaxed, no read-modify-write. */
+#define ADD(dst, src)							\
+	atomic_store_explicit(&(dst), atomic_load_explicit(&(dst),	\
+	    memory_order_relaxed) + atomic_load_explicit(&(src),	\
+	    memory_order_relaxed), memory_order_relaxed)
+
 struct stats *
 stats_map(void)
 {
@@ -84,6 +90,28 @@ stats_route_index(struct stats *stats, const char *path)
 			return i;
 	}
 	return 0;
+}
+
+void
+stats_route_sum(const struct stats *stats, unsigned route,
+    struct stats_route_hot *sum)
+{
+	const struct stats_route_hot	*h;
+	unsigned			 k, m, c, i, n;
+
+	n = atomic_load_explicit(&stats->master.slots_used,
+	    memory_order_relaxed);
+	n = n == 0 ? 1 : n < STATS_STRIPES ? n : STATS_STRIPES;
+	memset(sum, 0, sizeof(*sum));
+	for (k = 0; k < n; k++) {
+		h = &stats->hot[k][route];
+		for (m = 0; m < STATS_NMODES; m++)
+			for (c = 0; c < STATS_NCODES; c++)
+				ADD(sum->requests[m][c], h->requests[m][c]);
+		for (i = 0; i < STATS_BUCKETS; i++)
+			ADD(sum->duration.bucket[i], h->duration.bucket[i]);
+		ADD(sum->duration.sum_us, h->duration.sum_us);
+	}
 }
 
 unsigned

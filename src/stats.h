@@ -11,6 +11,10 @@
  *
  *   routes  server-wide, keyed by route path: every worker of every
  *           generation adds to the same counters, so they never go back.
+ *           The ones written on every request (requests, duration) are
+ *           kept once per stripe of worker slots (stats_route_hot()), so
+ *           that two workers never write one cache line per request;
+ *           readers add the stripes up (stats_route_sum()).
  *   slots   per worker slot: a respawned worker, and the new generation
  *           of a reload, go on counting where the slot's last worker
  *           stopped (both write during a reload's overlap: atomics).
@@ -38,6 +42,7 @@
 #define STATS_SLOTS		1024
 #define STATS_ROUTES		256	/* route paths tracked; [0]: none */
 #define STATS_PATH_MAX		128
+#define STATS_STRIPES		16	/* copies of the per-request counters */
 
 /* Histogram bucket upper bounds, seconds; the last bucket is +Inf. */
 #define STATS_BUCKETS		15
@@ -62,12 +67,16 @@ struct stats_hist {
 	_Atomic uint64_t	sum_us;		/* of observations */
 };
 
+/* What every answered request adds to, one copy per stripe. */
+struct stats_route_hot {
+	_Alignas(64) _Atomic uint64_t requests[STATS_NMODES][STATS_NCODES];
+	struct stats_hist	duration;
+};
+
 struct stats_route {
 	char			path[STATS_PATH_MAX];	/* "" : free slot */
 	char			handler[64];	/* of the serving config */
 	char			mode[16];	/* "blocking"..., same */
-	_Atomic uint64_t	requests[STATS_NMODES][STATS_NCODES];
-	struct stats_hist	duration;
 	_Atomic uint64_t	slow_loop;	/* calls over loop_block_warn */
 	_Atomic uint64_t	promotions;	/* auto: moved to the pool */
 	_Atomic unsigned	promoted_gen;	/* generation of the last one */
@@ -147,6 +156,11 @@ struct stats {
 	struct stats_route	routes[STATS_ROUTES];
 	struct stats_slot	slots[STATS_SLOTS];
 	struct stats_cell	cells[STATS_CELLS];
+	/*
+	 * Last: only the pages of the stripes and routes in use are ever
+	 * touched, so the rest costs no memory.
+	 */
+	struct stats_route_hot	hot[STATS_STRIPES][STATS_ROUTES];
 };
 
 /*
@@ -173,6 +187,25 @@ unsigned	 stats_code_index(int code);
 
 /* The code at index i, or 0 for "other". */
 int		 stats_code_at(unsigned i);
+
+/*
+ * The per-request counters of route (a stats index) for the worker of
+ * slot (NULL: stripe 0). Workers of different stripes write different
+ * cache lines; those of one stripe share them, atomically.
+ */
+static inline struct stats_route_hot *
+stats_route_hot(struct stats *stats, const struct stats_slot *slot,
+    unsigned route)
+{
+	unsigned	 stripe = slot != NULL ?
+			    (unsigned)(slot - stats->slots) % STATS_STRIPES : 0;
+
+	return &stats->hot[stripe][route];
+}
+
+/* Add up route's stripes (those of the slots that ever ran) into sum. */
+void		 stats_route_sum(const struct stats *stats, unsigned route,
+		    struct stats_route_hot *sum);
 
 /* Add an observation of seconds to h. Any thread, any process. */
 void		 stats_hist_add(struct stats_hist *h, double seconds);

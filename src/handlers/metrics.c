@@ -82,13 +82,15 @@ histogram(struct sy_req *req, const char *name, const char *labels,
 static int
 route_used(const struct stats *s, unsigned i)
 {
-	unsigned	 m, c;
+	struct stats_route_hot	 hot;
+	unsigned		 m, c;
 
 	if (i > 0)
 		return s->routes[i].path[0] != '\0';
+	stats_route_sum(s, 0, &hot);
 	for (m = 0; m < STATS_NMODES; m++)
 		for (c = 0; c < STATS_NCODES; c++)
-			if (LOAD(s->routes[0].requests[m][c]) != 0)
+			if (LOAD(hot.requests[m][c]) != 0)
 				return 1;
 	return 0;
 }
@@ -109,6 +111,7 @@ write_routes(struct sy_req *req, const struct stats *s)
 {
 	char		 path[2 * STATS_PATH_MAX], labels[2 * STATS_PATH_MAX + 16];
 	char		 code[16];
+	struct stats_route_hot hot;
 	unsigned	 i, m, c;
 	uint64_t	 n;
 	int		 rc = 0;
@@ -120,9 +123,10 @@ write_routes(struct sy_req *req, const struct stats *s)
 		if (!route_used(s, i))
 			continue;
 		route_name(s, i, path, sizeof(path));
+		stats_route_sum(s, i, &hot);
 		for (m = 0; m < STATS_NMODES; m++)
 			for (c = 0; c < STATS_NCODES; c++) {
-				if ((n = LOAD(s->routes[i].requests[m][c])) == 0)
+				if ((n = LOAD(hot.requests[m][c])) == 0)
 					continue;
 				if (stats_code_at(c) != 0)
 					(void)snprintf(code, sizeof(code), "%d",
@@ -143,8 +147,9 @@ write_routes(struct sy_req *req, const struct stats *s)
 			continue;
 		(void)snprintf(labels, sizeof(labels), "route=\"%s\"",
 		    route_name(s, i, path, sizeof(path)));
+		stats_route_sum(s, i, &hot);
 		rc |= histogram(req, "switchyard_request_duration_seconds",
-		    labels, &s->routes[i].duration);
+		    labels, &hot.duration);
 	}
 	rc |= family(req, "switchyard_slow_loop_total", "counter",
 	    "Handler calls that held the event loop longer than "

@@ -160,6 +160,7 @@ static json_t *
 routes_json(const struct stats *s)
 {
 	json_t		*a = json_array(), *r;
+	struct stats_route_hot hot;
 	uint64_t	 requests, errors, n;
 	unsigned	 i, m, c;
 
@@ -171,9 +172,10 @@ routes_json(const struct stats *s)
 		if (sr->path[0] == '\0')
 			continue;
 		requests = errors = 0;
+		stats_route_sum(s, i, &hot);
 		for (m = 0; m < STATS_NMODES; m++)
 			for (c = 0; c < STATS_NCODES; c++) {
-				n = LOAD(sr->requests[m][c]);
+				n = LOAD(hot.requests[m][c]);
 				requests += n;
 				if (stats_code_at(c) >= 500 ||
 				    stats_code_at(c) == 0)
@@ -189,9 +191,9 @@ routes_json(const struct stats *s)
 		    "errors", (json_int_t)errors,
 		    "slow_loop", (json_int_t)LOAD(sr->slow_loop),
 		    "promotions", (json_int_t)LOAD(sr->promotions),
-		    "mean_ms", mean_ms(&sr->duration),
-		    "p50_ms", quantile_ms(&sr->duration, 0.5),
-		    "p99_ms", quantile_ms(&sr->duration, 0.99));
+		    "mean_ms", mean_ms(&hot.duration),
+		    "p50_ms", quantile_ms(&hot.duration, 0.5),
+		    "p99_ms", quantile_ms(&hot.duration, 0.99));
 		if (r == NULL || json_array_append_new(a, r) == -1) {
 			json_decref(a);
 			return NULL;

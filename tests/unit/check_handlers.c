@@ -747,11 +747,12 @@ treq_json(struct treq *t)
 static char *
 treq_header(struct treq *t, const char *name)
 {
-	const char	*p = t->req.headers, *end = p + t->req.headers_len;
-	const char	*eol;
+	const char	*p = t->req.headers, *end, *eol;
 	size_t		 nlen = strlen(name);
 
-	for (; p < end; p = eol + 2) {
+	if (p == NULL)			/* none set */
+		return xstrdup("");
+	for (end = p + t->req.headers_len; p < end; p = eol + 2) {
 		eol = memmem(p, (size_t)(end - p), "\r\n", 2);
 		ck_assert_ptr_nonnull(eol);
 		if ((size_t)(eol - p) > nlen + 2 &&
@@ -1074,6 +1075,44 @@ START_TEST(api_request_id)
 	/* A new request keeps the id until the connection clears it. */
 	api_req_start(&t.req, &t.http, &t.route);
 	ck_assert_str_eq(sy_req_id(&t.req), "1xbsa00d8dehb5kg0000000000");
+	treq_cleanup(&t);
+}
+END_TEST
+
+/*
+ * The header buffer exists from the first header to the answer; a bad
+ * Content-Type, or one too long, leaves the one set before.
+ */
+START_TEST(api_response_buffers)
+{
+	char		 type[API_CTYPE_MAX + 1];
+	struct treq	 t;
+
+	treq_start_str(&t, "hello", NULL, "GET /t HTTP/1.1\r\nHost: x\r\n"
+	    "\r\n");
+	ck_assert_ptr_null(t.req.headers);
+	ck_assert_int_eq(sy_resp_header(&t.req, "X-A", "bad\r\nX-B: 1"), -1);
+	ck_assert_ptr_null(t.req.headers);
+	ck_assert_int_eq(sy_resp_header(&t.req, "X-A", "1\t\xc3\xa9"), 0);
+	ck_assert_ptr_nonnull(t.req.headers);
+	ck_assert_mem_eq(t.req.headers, "X-A: 1\t\xc3\xa9\r\n",
+	    t.req.headers_len);
+	api_req_answered(&t.req);
+	ck_assert_ptr_null(t.req.headers);
+	ck_assert_uint_eq(t.req.headers_len, 0);
+
+	sy_resp_content_type(&t.req, "text/plain; charset=utf-8");
+	ck_assert_str_eq(t.req.content_type, "text/plain; charset=utf-8");
+	sy_resp_content_type(&t.req, "text/html\r\nX-B: 1");
+	sy_resp_content_type(&t.req, "text/html; q=\"\x7f\"");
+	ck_assert_str_eq(t.req.content_type, "text/plain; charset=utf-8");
+	memset(type, 'a', sizeof(type));
+	type[API_CTYPE_MAX] = '\0';
+	sy_resp_content_type(&t.req, type);	/* no room for its NUL */
+	ck_assert_str_eq(t.req.content_type, "text/plain; charset=utf-8");
+	type[API_CTYPE_MAX - 1] = '\0';
+	sy_resp_content_type(&t.req, type);
+	ck_assert_str_eq(t.req.content_type, type);
 	treq_cleanup(&t);
 }
 END_TEST
@@ -1760,6 +1799,7 @@ handlers_suite(void)
 	tcase_add_test(tc, echo_body);
 	tcase_add_test(tc, echo_chunked);
 	tcase_add_test(tc, api_request_id);
+	tcase_add_test(tc, api_response_buffers);
 	tcase_add_test(tc, health_follows_master);
 	tcase_add_test(tc, dashboard_page);
 	tcase_add_test(tc, json_small);

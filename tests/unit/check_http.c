@@ -1587,6 +1587,65 @@ START_TEST(test_reset_fields)
 }
 END_TEST
 
+/*
+ * An idle request holds no buffers: taken at the first byte, given back
+ * at the reset, and a given-back block serves the next request whole.
+ */
+START_TEST(test_head_buffers)
+{
+	static const char	 s[] = "GET /a?b HTTP/1.1\r\nHost: h\r\n"
+	    "X-Long: 0123456789abcdef0123456789abcdef\r\n\r\n";
+	struct http_req		 req, other;
+	int			 i;
+
+	http_req_init(&req, &limits, NULL, NULL);
+	ck_assert_ptr_null(req.headers);
+	ck_assert_ptr_null(req.hbuf);
+	for (i = 0; i < 3; i++) {
+		ck_assert_uint_eq(http_req_feed(&req, s, 1), 1);
+		ck_assert_ptr_nonnull(req.headers);
+		ck_assert_uint_eq(http_req_feed(&req, s + 1, sizeof(s) - 2),
+		    sizeof(s) - 2);
+		ck_assert_int_eq(req.state, HTTP_COMPLETE);
+		ck_assert_str_eq(req.path, "/a");
+		ck_assert_str_eq(http_req_header(&req, "x-long"),
+		    "0123456789abcdef0123456789abcdef");
+		ck_assert_ptr_null(http_req_header(&req, "x-lon"));
+		http_req_reset(&req);
+		ck_assert_ptr_null(req.headers);
+		ck_assert_ptr_null(req.hbuf);
+	}
+	/* Two at once get two blocks. */
+	http_req_init(&other, &limits, NULL, NULL);
+	ck_assert_uint_eq(http_req_feed(&req, s, 1), 1);
+	ck_assert_uint_eq(http_req_feed(&other, s, 1), 1);
+	ck_assert_ptr_ne(req.headers, other.headers);
+	http_req_cleanup(&other);
+	http_req_cleanup(&req);
+	ck_assert_ptr_null(req.headers);
+}
+END_TEST
+
+/* What a field value may hold, checked eight bytes at a time. */
+START_TEST(test_value_ok)
+{
+	static const char	 ok[] = "text/html; charset=\"utf-8\"\t\xc3\xa9 ~";
+	char			 buf[40];
+	size_t			 i;
+
+	ck_assert_int_eq(http_value_ok("", 0), 1);
+	ck_assert_int_eq(http_value_ok(ok, sizeof(ok) - 1), 1);
+	/* A control byte or DEL at every position, fast path or not. */
+	for (i = 0; i < sizeof(buf); i++) {
+		memset(buf, 'a', sizeof(buf));
+		buf[i] = i % 3 == 0 ? '\n' : i % 3 == 1 ? '\x7f' : '\0';
+		ck_assert_msg(http_value_ok(buf, sizeof(buf)) == 0,
+		    "byte %zu passed", i);
+		ck_assert_int_eq(http_value_ok(buf, i), 1);
+	}
+}
+END_TEST
+
 /* A body larger than the chunked start size is dropped at reset. */
 START_TEST(test_reset_large_body)
 {
@@ -1874,6 +1933,8 @@ http_suite(void)
 	tcase_add_test(tc, test_reset_host_forgotten);
 	tcase_add_test(tc, test_reset_flags_forgotten);
 	tcase_add_test(tc, test_reset_fields);
+	tcase_add_test(tc, test_head_buffers);
+	tcase_add_test(tc, test_value_ok);
 	tcase_add_test(tc, test_reset_large_body);
 	suite_add_tcase(s, tc);
 

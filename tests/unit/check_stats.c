@@ -906,6 +906,7 @@ static void
 fill(struct stats *s)
 {
 	struct stats_route	*r;
+	struct stats_route_hot	*h0, *h1;
 	uint64_t		 now = stats_now_ms();
 	unsigned		 i;
 
@@ -924,27 +925,34 @@ fill(struct stats *s)
 	r = &s->routes[1];
 	strcpy(r->handler, "sleep");
 	strcpy(r->mode, "auto");
-	STORE(r->requests[STATS_MODE_LOOP][stats_code_index(200)],
-	    1234567890123ULL);
-	STORE(r->requests[STATS_MODE_POOL][stats_code_index(503)], 3);
-	add_n(&r->duration, 0.0003, 5);
-	add_n(&r->duration, 0.02, 3);
-	stats_hist_add(&r->duration, 100);
+	/* Counted by both slots' stripes: the readers add them up. */
+	h0 = stats_route_hot(s, &s->slots[0], 1);
+	h1 = stats_route_hot(s, &s->slots[1], 1);
+	ck_assert_ptr_ne(h0, h1);
+	STORE(h0->requests[STATS_MODE_LOOP][stats_code_index(200)],
+	    1234567890000ULL);
+	STORE(h1->requests[STATS_MODE_LOOP][stats_code_index(200)], 123);
+	STORE(h1->requests[STATS_MODE_POOL][stats_code_index(503)], 3);
+	add_n(&h0->duration, 0.0003, 2);
+	add_n(&h1->duration, 0.0003, 3);
+	add_n(&h0->duration, 0.02, 3);
+	stats_hist_add(&h1->duration, 100);
 	STORE(r->slow_loop, 2);
 	STORE(r->promotions, 1);
 	STORE(r->promoted_gen, 3);
 
 	/* No route matched: a 404. */
-	STORE(s->routes[0].requests[STATS_MODE_LOOP][stats_code_index(404)],
+	STORE(s->hot[0][0].requests[STATS_MODE_LOOP][stats_code_index(404)],
 	    2);
-	add_n(&s->routes[0].duration, 0.0001, 2);
+	add_n(&s->hot[0][0].duration, 0.0001, 2);
 
 	/* A path written directly, with what must be escaped. */
 	r = &s->routes[2];
 	memcpy(r->path, weird_path, sizeof(weird_path));
 	strcpy(r->handler, "hash_body");
 	strcpy(r->mode, "nonblocking");
-	STORE(r->requests[STATS_MODE_OFFLOAD][stats_code_index(200)], 4);
+	STORE(s->hot[1][2].requests[STATS_MODE_OFFLOAD][stats_code_index(200)],
+	    4);
 
 	/* A route that answered nothing yet. */
 	ck_assert_uint_eq(stats_route_index(s, "/idle"), 3);
@@ -955,7 +963,7 @@ fill(struct stats *s)
 	ck_assert_uint_eq(stats_route_index(s, "/teapot"), 4);
 	strcpy(s->routes[4].handler, "hello");
 	strcpy(s->routes[4].mode, "blocking");
-	STORE(s->routes[4].requests[STATS_MODE_POOL][stats_code_index(418)],
+	STORE(s->hot[0][4].requests[STATS_MODE_POOL][stats_code_index(418)],
 	    1);
 
 	/* Two slots in use; slot 2 ran once but is beyond slots_used. */
@@ -1152,9 +1160,9 @@ START_TEST(render_empty)
 	free(text);
 
 	/* One 400 on no route: the "" route appears, and only it. */
-	STORE(s->routes[0].requests[STATS_MODE_LOOP][stats_code_index(400)],
+	STORE(s->hot[0][0].requests[STATS_MODE_LOOP][stats_code_index(400)],
 	    1);
-	stats_hist_add(&s->routes[0].duration, 0.00001);
+	stats_hist_add(&s->hot[0][0].duration, 0.00001);
 	text = render(s);
 	parse(text, &e);
 	check_families(&e);
@@ -1182,7 +1190,7 @@ START_TEST(render_long_label)
 	for (i = 1; i < STATS_PATH_MAX - 1; i++)
 		s->routes[1].path[i] = i % 2 ? '"' : '\\';
 	s->routes[1].path[STATS_PATH_MAX - 1] = '\0';
-	STORE(s->routes[1].requests[STATS_MODE_LOOP][stats_code_index(200)],
+	STORE(s->hot[0][1].requests[STATS_MODE_LOOP][stats_code_index(200)],
 	    1);
 	text = render(s);
 	parse(text, &e);
