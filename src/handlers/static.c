@@ -27,6 +27,15 @@
  * EACCES -> 403. A directory named without its trailing slash gets a 301
  * to the same path with one.
  *
+ * Ranges. Files carry "Accept-Ranges: bytes". A Range header
+ * (ranges.c parses it) with one satisfiable range is answered 206 with
+ * that segment of the file; with several, 206 with a
+ * multipart/byteranges body of file segments between part headers, so
+ * each range still goes out by sendfile(2); none satisfiable, 416. A
+ * malformed header, one of more than RANGES_MAX ranges, or a stale
+ * If-Range is ignored: 200, the whole file. Conditionals come first
+ * (RFC 9110 13.2.2): a 304 wins over a range.
+ *
  * Mode. Opening and stat'ing happen in handle(): a few system calls that
  * are cheap on local disks with a warm cache, so "nonblocking" suits the
  * usual case. On slow or network filesystems, where open() can stall,
@@ -42,12 +51,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "switchyard.h"
 #include "handlers/handlers.h"
+#include "handlers/ranges.h"
 
 #define STATIC_PATH_MAX		4096	/* bytes of a decoded path */
 #define STATIC_LOCATION_MAX	1024	/* bytes of a 301's Location */
@@ -595,13 +606,123 @@ not_modified(struct sy_req *req, const char *etag, time_t mtime)
 	return 0;
 }
 
-/* -- handle -------------------------------------------------------------- */
+/* -- ranges -------------------------------------------------------------- */
 
 static int
 refuse(struct sy_req *req, int status, const char *message)
 {
 	return sy_resp_error(req, status, message) ? SY_ERROR : SY_DONE;
 }
+
+
+/*
+ * May the Range header be honoured? Yes without If-Range, or when it
+ * names the current validator: an entity-tag compared strongly (a weak
+ * one never matches), a date equal to Last-Modified (RFC 9110 13.1.5).
+ * Otherwise the client's copy is stale: the whole file, 200.
+ */
+static int
+if_range_holds(struct sy_req *req, const char *etag, time_t mtime)
+{
+	const char	*v;
+	time_t		 t;
+
+	if ((v = sy_req_header(req, "If-Range")) == NULL)
+		return 1;
+	if (*v == '"')
+		return strcmp(v, etag) == 0;
+	if (strncmp(v, "W/", 2) == 0)
+		return 0;
+	return http_date_parse(v, &t) == 0 && t == mtime;
+}
+
+/* "bytes FIRST-LAST/SIZE" for r of a file of size bytes. */
+static void
+content_range_format(const struct range *r, off_t size, char *buf,
+    size_t bufsize)
+{
+	(void)snprintf(buf, bufsize, "bytes %lld-%lld/%lld",
+	    (long long)r->start, (long long)(r->start + r->len - 1),
+	    (long long)size);
+}
+
+/* 416, with the size the client should have asked within. */
+static int
+refuse_range(struct sy_req *req, off_t size)
+{
+	char	 cr[48];
+
+	(void)snprintf(cr, sizeof(cr), "bytes */%lld", (long long)size);
+	if (sy_resp_header(req, "Content-Range", cr) == -1)
+		return SY_ERROR;
+	return refuse(req, 416, "Range Not Satisfiable");
+}
+
+/* 206 with one range of fd, which this owns. */
+static int
+send_range(struct sy_req *req, int fd, off_t size, const struct range *r)
+{
+	char	 cr[80];
+
+	content_range_format(r, size, cr, sizeof(cr));
+	if (sy_resp_header(req, "Content-Range", cr) == -1) {
+		(void)close(fd);
+		return SY_ERROR;
+	}
+	sy_resp_status(req, 206);
+	return sy_resp_file(req, fd, r->start, r->len) == -1 ? SY_ERROR :
+	    SY_DONE;
+}
+
+/*
+ * 206 with a multipart/byteranges body (RFC 9110 14.6): each range of
+ * fd (owned by this) is its own file segment, sent by sendfile(2) like
+ * a whole file, between the part headers. A segment closes its fd when
+ * it is freed, so each but the last gets a dup(2): at most RANGES_MAX
+ * descriptors for one response. The boundary is random, so a file
+ * cannot be made to contain it.
+ */
+static int
+send_multipart(struct sy_req *req, int fd, off_t size, const char *type,
+    const struct range *r, size_t n)
+{
+	char		 boundary[24], ctype[80], cr[80];
+	uint64_t	 rnd;
+	size_t		 i;
+	int		 part_fd;
+
+	if (getrandom(&rnd, sizeof(rnd), GRND_NONBLOCK) != sizeof(rnd)) {
+		(void)close(fd);
+		return SY_ERROR;
+	}
+	(void)snprintf(boundary, sizeof(boundary), "%016llx",
+	    (unsigned long long)rnd);
+	(void)snprintf(ctype, sizeof(ctype),
+	    "multipart/byteranges; boundary=%s", boundary);
+	sy_resp_content_type(req, ctype);
+	sy_resp_status(req, 206);
+	for (i = 0; i < n; i++) {
+		content_range_format(&r[i], size, cr, sizeof(cr));
+		part_fd = i + 1 < n ? fcntl(fd, F_DUPFD_CLOEXEC, 0) : fd;
+		if (part_fd == -1 || sy_resp_printf(req, "%s--%s\r\n"
+		    "Content-Type: %s\r\nContent-Range: %s\r\n\r\n",
+		    i > 0 ? "\r\n" : "", boundary, type, cr) == -1) {
+			if (part_fd != -1 && part_fd != fd)
+				(void)close(part_fd);
+			(void)close(fd);
+			return SY_ERROR;
+		}
+		if (sy_resp_file(req, part_fd, r[i].start, r[i].len) == -1) {
+			if (part_fd != fd)
+				(void)close(fd);
+			return SY_ERROR;
+		}
+	}
+	return sy_resp_printf(req, "\r\n--%s--\r\n", boundary) == -1 ?
+	    SY_ERROR : SY_DONE;
+}
+
+/* -- handle -------------------------------------------------------------- */
 
 static int
 static_handle(struct sy_req *req, void *state)
@@ -611,6 +732,9 @@ static_handle(struct sy_req *req, void *state)
 	const char			*path = sy_req_path(req);
 	const char			*route = sy_req_route(req);
 	const char			*name = NULL;	/* set on every path that uses it */
+	const char			*type, *v;
+	struct range			 ranges[RANGES_MAX];
+	size_t				 nranges;
 	char				 rel[STATIC_PATH_MAX];
 	char				 loc[STATIC_LOCATION_MAX];
 	char				 etag[48], lastmod[40];
@@ -679,12 +803,36 @@ static_handle(struct sy_req *req, void *state)
 		sy_resp_status(req, 304);
 		return SY_DONE;
 	}
-	sy_resp_content_type(req, content_type(name));
+	type = content_type(name);
+	sy_resp_content_type(req, type);
 	if (st.st_size == 0) {
 		(void)close(fd);
 		return SY_DONE;
 	}
-	/* sy_resp_file() owns fd from here, on failure too. */
+	if (sy_resp_header(req, "Accept-Ranges", "bytes") == -1) {
+		(void)close(fd);
+		return SY_ERROR;
+	}
+	nranges = 0;
+	if ((v = sy_req_header(req, "Range")) != NULL &&
+	    if_range_holds(req, etag, st.st_mtim.tv_sec))
+		switch (ranges_parse(v, strlen(v), st.st_size, ranges,
+		    RANGES_MAX, &nranges)) {
+		case RANGES_OK:
+			break;
+		case RANGES_UNSATISFIABLE:
+			(void)close(fd);
+			return refuse_range(req, st.st_size);
+		case RANGES_IGNORE:
+			nranges = 0;
+			break;
+		}
+	/* From here the senders own fd, on failure too. */
+	if (nranges == 1)
+		return send_range(req, fd, st.st_size, &ranges[0]);
+	if (nranges > 1)
+		return send_multipart(req, fd, st.st_size, type, ranges,
+		    nranges);
 	return sy_resp_file(req, fd, 0, st.st_size) == -1 ? SY_ERROR :
 	    SY_DONE;
 }
