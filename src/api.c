@@ -23,6 +23,7 @@
 #include <event2/buffer.h>
 
 #include "api.h"
+#include "compress.h"
 
 int
 api_req_init(struct sy_req *req, struct event_base *base, struct pool *pool,
@@ -242,6 +243,14 @@ const char *
 sy_req_header(const struct sy_req *req, const char *name)
 {
 	return http_req_header(req->http, name);
+}
+
+int
+sy_req_accepts_encoding(const struct sy_req *req, const char *coding)
+{
+	const char	*v = http_req_header(req->http, "Accept-Encoding");
+
+	return v != NULL && compress_accepts(v, strlen(v), coding);
 }
 
 const void *

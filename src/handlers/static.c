@@ -36,6 +36,14 @@
  * If-Range is ignored: 200, the whole file. Conditionals come first
  * (RFC 9110 13.2.2): a 304 wins over a range.
  *
+ * Precompressed files. When the client accepts gzip and NAME.gz sits
+ * beside NAME (a regular file, not a link), that is sent instead, as
+ * nginx's gzip_static does: with the original's Content-Type,
+ * "Content-Encoding: gzip", "Vary: Accept-Encoding", and the .gz's own
+ * ETag (suffixed "-gz") and Last-Modified. Ranges then count bytes of
+ * the .gz, as with nginx: a client resumes the coded body it was
+ * getting. A client that does not accept gzip never sees it.
+ *
  * Mode. Opening and stat'ing happen in handle(): a few system calls that
  * are cheap on local disks with a warm cache, so "nonblocking" suits the
  * usual case. On slow or network filesystems, where open() can stall,
@@ -46,6 +54,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -361,13 +370,14 @@ open_leaf(int dirfd, const char *name, struct stat *st)
 
 /*
  * Walk the decoded path rel (modified) down from the root, one component
- * at a time. Returns 0 with *fdp open on a regular file and *name its
- * file name (for the content type), or the status to answer: 301 for a
- * directory named without its trailing slash, 403, 404, 500, 503.
+ * at a time. Returns 0 with *fdp open on a regular file, *name its file
+ * name (for the content type) and *dirfdp open on its directory (for a
+ * FILE.gz beside it), or the status to answer: 301 for a directory named
+ * without its trailing slash, 403, 404, 500, 503.
  */
 static int
 open_under_root(const struct static_conf *sc, char *rel, int dir_form,
-    int *fdp, struct stat *st, const char **name)
+    int *fdp, int *dirfdp, struct stat *st, const char **name)
 {
 	char	*seg, *next;
 	int	 dirfd, fd, status;
@@ -405,8 +415,8 @@ open_under_root(const struct static_conf *sc, char *rel, int dir_form,
 		if (S_ISREG(st->st_mode) && !dir_form) {
 			*name = seg;
 			*fdp = fd;
-			status = 0;
-			goto out;
+			*dirfdp = dirfd;
+			return 0;
 		}
 		if (!S_ISDIR(st->st_mode)) {
 			/* "file/", a FIFO, a device, a socket. */
@@ -434,10 +444,34 @@ open_under_root(const struct static_conf *sc, char *rel, int dir_form,
 	}
 	*name = sc->index;
 	*fdp = fd;
-	status = 0;
+	*dirfdp = dirfd;
+	return 0;
 out:
 	(void)close(dirfd);
 	return status;
+}
+
+/*
+ * The precompressed NAME.gz beside name in dirfd, as nginx's gzip_static
+ * serves it: a regular file, not a symbolic link. -1 when there is none
+ * (or it cannot be opened: the original is served then).
+ */
+static int
+open_gz(int dirfd, const char *name, struct stat *st)
+{
+	char	 gz[NAME_MAX + 1];
+	int	 fd, n;
+
+	n = snprintf(gz, sizeof(gz), "%s.gz", name);
+	if (n < 0 || (size_t)n >= sizeof(gz))
+		return -1;
+	if ((fd = open_leaf(dirfd, gz, st)) == -1)
+		return -1;
+	if (!S_ISREG(st->st_mode)) {
+		(void)close(fd);
+		return -1;
+	}
+	return fd;
 }
 
 /* -- headers ------------------------------------------------------------- */
@@ -738,10 +772,12 @@ static_handle(struct sy_req *req, void *state)
 	char				 rel[STATIC_PATH_MAX];
 	char				 loc[STATIC_LOCATION_MAX];
 	char				 etag[48], lastmod[40];
-	struct stat			 st;
+	struct stat			 st, gzst;
 	size_t				 route_len = strlen(route);
 	long long			 mtime_ns;
-	int				 fd = -1, dir_form, status;
+	int				 fd = -1, dirfd = -1, gzfd, dir_form;
+	int				 status;
+	int				 gzip = 0;
 
 	if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) {
 		/* Only if the config adds methods: the default is GET, HEAD. */
@@ -764,9 +800,18 @@ static_handle(struct sy_req *req, void *state)
 		dir_form = rel[strlen(rel) - 1] == '/';
 	else
 		dir_form = route_len > 0 && route[route_len - 1] == '/';
-	status = open_under_root(sc, rel, dir_form, &fd, &st, &name);
+	status = open_under_root(sc, rel, dir_form, &fd, &dirfd, &st, &name);
 	switch (status) {
 	case 0:
+		/* The client's copy, ETag and ranges are of the .gz then. */
+		if (sy_req_accepts_encoding(req, "gzip") &&
+		    (gzfd = open_gz(dirfd, name, &gzst)) != -1) {
+			(void)close(fd);
+			fd = gzfd;
+			st = gzst;
+			gzip = 1;
+		}
+		(void)close(dirfd);
 		break;
 	case 301:
 		/* The walk cut rel into pieces: decode it again. */
@@ -788,13 +833,17 @@ static_handle(struct sy_req *req, void *state)
 
 	mtime_ns = (long long)st.st_mtim.tv_sec * 1000000000LL +
 	    st.st_mtim.tv_nsec;
-	(void)snprintf(etag, sizeof(etag), "\"%llx-%llx\"",
-	    (unsigned long long)st.st_size, (unsigned long long)mtime_ns);
+	/* "-gz": never the ETag of the original, whatever the sizes. */
+	(void)snprintf(etag, sizeof(etag), "\"%llx-%llx%s\"",
+	    (unsigned long long)st.st_size, (unsigned long long)mtime_ns,
+	    gzip ? "-gz" : "");
 	if (http_date_format(st.st_mtim.tv_sec, lastmod, sizeof(lastmod)) ==
 	    -1)
 		lastmod[0] = '\0';
 	if (sy_resp_header(req, "ETag", etag) == -1 || (lastmod[0] != '\0' &&
-	    sy_resp_header(req, "Last-Modified", lastmod) == -1)) {
+	    sy_resp_header(req, "Last-Modified", lastmod) == -1) || (gzip &&
+	    (sy_resp_header(req, "Content-Encoding", "gzip") == -1 ||
+	    sy_resp_header(req, "Vary", "Accept-Encoding") == -1))) {
 		(void)close(fd);
 		return SY_ERROR;
 	}
