@@ -120,7 +120,8 @@ static const char *const limit_keys[] = {
 	"body_bytes", NULL
 };
 static const char *const route_keys[] = {
-	"path", "match", "methods", "handler", "mode", "args", NULL
+	"path", "match", "methods", "handler", "mode", "args", "compress",
+	NULL
 };
 
 /* Indexed by enum config_mode. */
@@ -984,7 +985,7 @@ parse_route(const json_t *v, unsigned i, struct config *conf,
     struct config_error *err)
 {
 	struct config_route	*r = &conf->routes[i];
-	const json_t		*path, *mode, *match;
+	const json_t		*path, *mode, *match, *compress;
 	json_t			*args;
 	char			 where[CONFIG_LABEL_MAX];
 	char			 label[CONFIG_LABEL_MAX + 16];
@@ -1038,6 +1039,15 @@ parse_route(const json_t *v, unsigned i, struct config *conf,
 		fail(err, "%smode: \"auto\" needs loop_block_warn_ms > 0 to "
 		    "notice a blocked loop", where);
 		goto fail;
+	}
+
+	if ((compress = json_object_get(v, "compress")) != NULL) {
+		if (!json_is_boolean(compress)) {
+			fail(err, "%scompress: must be true or false, not %s",
+			    where, type_name(compress));
+			goto fail;
+		}
+		r->compress = json_is_true(compress);
 	}
 
 	if (check_duplicate(conf, r, where, err) == -1)

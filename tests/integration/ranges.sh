@@ -31,20 +31,9 @@ sy_start '{
   ]
 }' || exit 1
 
-H=$SY_TMP/h B=$SY_TMP/b
-# get PATH [CURL_ARGS...]: the response's headers in $H (CR removed),
-# body in $B, status in $CODE.
-get() {
-	local path=$1
-	shift
-	CODE=$(sy_curl -g -D "$SY_TMP/h.raw" -o "$B" -w '%{http_code}' "$@" \
-	    "$(sy_url "$path")") || CODE=000
-	tr -d '\r' <"$SY_TMP/h.raw" >"$H"
-}
-# hval NAME: a header of the last get.
-hval() {
-	awk -v n="$1" '{ i = index($0, ":"); if (i && tolower(substr($0, 1, i - 1)) == tolower(n)) { v = substr($0, i + 1); sub(/^[ \t]+/, "", v); print v; exit } }' "$H"
-}
+H=$SY_FETCH_H B=$SY_FETCH_B
+get() { sy_fetch "$@"; }
+hval() { sy_fetched "$1"; }
 # same_as FIRST LEN: the last body is exactly those bytes of the file.
 same_as() {
 	dd if="$F" iflag=skip_bytes,count_bytes skip="$1" count="$2" \
