@@ -527,25 +527,24 @@ varies_by_encoding(const struct sy_req *req)
 /*
  * The gzip form is not byte-for-byte the identity one: a strong ETag the
  * handler set becomes weak, as nginx's gzip filter makes it (RFC 9110
- * 8.8.1). -1 when the headers have no room for the "W/".
+ * 8.8.1). The caller made room for the "W/".
  */
-static int
+static void
 etag_weaken(struct sy_req *req)
 {
 	const char	*v;
 	size_t		 len, at;
 
 	if ((v = resp_header(req, "ETag", &len)) == NULL || *v != '"')
-		return 0;
-	if (req->headers_len + 2 > sizeof(req->headers))
-		return -1;
+		return;
 	at = (size_t)(v - req->headers);
 	memmove(req->headers + at + 2, req->headers + at,
 	    req->headers_len - at);
 	memcpy(req->headers + at, "W/", 2);
 	req->headers_len += 2;
-	return 0;
 }
+
+#define API_CODED_HEADER	"Content-Encoding: gzip\r\n"
 
 void
 api_resp_encode(struct sy_req *req)
@@ -569,15 +568,19 @@ api_resp_encode(struct sy_req *req)
 	    (ae = http_req_header(req->http, "Accept-Encoding")) == NULL ||
 	    !compress_accepts(ae, strlen(ae), "gzip"))
 		return;
-	/* Identity it stays when anything fails: still a right answer. */
-	if (compress_gzip(req->body, req->coded) == -1)
+	/*
+	 * Identity it stays when anything fails: still a right answer. So
+	 * room for the new header and a "W/" first, then nothing can fail
+	 * once the body is coded.
+	 */
+	if (req->headers_len + sizeof(API_CODED_HEADER) - 1 + 2 >
+	    sizeof(req->headers) ||
+	    compress_gzip(req->body, req->coded) == -1)
 		return;
-	if (sy_resp_header(req, "Content-Encoding", "gzip") == -1 ||
-	    etag_weaken(req) == -1) {
-		(void)evbuffer_drain(req->coded,
-		    evbuffer_get_length(req->coded));
-		return;
-	}
+	memcpy(req->headers + req->headers_len, API_CODED_HEADER,
+	    sizeof(API_CODED_HEADER) - 1);
+	req->headers_len += sizeof(API_CODED_HEADER) - 1;
+	etag_weaken(req);
 	(void)evbuffer_drain(req->body, evbuffer_get_length(req->body));
 	/* Moves the chains: no copy. */
 	(void)evbuffer_add_buffer(req->body, req->coded);
