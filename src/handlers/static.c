@@ -42,7 +42,9 @@
  * "Content-Encoding: gzip", "Vary: Accept-Encoding", and the .gz's own
  * ETag (suffixed "-gz") and Last-Modified. Ranges then count bytes of
  * the .gz, as with nginx: a client resumes the coded body it was
- * getting. A client that does not accept gzip never sees it.
+ * getting; several ranges of a .gz are answered with all of it (200),
+ * since a Content-Encoding over a multipart body would say the parts are
+ * coded together. A client that does not accept gzip never sees it.
  *
  * Mode. Opening and stat'ing happen in handle(): a few system calls that
  * are cheap on local disks with a warm cache, so "nonblocking" suits the
@@ -842,8 +844,7 @@ static_handle(struct sy_req *req, void *state)
 		lastmod[0] = '\0';
 	if (sy_resp_header(req, "ETag", etag) == -1 || (lastmod[0] != '\0' &&
 	    sy_resp_header(req, "Last-Modified", lastmod) == -1) || (gzip &&
-	    (sy_resp_header(req, "Content-Encoding", "gzip") == -1 ||
-	    sy_resp_header(req, "Vary", "Accept-Encoding") == -1))) {
+	    sy_resp_header(req, "Vary", "Accept-Encoding") == -1)) {
 		(void)close(fd);
 		return SY_ERROR;
 	}
@@ -865,8 +866,12 @@ static_handle(struct sy_req *req, void *state)
 	nranges = 0;
 	if ((v = sy_req_header(req, "Range")) != NULL &&
 	    if_range_holds(req, etag, st.st_mtim.tv_sec))
+		/*
+		 * Of a .gz, one range only: a Content-Encoding over a
+		 * multipart body would say the parts are coded together.
+		 */
 		switch (ranges_parse(v, strlen(v), st.st_size, ranges,
-		    RANGES_MAX, &nranges)) {
+		    gzip ? 1 : RANGES_MAX, &nranges)) {
 		case RANGES_OK:
 			break;
 		case RANGES_UNSATISFIABLE:
@@ -876,6 +881,11 @@ static_handle(struct sy_req *req, void *state)
 			nranges = 0;
 			break;
 		}
+	/* Not before: a 416's JSON is not coded. */
+	if (gzip && sy_resp_header(req, "Content-Encoding", "gzip") == -1) {
+		(void)close(fd);
+		return SY_ERROR;
+	}
 	/* From here the senders own fd, on failure too. */
 	if (nranges == 1)
 		return send_range(req, fd, st.st_size, &ranges[0]);

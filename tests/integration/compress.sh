@@ -157,6 +157,14 @@ get /s/app.js -H 'Accept-Encoding: gzip' -H 'Range: bytes=0-9'
 check "app.js.gz with Range 0-9: 206, the .gz's first 10 bytes" \
     [ "$CODE" = 206 ] && cmp -s "$B" <(head -c 10 "$R/app.js.gz") &&
     [ "$(hval content-range)" = "bytes 0-9/$(stat -c %s "$R/app.js.gz")" ]
+get /s/app.js -H 'Accept-Encoding: gzip' -H 'Range: bytes=0-9,20-29'
+check "app.js.gz with two ranges: 200, all of the .gz, not multipart" \
+    [ "$CODE" = 200 ] && cmp -s "$B" "$R/app.js.gz" &&
+    [ "$(hval content-encoding)" = gzip ]
+get /s/app.js -H 'Accept-Encoding: gzip' -H 'Range: bytes=999999-'
+check "app.js.gz with an unsatisfiable range: 416 ($CODE), its JSON not said to be coded" \
+    [ "$CODE" = 416 ] && [ -z "$(hval content-encoding)" ] &&
+    [ "$(hval content-range)" = "bytes */$(stat -c %s "$R/app.js.gz")" ]
 get /s/plain.txt -H 'Accept-Encoding: gzip'
 check "plain.txt without a .gz beside it: the file as it is (a file body is not compressed)" \
     [ -z "$(hval content-encoding)" ] && cmp -s "$B" "$R/plain.txt"
