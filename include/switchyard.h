@@ -159,6 +159,15 @@ int		 sy_req_query_uint(const struct sy_req *req, const char *name,
 /* The first header called name (case-insensitive), or NULL. */
 const char	*sy_req_header(const struct sy_req *req, const char *name);
 
+/*
+ * Does the request's Accept-Encoding accept the content coding coding
+ * ("gzip")? 1 when its q-value (its own, or that of "*") is above 0 and
+ * not below an explicit "identity" one, else 0, also without the header.
+ * For a handler that has the coded form ready, as static has FILE.gz.
+ */
+int		 sy_req_accepts_encoding(const struct sy_req *req,
+		    const char *coding);
+
 /* The request body (complete, already de-chunked); *len may be 0. */
 const void	*sy_req_body(const struct sy_req *req, size_t *len);
 

@@ -25,6 +25,7 @@
 
 #include "api.h"
 #include "args.h"
+#include "compress.h"
 
 int
 api_req_init(struct sy_req *req, struct event_base *base, struct pool *pool,
@@ -35,7 +36,8 @@ api_req_init(struct sy_req *req, struct event_base *base, struct pool *pool,
 	req->pool = pool;
 	req->done_cb = done_cb;
 	req->done_arg = done_arg;
-	if ((req->body = evbuffer_new()) == NULL)
+	if ((req->body = evbuffer_new()) == NULL ||
+	    (req->coded = evbuffer_new()) == NULL)
 		return -1;
 	/*
 	 * File segments added to a buffer that drains to a socket stay
@@ -51,7 +53,9 @@ api_req_cleanup(struct sy_req *req)
 {
 	if (req->body != NULL)
 		evbuffer_free(req->body);
-	req->body = NULL;
+	if (req->coded != NULL)
+		evbuffer_free(req->coded);
+	req->body = req->coded = NULL;
 	api_req_answered(req);
 }
 
@@ -72,6 +76,7 @@ api_req_start(struct sy_req *req, const struct http_req *http,
 	req->status = 200;
 	req->content_type[0] = '\0';
 	req->headers_len = 0;
+	req->file_body = 0;
 	req->pending = 0;
 	req->offloading = 0;
 	atomic_store(&req->aborted, 0);
@@ -262,6 +267,14 @@ sy_req_header(const struct sy_req *req, const char *name)
 	return http_req_header(req->http, name);
 }
 
+int
+sy_req_accepts_encoding(const struct sy_req *req, const char *coding)
+{
+	const char	*v = http_req_header(req->http, "Accept-Encoding");
+
+	return v != NULL && compress_accepts(v, strlen(v), coding);
+}
+
 const void *
 sy_req_body(const struct sy_req *req, size_t *len)
 {
@@ -437,6 +450,7 @@ int
 sy_resp_error(struct sy_req *req, int status, const char *message)
 {
 	evbuffer_drain(req->body, evbuffer_get_length(req->body));
+	req->file_body = 0;
 	return sy_resp_json(req, status, json_pack("{s:s}", "detail", message));
 }
 
@@ -445,6 +459,7 @@ sy_req_finish(struct sy_req *req)
 {
 	req->pending = 0;
 	req->abort_cb = NULL;
+	api_resp_encode(req);
 	req->done_cb(req, req->done_arg);
 }
 
@@ -490,7 +505,112 @@ sy_resp_file(struct sy_req *req, int fd, off_t offset, off_t length)
 	}
 	rc = evbuffer_add_file_segment(req->body, seg, 0, length);
 	evbuffer_file_segment_free(seg);	/* the buffer holds a reference */
+	req->file_body = 1;
 	return rc;
+}
+
+/*
+ * The value of the handler's header name, up to its CRLF (*len), or
+ * NULL when it set none.
+ */
+static const char *
+resp_header(const struct sy_req *req, const char *name, size_t *len)
+{
+	const char	*p = req->headers, *end = req->headers + req->headers_len;
+	const char	*eol;
+	size_t		 nlen = strlen(name);
+
+	for (; p < end; p = eol + 2) {
+		/* sy_resp_header() wrote each line, CRLF-terminated. */
+		eol = memchr(p, '\r', (size_t)(end - p));
+		if (eol == NULL)
+			break;
+		if ((size_t)(eol - p) > nlen + 1 && p[nlen] == ':' &&
+		    strncasecmp(p, name, nlen) == 0) {
+			p += nlen + 2;
+			*len = (size_t)(eol - p);
+			return p;
+		}
+	}
+	return NULL;
+}
+
+/* Does a Vary the handler set already name Accept-Encoding? */
+static int
+varies_by_encoding(const struct sy_req *req)
+{
+	const char	*v;
+	size_t		 len, i;
+
+	if ((v = resp_header(req, "Vary", &len)) == NULL)
+		return 0;
+	for (i = 0; i + 15 <= len; i++)
+		if (strncasecmp(v + i, "accept-encoding", 15) == 0)
+			return 1;
+	return len == 1 && v[0] == '*';
+}
+
+/*
+ * The gzip form is not byte-for-byte the identity one: a strong ETag the
+ * handler set becomes weak, as nginx's gzip filter makes it (RFC 9110
+ * 8.8.1). The caller made room for the "W/".
+ */
+static void
+etag_weaken(struct sy_req *req)
+{
+	const char	*v;
+	size_t		 len, at;
+
+	if ((v = resp_header(req, "ETag", &len)) == NULL || *v != '"')
+		return;
+	at = (size_t)(v - req->headers);
+	memmove(req->headers + at + 2, req->headers + at,
+	    req->headers_len - at);
+	memcpy(req->headers + at, "W/", 2);
+	req->headers_len += 2;
+}
+
+#define API_CODED_HEADER	"Content-Encoding: gzip\r\n"
+
+void
+api_resp_encode(struct sy_req *req)
+{
+	const char	*ae;
+	size_t		 len;
+	int		 status = req->status;
+
+	if (req->route == NULL || !req->route->compress)
+		return;
+	/* A cache must know the answer depends on it, coded or not. */
+	if (!varies_by_encoding(req) &&
+	    sy_resp_header(req, "Vary", "Accept-Encoding") == -1)
+		return;
+	if (req->http->head || status < 200 || status == 204 ||
+	    status == 206 || status == 304 || req->file_body ||
+	    atomic_load(&req->aborted) ||
+	    evbuffer_get_length(req->body) < COMPRESS_MIN_BYTES ||
+	    !compress_type_ok(req->content_type) ||
+	    resp_header(req, "Content-Encoding", &len) != NULL ||
+	    (ae = http_req_header(req->http, "Accept-Encoding")) == NULL ||
+	    !compress_accepts(ae, strlen(ae), "gzip"))
+		return;
+	/*
+	 * Identity it stays when anything fails: still a right answer. So
+	 * room for the new header and a "W/" first, then nothing can fail
+	 * once the body is coded.
+	 */
+	if (req->headers == NULL ||	/* the Vary above allocated it */
+	    req->headers_len + sizeof(API_CODED_HEADER) - 1 + 2 >
+	    API_HEADERS_MAX ||
+	    compress_gzip(req->body, req->coded) == -1)
+		return;
+	memcpy(req->headers + req->headers_len, API_CODED_HEADER,
+	    sizeof(API_CODED_HEADER) - 1);
+	req->headers_len += sizeof(API_CODED_HEADER) - 1;
+	etag_weaken(req);
+	(void)evbuffer_drain(req->body, evbuffer_get_length(req->body));
+	/* Moves the chains: no copy. */
+	(void)evbuffer_add_buffer(req->body, req->coded);
 }
 
 struct sy_req *

@@ -39,6 +39,9 @@ struct sy_req {
 					   answer; else NULL */
 	size_t		 headers_len;
 	struct evbuffer	*body;
+	struct evbuffer	*coded;		/* api_resp_encode()'s output; empty
+					   between calls */
+	unsigned	 file_body:1;	/* sy_resp_file() put a file in body */
 
 	unsigned	 pending:1;	/* handle() returned SY_PENDING */
 	unsigned	 offloading:1;	/* sy_offload() work not yet done */
@@ -97,6 +100,17 @@ void	api_req_answered(struct sy_req *req);
  * callback, once, last: that may finish req (done_cb) at once.
  */
 void	api_req_abort(struct sy_req *req);
+
+/*
+ * The response is complete: apply the route's content coding. On a
+ * "compress" route every answer gets "Vary: Accept-Encoding", and one
+ * worth it is gzipped in place (compress.c): the client accepts gzip, the body is at least COMPRESS_MIN_BYTES in
+ * memory (not a file), its type compressible, no Content-Encoding set,
+ * not a HEAD, 204, 206 or 304. Runs on the thread that ran the handler
+ * (a pool thread for a blocking route), once per response, before the
+ * loop writes it.
+ */
+void	api_resp_encode(struct sy_req *req);
 
 /* The request whose embedded job is job (pool callbacks). */
 struct sy_req	*api_req_of_job(struct pool_job *job);

@@ -119,7 +119,8 @@ static const char *const limit_keys[] = {
 	"body_bytes", NULL
 };
 static const char *const route_keys[] = {
-	"path", "match", "methods", "handler", "mode", "args", NULL
+	"path", "match", "methods", "handler", "mode", "args", "compress",
+	NULL
 };
 
 /* Indexed by enum config_mode. */
@@ -274,6 +275,15 @@ get_string(const json_t *v, const char *label, const char **s,
 	return 0;
 }
 
+/* true or false, as 1 or 0. */
+static int
+get_bool(const json_t *v, const char *label, int *b, struct config_error *err)
+{
+	if (args_bool(v, label, b, err->text, sizeof(err->text)) == -1)
+		return failed(err);
+	return 0;
+}
+
 /* One of names; *val is its index. */
 static int
 get_enum(const json_t *v, const char *label, const char *const *names,
@@ -366,12 +376,12 @@ parse_listen(const json_t *v, struct config *conf, struct config_error *err)
 			if (listen_set(conf, i, json_string_value(addr), where,
 			    err) == -1)
 				return -1;
-			pp = json_object_get(item, "proxy_protocol");
-			if (pp != NULL && !json_is_boolean(pp))
-				return fail(err, "%s.proxy_protocol: must be "
-				    "true or false, not %s", label,
-				    args_type_name(pp));
-			conf->listen[i].proxy_protocol = json_is_true(pp);
+			(void)snprintf(where, sizeof(where), "%s.proxy_protocol",
+			    label);
+			if ((pp = json_object_get(item, "proxy_protocol")) !=
+			    NULL && get_bool(pp, where,
+			    &conf->listen[i].proxy_protocol, err) == -1)
+				return -1;
 		} else if (json_is_string(item)) {
 			if (listen_set(conf, i, json_string_value(item), label,
 			    err) == -1)
@@ -826,7 +836,7 @@ parse_route(const json_t *v, unsigned i, struct config *conf,
     struct config_error *err)
 {
 	struct config_route	*r = &conf->routes[i];
-	const json_t		*path, *mode, *match;
+	const json_t		*path, *mode, *match, *compress;
 	json_t			*args;
 	char			 where[CONFIG_LABEL_MAX];
 	char			 label[CONFIG_LABEL_MAX + 16];
@@ -880,6 +890,12 @@ parse_route(const json_t *v, unsigned i, struct config *conf,
 		fail(err, "%smode: \"auto\" needs loop_block_warn_ms > 0 to "
 		    "notice a blocked loop", where);
 		goto fail;
+	}
+
+	if ((compress = json_object_get(v, "compress")) != NULL) {
+		(void)snprintf(label, sizeof(label), "%scompress", where);
+		if (get_bool(compress, label, &r->compress, err) == -1)
+			goto fail;
 	}
 
 	if (check_duplicate(conf, r, where, err) == -1)

@@ -72,6 +72,7 @@ struct config_route {
 	enum config_match	 match;
 	unsigned		 methods;	/* CONFIG_METHOD_* bits */
 	enum config_mode	 mode;
+	int			 compress;	/* gzip answers (api.c) */
 	char			*handler_name;	/* as the config says */
 	json_t			*args;		/* NULL: none */
 	const struct sy_handler	*handler;	/* config_bind(); else NULL */

@@ -96,6 +96,9 @@ dispatch_work_cb(struct pool_job *job)
 	stats_running_begin(req->stats_cell, si, 0);
 	req->result = req->route->handler->handle(req, req->route->state);
 	stats_running_end(req->stats_cell, si, 0);
+	/* Here, not on the loop: compressing is the thread's work too. */
+	if (req->result == SY_DONE)
+		api_resp_encode(req);
 }
 
 /* Loop thread: the job is back; so is req. */
@@ -106,8 +109,10 @@ dispatch_done_cb(struct pool_job *job)
 
 	if (job->state == POOL_JOB_DROPPED)
 		atomic_store(&req->aborted, 1);	/* the worker is exiting */
-	else if (req->result != SY_DONE)
+	else if (req->result != SY_DONE) {
 		fail(req);		/* SY_PENDING is loop-only */
+		api_resp_encode(req);
+	}
 	req->done_cb(req, req->done_arg);
 }
 
@@ -143,6 +148,7 @@ dispatch_submit(struct dispatch *d, struct sy_req *req)
 	(void)sy_resp_header(req, "Retry-After", "1");
 	(void)sy_resp_error(req, 503, "Service Unavailable: thread pool "
 	    "queue full");
+	api_resp_encode(req);
 	return SY_DONE;
 }
 
@@ -162,6 +168,12 @@ dispatch_run(struct dispatch *d, struct sy_req *req)
 	stats_running_begin(req->stats_cell, route->stats_index, 1);
 	rc = route->handler->handle(req, route->state);
 	stats_running_end(req->stats_cell, route->stats_index, 1);
+	if (rc != SY_PENDING) {
+		if (rc != SY_DONE)
+			fail(req);
+		/* Inside the detector's window: it blocks the loop too. */
+		api_resp_encode(req);
+	}
 	if (d->warn_ms && (ms = (now_ns() - start) / 1000000) >= d->warn_ms) {
 		struct stats_route	*sr = d->stats != NULL ?
 					    &d->stats->routes[route->stats_index] :
@@ -192,8 +204,6 @@ dispatch_run(struct dispatch *d, struct sy_req *req)
 		req->pending = 1;
 		return SY_PENDING;
 	}
-	if (rc != SY_DONE)
-		fail(req);
 	return SY_DONE;
 }
 

@@ -27,6 +27,25 @@
  * EACCES -> 403. A directory named without its trailing slash gets a 301
  * to the same path with one.
  *
+ * Ranges. Files carry "Accept-Ranges: bytes". A Range header
+ * (ranges.c parses it) with one satisfiable range is answered 206 with
+ * that segment of the file; with several, 206 with a
+ * multipart/byteranges body of file segments between part headers, so
+ * each range still goes out by sendfile(2); none satisfiable, 416. A
+ * malformed header, one of more than RANGES_MAX ranges, or a stale
+ * If-Range is ignored: 200, the whole file. Conditionals come first
+ * (RFC 9110 13.2.2): a 304 wins over a range.
+ *
+ * Precompressed files. When the client accepts gzip and NAME.gz sits
+ * beside NAME (a regular file, not a link), that is sent instead, as
+ * nginx's gzip_static does: with the original's Content-Type,
+ * "Content-Encoding: gzip", "Vary: Accept-Encoding", and the .gz's own
+ * ETag (suffixed "-gz") and Last-Modified. Ranges then count bytes of
+ * the .gz, as with nginx: a client resumes the coded body it was
+ * getting; several ranges of a .gz are answered with all of it (200),
+ * since a Content-Encoding over a multipart body would say the parts are
+ * coded together. A client that does not accept gzip never sees it.
+ *
  * Mode. Opening and stat'ing happen in handle(): a few system calls that
  * are cheap on local disks with a warm cache, so "nonblocking" suits the
  * usual case. On slow or network filesystems, where open() can stall,
@@ -37,17 +56,20 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "switchyard.h"
 #include "handlers/handlers.h"
+#include "handlers/ranges.h"
 
 #define STATIC_PATH_MAX		4096	/* bytes of a decoded path */
 #define STATIC_LOCATION_MAX	1024	/* bytes of a 301's Location */
@@ -311,13 +333,14 @@ open_leaf(int dirfd, const char *name, struct stat *st)
 
 /*
  * Walk the decoded path rel (modified) down from the root, one component
- * at a time. Returns 0 with *fdp open on a regular file and *name its
- * file name (for the content type), or the status to answer: 301 for a
- * directory named without its trailing slash, 403, 404, 500, 503.
+ * at a time. Returns 0 with *fdp open on a regular file, *name its file
+ * name (for the content type) and *dirfdp open on its directory (for a
+ * FILE.gz beside it), or the status to answer: 301 for a directory named
+ * without its trailing slash, 403, 404, 500, 503.
  */
 static int
 open_under_root(const struct static_conf *sc, char *rel, int dir_form,
-    int *fdp, struct stat *st, const char **name)
+    int *fdp, int *dirfdp, struct stat *st, const char **name)
 {
 	char	*seg, *next;
 	int	 dirfd, fd, status;
@@ -355,8 +378,8 @@ open_under_root(const struct static_conf *sc, char *rel, int dir_form,
 		if (S_ISREG(st->st_mode) && !dir_form) {
 			*name = seg;
 			*fdp = fd;
-			status = 0;
-			goto out;
+			*dirfdp = dirfd;
+			return 0;
 		}
 		if (!S_ISDIR(st->st_mode)) {
 			/* "file/", a FIFO, a device, a socket. */
@@ -384,10 +407,34 @@ open_under_root(const struct static_conf *sc, char *rel, int dir_form,
 	}
 	*name = sc->index;
 	*fdp = fd;
-	status = 0;
+	*dirfdp = dirfd;
+	return 0;
 out:
 	(void)close(dirfd);
 	return status;
+}
+
+/*
+ * The precompressed NAME.gz beside name in dirfd, as nginx's gzip_static
+ * serves it: a regular file, not a symbolic link. -1 when there is none
+ * (or it cannot be opened: the original is served then).
+ */
+static int
+open_gz(int dirfd, const char *name, struct stat *st)
+{
+	char	 gz[NAME_MAX + 1];
+	int	 fd, n;
+
+	n = snprintf(gz, sizeof(gz), "%s.gz", name);
+	if (n < 0 || (size_t)n >= sizeof(gz))
+		return -1;
+	if ((fd = open_leaf(dirfd, gz, st)) == -1)
+		return -1;
+	if (!S_ISREG(st->st_mode)) {
+		(void)close(fd);
+		return -1;
+	}
+	return fd;
 }
 
 /* -- headers ------------------------------------------------------------- */
@@ -556,13 +603,123 @@ not_modified(struct sy_req *req, const char *etag, time_t mtime)
 	return 0;
 }
 
-/* -- handle -------------------------------------------------------------- */
+/* -- ranges -------------------------------------------------------------- */
 
 static int
 refuse(struct sy_req *req, int status, const char *message)
 {
 	return sy_resp_error(req, status, message) ? SY_ERROR : SY_DONE;
 }
+
+
+/*
+ * May the Range header be honoured? Yes without If-Range, or when it
+ * names the current validator: an entity-tag compared strongly (a weak
+ * one never matches), a date equal to Last-Modified (RFC 9110 13.1.5).
+ * Otherwise the client's copy is stale: the whole file, 200.
+ */
+static int
+if_range_holds(struct sy_req *req, const char *etag, time_t mtime)
+{
+	const char	*v;
+	time_t		 t;
+
+	if ((v = sy_req_header(req, "If-Range")) == NULL)
+		return 1;
+	if (*v == '"')
+		return strcmp(v, etag) == 0;
+	if (strncmp(v, "W/", 2) == 0)
+		return 0;
+	return http_date_parse(v, &t) == 0 && t == mtime;
+}
+
+/* "bytes FIRST-LAST/SIZE" for r of a file of size bytes. */
+static void
+content_range_format(const struct range *r, off_t size, char *buf,
+    size_t bufsize)
+{
+	(void)snprintf(buf, bufsize, "bytes %lld-%lld/%lld",
+	    (long long)r->start, (long long)(r->start + r->len - 1),
+	    (long long)size);
+}
+
+/* 416, with the size the client should have asked within. */
+static int
+refuse_range(struct sy_req *req, off_t size)
+{
+	char	 cr[48];
+
+	(void)snprintf(cr, sizeof(cr), "bytes */%lld", (long long)size);
+	if (sy_resp_header(req, "Content-Range", cr) == -1)
+		return SY_ERROR;
+	return refuse(req, 416, "Range Not Satisfiable");
+}
+
+/* 206 with one range of fd, which this owns. */
+static int
+send_range(struct sy_req *req, int fd, off_t size, const struct range *r)
+{
+	char	 cr[80];
+
+	content_range_format(r, size, cr, sizeof(cr));
+	if (sy_resp_header(req, "Content-Range", cr) == -1) {
+		(void)close(fd);
+		return SY_ERROR;
+	}
+	sy_resp_status(req, 206);
+	return sy_resp_file(req, fd, r->start, r->len) == -1 ? SY_ERROR :
+	    SY_DONE;
+}
+
+/*
+ * 206 with a multipart/byteranges body (RFC 9110 14.6): each range of
+ * fd (owned by this) is its own file segment, sent by sendfile(2) like
+ * a whole file, between the part headers. A segment closes its fd when
+ * it is freed, so each but the last gets a dup(2): at most RANGES_MAX
+ * descriptors for one response. The boundary is random, so a file
+ * cannot be made to contain it.
+ */
+static int
+send_multipart(struct sy_req *req, int fd, off_t size, const char *type,
+    const struct range *r, size_t n)
+{
+	char		 boundary[24], ctype[80], cr[80];
+	uint64_t	 rnd;
+	size_t		 i;
+	int		 part_fd;
+
+	if (getrandom(&rnd, sizeof(rnd), GRND_NONBLOCK) != sizeof(rnd)) {
+		(void)close(fd);
+		return SY_ERROR;
+	}
+	(void)snprintf(boundary, sizeof(boundary), "%016llx",
+	    (unsigned long long)rnd);
+	(void)snprintf(ctype, sizeof(ctype),
+	    "multipart/byteranges; boundary=%s", boundary);
+	sy_resp_content_type(req, ctype);
+	sy_resp_status(req, 206);
+	for (i = 0; i < n; i++) {
+		content_range_format(&r[i], size, cr, sizeof(cr));
+		part_fd = i + 1 < n ? fcntl(fd, F_DUPFD_CLOEXEC, 0) : fd;
+		if (part_fd == -1 || sy_resp_printf(req, "%s--%s\r\n"
+		    "Content-Type: %s\r\nContent-Range: %s\r\n\r\n",
+		    i > 0 ? "\r\n" : "", boundary, type, cr) == -1) {
+			if (part_fd != -1 && part_fd != fd)
+				(void)close(part_fd);
+			(void)close(fd);
+			return SY_ERROR;
+		}
+		if (sy_resp_file(req, part_fd, r[i].start, r[i].len) == -1) {
+			if (part_fd != fd)
+				(void)close(fd);
+			return SY_ERROR;
+		}
+	}
+	return sy_resp_printf(req, "\r\n--%s--\r\n", boundary) == -1 ?
+	    SY_ERROR : SY_DONE;
+}
+
+/* -- handle -------------------------------------------------------------- */
 
 static int
 static_handle(struct sy_req *req, void *state)
@@ -572,13 +729,18 @@ static_handle(struct sy_req *req, void *state)
 	const char			*path = sy_req_path(req);
 	const char			*route = sy_req_route(req);
 	const char			*name = NULL;	/* set on every path that uses it */
+	const char			*type, *v;
+	struct range			 ranges[RANGES_MAX];
+	size_t				 nranges;
 	char				 rel[STATIC_PATH_MAX];
 	char				 loc[STATIC_LOCATION_MAX];
 	char				 etag[48], lastmod[40];
-	struct stat			 st;
+	struct stat			 st, gzst;
 	size_t				 route_len = strlen(route);
 	long long			 mtime_ns;
-	int				 fd = -1, dir_form, status;
+	int				 fd = -1, dirfd = -1, gzfd, dir_form;
+	int				 status;
+	int				 gzip = 0;
 
 	if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) {
 		/* Only if the config adds methods: the default is GET, HEAD. */
@@ -601,9 +763,18 @@ static_handle(struct sy_req *req, void *state)
 		dir_form = rel[strlen(rel) - 1] == '/';
 	else
 		dir_form = route_len > 0 && route[route_len - 1] == '/';
-	status = open_under_root(sc, rel, dir_form, &fd, &st, &name);
+	status = open_under_root(sc, rel, dir_form, &fd, &dirfd, &st, &name);
 	switch (status) {
 	case 0:
+		/* The client's copy, ETag and ranges are of the .gz then. */
+		if (sy_req_accepts_encoding(req, "gzip") &&
+		    (gzfd = open_gz(dirfd, name, &gzst)) != -1) {
+			(void)close(fd);
+			fd = gzfd;
+			st = gzst;
+			gzip = 1;
+		}
+		(void)close(dirfd);
 		break;
 	case 301:
 		/* The walk cut rel into pieces: decode it again. */
@@ -625,13 +796,16 @@ static_handle(struct sy_req *req, void *state)
 
 	mtime_ns = (long long)st.st_mtim.tv_sec * 1000000000LL +
 	    st.st_mtim.tv_nsec;
-	(void)snprintf(etag, sizeof(etag), "\"%llx-%llx\"",
-	    (unsigned long long)st.st_size, (unsigned long long)mtime_ns);
+	/* "-gz": never the ETag of the original, whatever the sizes. */
+	(void)snprintf(etag, sizeof(etag), "\"%llx-%llx%s\"",
+	    (unsigned long long)st.st_size, (unsigned long long)mtime_ns,
+	    gzip ? "-gz" : "");
 	if (http_date_format(st.st_mtim.tv_sec, lastmod, sizeof(lastmod)) ==
 	    -1)
 		lastmod[0] = '\0';
 	if (sy_resp_header(req, "ETag", etag) == -1 || (lastmod[0] != '\0' &&
-	    sy_resp_header(req, "Last-Modified", lastmod) == -1)) {
+	    sy_resp_header(req, "Last-Modified", lastmod) == -1) || (gzip &&
+	    sy_resp_header(req, "Vary", "Accept-Encoding") == -1)) {
 		(void)close(fd);
 		return SY_ERROR;
 	}
@@ -640,12 +814,45 @@ static_handle(struct sy_req *req, void *state)
 		sy_resp_status(req, 304);
 		return SY_DONE;
 	}
-	sy_resp_content_type(req, content_type(name));
+	type = content_type(name);
+	sy_resp_content_type(req, type);
 	if (st.st_size == 0) {
 		(void)close(fd);
 		return SY_DONE;
 	}
-	/* sy_resp_file() owns fd from here, on failure too. */
+	if (sy_resp_header(req, "Accept-Ranges", "bytes") == -1) {
+		(void)close(fd);
+		return SY_ERROR;
+	}
+	nranges = 0;
+	if ((v = sy_req_header(req, "Range")) != NULL &&
+	    if_range_holds(req, etag, st.st_mtim.tv_sec))
+		/*
+		 * Of a .gz, one range only: a Content-Encoding over a
+		 * multipart body would say the parts are coded together.
+		 */
+		switch (ranges_parse(v, strlen(v), st.st_size, ranges,
+		    gzip ? 1 : RANGES_MAX, &nranges)) {
+		case RANGES_OK:
+			break;
+		case RANGES_UNSATISFIABLE:
+			(void)close(fd);
+			return refuse_range(req, st.st_size);
+		case RANGES_IGNORE:
+			nranges = 0;
+			break;
+		}
+	/* Not before: a 416's JSON is not coded. */
+	if (gzip && sy_resp_header(req, "Content-Encoding", "gzip") == -1) {
+		(void)close(fd);
+		return SY_ERROR;
+	}
+	/* From here the senders own fd, on failure too. */
+	if (nranges == 1)
+		return send_range(req, fd, st.st_size, &ranges[0]);
+	if (nranges > 1)
+		return send_multipart(req, fd, st.st_size, type, ranges,
+		    nranges);
 	return sy_resp_file(req, fd, 0, st.st_size) == -1 ? SY_ERROR :
 	    SY_DONE;
 }

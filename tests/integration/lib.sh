@@ -434,6 +434,25 @@ sy_get_status() {
 	    true
 }
 
+# sy_fetch PATH [CURL_ARGS...]: one request with curl, the body kept as
+# sent (no decoding). Sets CODE (000 on failure); the headers go to
+# $SY_FETCH_H (CRs removed), the body to $SY_FETCH_B.
+SY_FETCH_H=$SY_TMP/fetch.h
+SY_FETCH_B=$SY_TMP/fetch.b
+sy_fetch() {
+	local path=$1
+	shift
+	CODE=$(sy_curl -g -D "$SY_FETCH_H.raw" -o "$SY_FETCH_B" \
+	    -w '%{http_code}' "$@" "$(sy_url "$path")") || CODE=000
+	tr -d '\r' <"$SY_FETCH_H.raw" >"$SY_FETCH_H"
+}
+
+# sy_fetched NAME: the value of header NAME (any case) of the last sy_fetch.
+sy_fetched() {
+	awk -v n="$1" '{ i = index($0, ":"); if (i && tolower(substr($0, 1, i - 1)) == tolower(n)) {
+	    v = substr($0, i + 1); sub(/^[ \t]+/, "", v); print v; exit } }' "$SY_FETCH_H"
+}
+
 # check_hello WHAT: FAIL unless GET /hello answers 200 now.
 check_hello() {
 	local code

@@ -222,7 +222,7 @@ def parser_args(h):
 TYPES = [("must be a positive integer or \"auto\"", "integer|auto"),
          ("must be an integer", "integer"), ("must be a string", "string"),
          ("must be an array", "array"), ("must be an object", "object"),
-         ("must be true or false", "boolean")]
+         ("must be a boolean", "boolean")]
 RANGE = re.compile(r"(-?\d+) is out of range (\d+)\.\.(\d+)( \(or 0 for off\))?")
 
 

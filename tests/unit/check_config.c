@@ -302,6 +302,7 @@ START_TEST(test_defaults)
 	ck_assert_uint_eq(conf->routes[0].methods,
 	    CONFIG_METHOD_GET | CONFIG_METHOD_HEAD);
 	ck_assert_int_eq(conf->routes[0].mode, CONFIG_MODE_NONBLOCKING);
+	ck_assert_int_eq(conf->routes[0].compress, 0);
 	ck_assert_ptr_eq(conf->routes[0].handler, unit_handler("hello"));
 	ck_assert_ptr_null(conf->routes[0].state);
 	ck_assert_uint_eq(conf->routes[0].index, 0);
@@ -365,6 +366,8 @@ START_TEST(test_full)
 	r = &conf->routes[1];
 	ck_assert_str_eq(r->path, "/hello_pool");
 	ck_assert_int_eq(r->mode, CONFIG_MODE_BLOCKING);
+	ck_assert_int_eq(r->compress, 1);
+	ck_assert_int_eq(conf->routes[0].compress, 0);
 	ck_assert_uint_eq(r->methods, CONFIG_METHOD_GET | CONFIG_METHOD_HEAD |
 	    CONFIG_METHOD_POST);
 	ck_assert_uint_eq(r->index, 1);

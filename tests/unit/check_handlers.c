@@ -40,6 +40,7 @@
 #include <event2/buffer.h>
 #include <event2/event.h>
 #include <jansson.h>
+#include <zlib.h>
 
 #include "api.h"
 #include "config.h"
@@ -926,7 +927,123 @@ START_TEST(echo_body)
 }
 END_TEST
 
-/* A chunked body is echoed de-chunked, with its real length. */
+/* -- api_resp_encode --------------------------------------------------- */
+
+/*
+ * POST a 4000-byte text body to echo on a "compress" route, with the
+ * extra header lines extra, set a strong ETag, and encode the answer.
+ */
+static void
+encode_start(struct treq *t, const char *method, const char *extra,
+    char *text, size_t textlen)
+{
+	char	 raw[8192];
+	size_t	 i;
+	int	 n;
+
+	for (i = 0; i < textlen; i++)
+		text[i] = "switchyard "[i % 11];
+	n = snprintf(raw, sizeof(raw), "%s /t HTTP/1.1\r\nHost: x\r\n"
+	    "Content-Type: text/plain\r\nContent-Length: %zu\r\n%s\r\n",
+	    method, textlen, extra);
+	ck_assert(n > 0 && (size_t)n + textlen < sizeof(raw));
+	memcpy(raw + n, text, textlen);
+	treq_start(t, "echo", NULL, raw, (size_t)n + textlen, NULL, NULL);
+	t->route.compress = 1;
+	ck_assert_int_eq(treq_handle(t), SY_DONE);
+	ck_assert_int_eq(sy_resp_header(&t->req, "ETag", "\"v1\""), 0);
+}
+
+/* Gzipped: Content-Encoding, Vary, a weak ETag, a body that inflates back. */
+START_TEST(encode_gzip)
+{
+	struct treq	 t;
+	char		 text[4000], *out, *v;
+	size_t		 len;
+	z_stream	 z;
+	unsigned char	 back[4001];
+
+	encode_start(&t, "POST", "Accept-Encoding: br, gzip\r\n", text,
+	    sizeof(text));
+	api_resp_encode(&t.req);
+	ck_assert_str_eq(v = treq_header(&t, "Content-Encoding"), "gzip");
+	free(v);
+	ck_assert_str_eq(v = treq_header(&t, "Vary"), "Accept-Encoding");
+	free(v);
+	ck_assert_str_eq(v = treq_header(&t, "ETag"), "W/\"v1\"");
+	free(v);
+	out = treq_body(&t, &len);
+	ck_assert_uint_lt(len, sizeof(text) / 4);
+	memset(&z, 0, sizeof(z));
+	ck_assert_int_eq(inflateInit2(&z, 15 + 16), Z_OK);
+	z.next_in = (unsigned char *)out;
+	z.avail_in = (uInt)len;
+	z.next_out = back;
+	z.avail_out = sizeof(back);
+	ck_assert_int_eq(inflate(&z, Z_FINISH), Z_STREAM_END);
+	ck_assert_uint_eq(z.total_out, sizeof(text));
+	ck_assert(memcmp(back, text, sizeof(text)) == 0);
+	(void)inflateEnd(&z);
+	free(out);
+	treq_cleanup(&t);
+}
+END_TEST
+
+/* Not gzipped, but Vary all the same; the ETag stays strong. */
+static void
+encode_identity(const char *method, const char *extra, int vary)
+{
+	struct treq	 t;
+	char		 text[4000], *out, *v;
+	size_t		 len;
+
+	encode_start(&t, method, extra, text, sizeof(text));
+	api_resp_encode(&t.req);
+	ck_assert_str_eq(v = treq_header(&t, "Content-Encoding"), "");
+	free(v);
+	ck_assert_str_eq(v = treq_header(&t, "Vary"),
+	    vary ? "Accept-Encoding" : "");
+	free(v);
+	ck_assert_str_eq(v = treq_header(&t, "ETag"), "\"v1\"");
+	free(v);
+	out = treq_body(&t, &len);
+	ck_assert_uint_eq(len, sizeof(text));
+	ck_assert(memcmp(out, text, len) == 0);
+	free(out);
+	treq_cleanup(&t);
+}
+
+START_TEST(encode_not)
+{
+	struct treq	 t;
+	char		 text[4000], fill[API_HEADERS_MAX], *v;
+	size_t		 n;
+
+	encode_identity("POST", "", 1);
+	encode_identity("POST", "Accept-Encoding: gzip;q=0\r\n", 1);
+	encode_identity("POST", "Accept-Encoding: identity\r\n", 1);
+	encode_identity("POST", "Accept-Encoding: deflate, br\r\n", 1);
+
+	/*
+	 * No room left for "Content-Encoding: gzip" once Vary is in: the
+	 * answer stays identity (and right) rather than lose a header.
+	 */
+	encode_start(&t, "POST", "Accept-Encoding: gzip\r\n", text,
+	    sizeof(text));
+	n = API_HEADERS_MAX - t.req.headers_len - 10 - 23 - 10;
+	memset(fill, 'a', n);
+	fill[n] = '\0';
+	ck_assert_int_eq(sy_resp_header(&t.req, "X-Fill", fill), 0);
+	api_resp_encode(&t.req);
+	ck_assert_str_eq(v = treq_header(&t, "Vary"), "Accept-Encoding");
+	free(v);
+	ck_assert_str_eq(v = treq_header(&t, "Content-Encoding"), "");
+	free(v);
+	ck_assert_uint_eq(evbuffer_get_length(t.req.body), sizeof(text));
+	treq_cleanup(&t);
+}
+END_TEST
+
 /* -- health ------------------------------------------------------------ */
 
 /* Run health; expect status and {"status": word}, never cached. */
@@ -1798,6 +1915,8 @@ handlers_suite(void)
 	tcase_add_test(tc, cpu_override);
 	tcase_add_test(tc, echo_body);
 	tcase_add_test(tc, echo_chunked);
+	tcase_add_test(tc, encode_gzip);
+	tcase_add_test(tc, encode_not);
 	tcase_add_test(tc, api_request_id);
 	tcase_add_test(tc, api_response_buffers);
 	tcase_add_test(tc, health_follows_master);
