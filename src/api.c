@@ -23,6 +23,7 @@
 #include <event2/buffer.h>
 
 #include "api.h"
+#include "xmalloc.h"
 
 int
 api_req_init(struct sy_req *req, struct event_base *base, struct pool *pool,
@@ -50,6 +51,9 @@ api_req_cleanup(struct sy_req *req)
 	if (req->body != NULL)
 		evbuffer_free(req->body);
 	req->body = NULL;
+	free(req->files);
+	req->files = NULL;
+	req->nfiles = req->files_size = 0;
 }
 
 void
@@ -73,6 +77,7 @@ api_req_start(struct sy_req *req, const struct http_req *http,
 	 */
 	req->job.submit_ns = req->job.start_ns = req->job.end_ns = 0;
 	/* The body was moved to the connection's output: it is empty. */
+	req->nfiles = 0;
 }
 
 int
@@ -411,6 +416,7 @@ int
 sy_resp_error(struct sy_req *req, int status, const char *message)
 {
 	evbuffer_drain(req->body, evbuffer_get_length(req->body));
+	req->nfiles = 0;
 	return sy_resp_json(req, status, json_pack("{s:s}", "detail", message));
 }
 
@@ -450,6 +456,7 @@ int
 sy_resp_file(struct sy_req *req, int fd, off_t offset, off_t length)
 {
 	struct evbuffer_file_segment	*seg;
+	size_t				 at = evbuffer_get_length(req->body);
 	int				 rc;
 
 	/*
@@ -464,6 +471,17 @@ sy_resp_file(struct sy_req *req, int fd, off_t offset, off_t length)
 	}
 	rc = evbuffer_add_file_segment(req->body, seg, 0, length);
 	evbuffer_file_segment_free(seg);	/* the buffer holds a reference */
+	if (rc == 0 && evbuffer_get_length(req->body) > at) {
+		if (req->nfiles == req->files_size) {
+			req->files_size = req->files_size ? req->files_size * 2 : 2;
+			req->files = xreallocarray(req->files, req->files_size,
+			    sizeof(*req->files));
+		}
+		/* What was added: a length of -1 means "to the end". */
+		req->files[req->nfiles++] = (struct api_file){ .at = at,
+		    .offset = offset, .length = (off_t)(evbuffer_get_length(
+		    req->body) - at), .fd = fd };
+	}
 	return rc;
 }
 

@@ -103,6 +103,14 @@ struct conn {
 	struct event		*rev;		/* reads: see conn_read_cb */
 	struct tls		*tls;		/* NULL: plain */
 	struct event		*tev;		/* TLS waits: conn_tls_wait */
+	/*
+	 * TLS: the file segments in the output, each at its position in
+	 * the stream of bytes written (out_sent counts them), from
+	 * files[files_head]; conn_tls_next() reads them.
+	 */
+	struct api_file		*files;
+	size_t			 nfiles, files_head, files_size;
+	size_t			 out_sent;
 	struct evbuffer		*in;		/* read, not yet parsed */
 	struct event		*timer;
 	enum conn_state		 state;
@@ -156,6 +164,7 @@ conn_free(struct conn *c)
 	if (c->tev != NULL)
 		event_free(c->tev);
 	tls_free(c->tls);
+	free(c->files);
 	if (c->in != NULL)
 		evbuffer_free(c->in);
 	free(c);
@@ -348,6 +357,28 @@ conn_count(struct conn *c, int status, double duration)
 	}
 }
 
+/*
+ * Over TLS: note where the file segments of r's body will be once it is
+ * appended to the output, which holds out_len bytes now.
+ */
+static void
+conn_tls_files(struct conn *c, const struct sy_req *r, size_t out_len)
+{
+	size_t	 i;
+
+	if (c->files_head == c->nfiles)
+		c->files_head = c->nfiles = 0;
+	if (c->nfiles + r->nfiles > c->files_size) {
+		c->files_size = c->nfiles + r->nfiles + 4;
+		c->files = xreallocarray(c->files, c->files_size,
+		    sizeof(*c->files));
+	}
+	for (i = 0; i < r->nfiles; i++) {
+		c->files[c->nfiles] = r->files[i];
+		c->files[c->nfiles++].at += c->out_sent + out_len;
+	}
+}
+
 /* Write the response in c->req and get ready for the next request. */
 static void
 conn_respond(struct conn *c)
@@ -387,8 +418,12 @@ conn_respond(struct conn *c)
 	if (c->http.head || head.status < 200 || head.status == 204 ||
 	    head.status == 304)
 		evbuffer_drain(r->body, head.body_len);
-	else
+	else {
+		if (c->tls != NULL)
+			conn_tls_files(c, r, evbuffer_get_length(out));
 		evbuffer_add_buffer(out, r->body);
+	}
+	r->nfiles = 0;
 
 	duration = elapsed_s(&c->start);
 	if (env->stats != NULL)
@@ -952,11 +987,58 @@ conn_flush(struct conn *c)
 }
 
 /*
- * conn_flush() over TLS: SSL_write() a record's worth at a time, taken
- * from the front of the output (pulled up when it spans chains, so small
- * answers and pipelined ones still leave in one record). A write that
- * cannot finish waits on tev, not on the bufferevent, whose own writing
- * would send the plaintext.
+ * The next bytes of the output for one SSL_write(), at most a record's
+ * worth, in *len: bytes in memory in place (pulled up when they span
+ * chains, so small and pipelined answers still leave in one record),
+ * bytes of a file segment read into a buffer (libevent keeps those for
+ * sendfile(2): in the buffer they cannot be seen). So a large file goes
+ * out a record at a time whatever its size, never whole in memory.
+ * NULL with *why set when that fails. The buffer is rebuilt before each
+ * write, retries too: the bytes are the same, and OpenSSL is told it
+ * may move (SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER). Loop thread only.
+ */
+static unsigned char *
+conn_tls_next(struct conn *c, struct evbuffer *out, size_t *len,
+    const char **why)
+{
+	static unsigned char	 buf[CONN_TLS_RECORD];
+	struct api_file		*f = NULL;
+	size_t			 skip, want;
+	ssize_t			 n;
+
+	while (c->files_head < c->nfiles && c->files[c->files_head].at +
+	    (size_t)c->files[c->files_head].length <= c->out_sent)
+		c->files_head++;
+	if (c->files_head < c->nfiles)
+		f = &c->files[c->files_head];
+	if (*len > CONN_TLS_RECORD)
+		*len = CONN_TLS_RECORD;
+	if (f == NULL || f->at > c->out_sent) {
+		/* Memory, up to the next file if any. */
+		if (f != NULL && f->at - c->out_sent < *len)
+			*len = f->at - c->out_sent;
+		*why = "out of memory";
+		return evbuffer_pullup(out, (ssize_t)*len);
+	}
+	skip = c->out_sent - f->at;
+	want = (size_t)f->length - skip;
+	if (want > *len)
+		want = *len;
+	if ((n = pread(f->fd, buf, want, f->offset + (off_t)skip)) <= 0) {
+		/* As sendfile(2) on plain: the answer cannot finish. */
+		*why = n == 0 ? "file shrank under its response" :
+		    strerror(errno);
+		return NULL;
+	}
+	*len = (size_t)n;
+	return buf;
+}
+
+/*
+ * conn_flush() over TLS: SSL_write() a record's worth at a time from the
+ * front of the output (conn_tls_next()). A write that cannot finish
+ * waits on tev, not on the bufferevent, whose own writing would send the
+ * plaintext.
  */
 static void
 conn_tls_flush(struct conn *c)
@@ -964,20 +1046,20 @@ conn_tls_flush(struct conn *c)
 	struct evbuffer	*out = bufferevent_get_output(c->bev);
 	enum tls_status	 st = TLS_OK;
 	unsigned char	*p;
+	const char	*why;
 	size_t		 len, n, sent = 0;
 
 	evbuffer_unfreeze(out, 1);
 	while ((len = evbuffer_get_length(out)) > 0) {
-		if (len > CONN_TLS_RECORD)
-			len = CONN_TLS_RECORD;
-		if ((p = evbuffer_pullup(out, (ssize_t)len)) == NULL) {
+		if ((p = conn_tls_next(c, out, &len, &why)) == NULL) {
 			evbuffer_freeze(out, 1);
-			conn_close(c, "out of memory");
+			conn_close(c, why);
 			return;
 		}
 		if ((st = tls_write(c->tls, p, len, &n)) != TLS_OK)
 			break;
 		evbuffer_drain(out, n);
+		c->out_sent += n;
 		sent += n;
 	}
 	evbuffer_freeze(out, 1);
@@ -1192,15 +1274,6 @@ conn_new(struct conn_env *env, int fd, const struct sockaddr *sa,
 		memcpy(&c->peer_sa, sa, (size_t)salen);
 	c->req.client = c->peer;
 	c->proxy_wait = l->proxy_protocol != 0;
-	/*
-	 * No sendfile(2) under TLS: the bytes must pass through SSL_write().
-	 * Without the flag, libevent maps a file segment when it is added
-	 * (mmap(2), paged in as the records are written) instead of keeping
-	 * it for sendfile.
-	 */
-	if (c->tls != NULL)
-		(void)evbuffer_clear_flags(c->req.body,
-		    EVBUFFER_FLAG_DRAINS_TO_FD);
 	bufferevent_setcb(c->bev, NULL, conn_write_cb, conn_event_cb, c);
 	(void)bufferevent_set_timeouts(c->bev, NULL, &env->tv_send);
 	c->state = CONN_ACTIVE;
