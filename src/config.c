@@ -112,7 +112,7 @@ static const char *const top_keys[] = {
 static const char *const listen_keys[] = {
 	"address", "proxy_protocol", "tls", NULL
 };
-static const char *const tls_keys[] = {
+static const char *const tls_keys[] = {	/* both required, in order */
 	"certificate", "key", NULL
 };
 static const char *const timeout_keys[] = {
@@ -533,7 +533,8 @@ static int
 parse_tls(const json_t *v, const char *label, struct config *conf,
     struct config_listen *l, struct config_error *err)
 {
-	char	 where[64], cert[PATH_MAX], key[PATH_MAX], why[512];
+	char	 where[64], path[2][PATH_MAX], why[512];
+	size_t	 i;
 
 	if (!json_is_object(v))
 		return fail(err, "%s.tls: must be an object, {\"certificate\": "
@@ -544,21 +545,18 @@ parse_tls(const json_t *v, const char *label, struct config *conf,
 	if (l->proxy_protocol)
 		return fail(err, "%s: tls and proxy_protocol together are not "
 		    "supported", label);
-	(void)snprintf(where, sizeof(where), "%s.tls.certificate", label);
-	if (json_object_get(v, "certificate") == NULL)
-		return fail(err, "%s: required", where);
-	if (get_path(json_object_get(v, "certificate"), where, conf, cert,
-	    sizeof(cert), err) == -1)
-		return -1;
-	(void)snprintf(where, sizeof(where), "%s.tls.key", label);
-	if (json_object_get(v, "key") == NULL)
-		return fail(err, "%s: required", where);
-	if (get_path(json_object_get(v, "key"), where, conf, key,
-	    sizeof(key), err) == -1)
-		return -1;
-	l->tls_certificate = xstrdup(cert);
-	l->tls_key = xstrdup(key);
-	if ((l->tls = tls_ctx_new(cert, key, why, sizeof(why))) == NULL)
+	for (i = 0; i < 2; i++) {
+		(void)snprintf(where, sizeof(where), "%s.tls.%s", label,
+		    tls_keys[i]);
+		if (json_object_get(v, tls_keys[i]) == NULL)
+			return fail(err, "%s: required", where);
+		if (get_path(json_object_get(v, tls_keys[i]), where, conf,
+		    path[i], sizeof(path[i]), err) == -1)
+			return -1;
+	}
+	l->tls_certificate = xstrdup(path[0]);
+	l->tls_key = xstrdup(path[1]);
+	if ((l->tls = tls_ctx_new(path[0], path[1], why, sizeof(why))) == NULL)
 		return fail(err, "%s.tls: %s", label, why);
 	return 0;
 }

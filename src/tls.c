@@ -280,19 +280,24 @@ tls_resumed(const struct tls *t)
 	return SSL_session_reused(t->ssl) == 1;
 }
 
-enum tls_status
-tls_read(struct tls *t, void *buf, size_t len, size_t *n)
+/* An SSL_read() or SSL_write() that returned rc: *n bytes, or why not. */
+static enum tls_status
+tls_io_done(struct tls *t, int rc, size_t *n)
 {
-	int	 rc;
-
-	ERR_clear_error();
-	errno = 0;
-	rc = SSL_read(t->ssl, buf, len > INT_MAX ? INT_MAX : (int)len);
 	if (rc > 0) {
 		*n = (size_t)rc;
 		return TLS_OK;
 	}
 	return tls_status(t, rc);
+}
+
+enum tls_status
+tls_read(struct tls *t, void *buf, size_t len, size_t *n)
+{
+	ERR_clear_error();
+	errno = 0;
+	return tls_io_done(t, SSL_read(t->ssl, buf, len > INT_MAX ? INT_MAX :
+	    (int)len), n);
 }
 
 size_t
@@ -306,16 +311,10 @@ tls_pending(const struct tls *t)
 enum tls_status
 tls_write(struct tls *t, const void *buf, size_t len, size_t *n)
 {
-	int	 rc;
-
 	ERR_clear_error();
 	errno = 0;
-	rc = SSL_write(t->ssl, buf, len > INT_MAX ? INT_MAX : (int)len);
-	if (rc > 0) {
-		*n = (size_t)rc;
-		return TLS_OK;
-	}
-	return tls_status(t, rc);
+	return tls_io_done(t, SSL_write(t->ssl, buf, len > INT_MAX ? INT_MAX :
+	    (int)len), n);
 }
 
 void
