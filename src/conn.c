@@ -190,9 +190,12 @@ conn_reading(struct conn *c, int on)
 {
 	if (c->reading == (unsigned)on || c->rev == NULL)
 		return;
-	if (on)
+	if (on) {
 		event_add(c->rev, NULL);
-	else
+		/* Input OpenSSL read ahead while reading was paused. */
+		if (c->tls != NULL && !c->handshaking && tls_pending(c->tls))
+			event_active(c->rev, EV_READ, 1);
+	} else
 		event_del(c->rev);
 	c->reading = on;
 }
@@ -798,11 +801,10 @@ conn_read_cb(evutil_socket_t fd, short what, void *arg)
 	v.iov_len = n;
 	(void)evbuffer_commit_space(c->in, &v, 1);
 	/*
-	 * A read takes at most one record, and CONN_READ_SIZE holds a whole
-	 * one, so OpenSSL should keep nothing back; if it did, the socket
-	 * would never say so: read again from the loop.
+	 * A read returns one record at most, and OpenSSL reads ahead: what
+	 * it holds, the socket will not announce. Read again from the loop.
 	 */
-	if (c->tls != NULL && tls_pending(c->tls) > 0)
+	if (c->tls != NULL && c->reading && tls_pending(c->tls))
 		event_active(c->rev, EV_READ, 1);
 	if (c->state == CONN_LINGERING) {
 		evbuffer_drain(c->in, evbuffer_get_length(c->in));

@@ -151,6 +151,13 @@ tls_ctx_new(const char *cert_path, const char *key_path, char *why,
 	 */
 	(void)SSL_CTX_set_mode(c, SSL_MODE_ENABLE_PARTIAL_WRITE |
 	    SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+	/*
+	 * Read ahead, as nginx does: one recv(2) takes what the socket has
+	 * (a request's records, a handshake flight) instead of a header and
+	 * a body per record. The caller then asks tls_pending(): bytes may
+	 * wait in OpenSSL that the socket will not announce again.
+	 */
+	SSL_CTX_set_read_ahead(c, 1);
 	(void)SSL_CTX_set_session_cache_mode(c, SSL_SESS_CACHE_OFF);
 	(void)SSL_CTX_set_session_id_context(c, sid_ctx, sizeof(sid_ctx) - 1);
 	SSL_CTX_set_alpn_select_cb(c, tls_alpn_cb, NULL);
@@ -300,12 +307,10 @@ tls_read(struct tls *t, void *buf, size_t len, size_t *n)
 	    (int)len), n);
 }
 
-size_t
+int
 tls_pending(const struct tls *t)
 {
-	int	 n = SSL_pending(t->ssl);
-
-	return n > 0 ? (size_t)n : 0;
+	return SSL_has_pending(t->ssl) == 1;
 }
 
 enum tls_status

@@ -63,8 +63,11 @@ int		 tls_resumed(const struct tls *t);
  */
 enum tls_status	 tls_read(struct tls *t, void *buf, size_t len, size_t *n);
 
-/* Decrypted bytes buffered in the session, readable without the socket. */
-size_t		 tls_pending(const struct tls *t);
+/*
+ * Does the session hold input (decrypted, or records read ahead) that a
+ * read would return without the socket becoming readable again?
+ */
+int		 tls_pending(const struct tls *t);
 
 /*
  * Write up to len bytes (one record at most per call is fine); on TLS_OK
