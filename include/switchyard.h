@@ -110,12 +110,24 @@ int		 sy_args_keys(const json_t *args, const char *const *known,
 /*
  * args[key] as an integer in min..max into *value. Returns 1 when set, 0
  * when absent (*value untouched; with required, -1 and "KEY: required"),
- * -1 with "KEY: must be an integer" or "KEY: N is out of range MIN..MAX"
- * in err.
+ * -1 with "KEY: must be an integer, not a string" or "KEY: N is out of
+ * range MIN..MAX" in err.
  */
 int		 sy_args_uint(const json_t *args, const char *key, int required,
 		    unsigned long min, unsigned long max, unsigned long *value,
 		    char *err, size_t errlen);
+
+/*
+ * args[key] as a non-empty string into *value (borrowed from args), or a
+ * boolean into *value; returns as sy_args_uint() does, the errors being
+ * "KEY: must be a string, not an integer", "KEY: must not be empty" and
+ * "KEY: must be a boolean, not a string".
+ */
+int		 sy_args_string(const json_t *args, const char *key,
+		    int required, const char **value, char *err,
+		    size_t errlen);
+int		 sy_args_bool(const json_t *args, const char *key, int required,
+		    int *value, char *err, size_t errlen);
 
 /* -- Request ----------------------------------------------------------- */
 

@@ -11,6 +11,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -23,6 +24,7 @@
 #include <event2/buffer.h>
 
 #include "api.h"
+#include "args.h"
 #include "xmalloc.h"
 
 int
@@ -84,33 +86,25 @@ int
 sy_args_keys(const json_t *args, const char *const *known,
     const char *const *required, char *err, size_t errlen)
 {
-	const char	*key;
-	json_t		*v;
-	char		 list[256];
-	size_t		 i, n;
-
 	/* Presence first: a missing key is the likelier mistake. */
-	for (i = 0; required != NULL && required[i] != NULL; i++)
-		if (args == NULL || json_object_get(args, required[i]) == NULL) {
-			(void)snprintf(err, errlen, "%s: required",
-			    required[i]);
-			return -1;
-		}
-
-	json_object_foreach((json_t *)(uintptr_t)args, key, v) {
-		for (i = 0; known[i] != NULL; i++)
-			if (strcmp(key, known[i]) == 0)
-				break;
-		if (known[i] != NULL)
-			continue;
-		for (i = n = 0; known[i] != NULL && n < sizeof(list); i++)
-			n += (size_t)snprintf(list + n, sizeof(list) - n, "%s%s",
-			    i ? ", " : "", known[i]);
-		(void)snprintf(err, errlen, "%s: unknown key (known: %s)", key,
-		    list);
+	if (args_required(args, required, "", err, errlen) == -1)
 		return -1;
-	}
-	return 0;
+	return args_check_keys(args, known, "", err, errlen);
+}
+
+/*
+ * args[key], or 0 when absent (-1 with "KEY: required" when it must be
+ * there): what every sy_args_TYPE() starts with.
+ */
+static int
+args_get(const json_t *args, const char *key, int required, json_t **v,
+    char *err, size_t errlen)
+{
+	const char *const	 want[] = { key, NULL };
+
+	if ((*v = args != NULL ? json_object_get(args, key) : NULL) != NULL)
+		return 1;
+	return required ? args_required(args, want, "", err, errlen) : 0;
 }
 
 int
@@ -118,28 +112,43 @@ sy_args_uint(const json_t *args, const char *key, int required,
     unsigned long min, unsigned long max, unsigned long *value, char *err,
     size_t errlen)
 {
-	json_t		*v = args != NULL ? json_object_get(args, key) : NULL;
+	json_t		*v;
 	json_int_t	 n;
+	int		 rc;
 
-	if (v == NULL) {
-		if (!required)
-			return 0;
-		(void)snprintf(err, errlen, "%s: required", key);
+	if ((rc = args_get(args, key, required, &v, err, errlen)) != 1)
+		return rc;
+	/* JSON integers are signed 64-bit: a larger bound cannot matter. */
+	if (args_int(v, key, min > LLONG_MAX ? LLONG_MAX : (json_int_t)min,
+	    max > LLONG_MAX ? LLONG_MAX : (json_int_t)max, 0, &n, err,
+	    errlen) == -1)
 		return -1;
-	}
-	if (!json_is_integer(v)) {
-		(void)snprintf(err, errlen, "%s: must be an integer", key);
-		return -1;
-	}
-	n = json_integer_value(v);
-	if (n < 0 || (unsigned long long)n < min ||
-	    (unsigned long long)n > max) {
-		(void)snprintf(err, errlen, "%s: %lld is out of range %lu..%lu",
-		    key, (long long)n, min, max);
-		return -1;
-	}
 	*value = (unsigned long)n;
 	return 1;
+}
+
+int
+sy_args_string(const json_t *args, const char *key, int required,
+    const char **value, char *err, size_t errlen)
+{
+	json_t	*v;
+	int	 rc;
+
+	if ((rc = args_get(args, key, required, &v, err, errlen)) != 1)
+		return rc;
+	return args_string(v, key, value, err, errlen) == -1 ? -1 : 1;
+}
+
+int
+sy_args_bool(const json_t *args, const char *key, int required, int *value,
+    char *err, size_t errlen)
+{
+	json_t	*v;
+	int	 rc;
+
+	if ((rc = args_get(args, key, required, &v, err, errlen)) != 1)
+		return rc;
+	return args_bool(v, key, value, err, errlen) == -1 ? -1 : 1;
 }
 
 const char *

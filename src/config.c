@@ -34,6 +34,7 @@
 
 #include <jansson.h>
 
+#include "args.h"
 #include "client.h"
 #include "config.h"
 #include "listener.h"
@@ -44,8 +45,6 @@
 
 #define CONFIG_FILE_MAX		(16 * 1024 * 1024)	/* bytes */
 #define CONFIG_PATH_MAX		1024	/* route path, bytes */
-#define CONFIG_WORKERS_MAX	1024
-#define CONFIG_QUOTE_MAX	64	/* user text shown in a message */
 #define CONFIG_LABEL_MAX	192	/* "routes[N] (\"/p\"): key" */
 #define CONFIG_DEFAULT_LISTEN	"127.0.0.1:8080"
 
@@ -135,7 +134,7 @@ static const char *const mode_names[] = {
 static const char *const match_names[] = {
 	"exact", "prefix", NULL
 };
-/* Indexed by enum config_log_level. */
+/* Indexed by enum log_level. */
 static const char *const level_names[] = {
 	"error", "warning", "info", "debug", NULL
 };
@@ -150,10 +149,6 @@ static const char *const method_names[] = {
 
 static int	 fail(struct config_error *, const char *, ...)
 		    __attribute__((format(printf, 2, 3)));
-static const char *quote(const char *, char *, size_t);
-static const char *key_name(const char *, char *, size_t);
-static const char *type_name(const json_t *);
-static void	 list_names(const char *const *, char *, size_t);
 static int	 check_keys(const json_t *, const char *const *, const char *,
 		    struct config_error *);
 static int	 get_int(const json_t *, const char *, const struct int_key *,
@@ -211,131 +206,15 @@ fail(struct config_error *err, const char *fmt, ...)
 }
 
 /*
- * Length of buf[0..n) without a UTF-8 character cut at its end, so that a
- * shortened quote stays valid UTF-8 on a terminal.
+ * The checks of args.c, with err's position cleared: these are semantic
+ * errors, found after jansson has parsed the file.
  */
-static size_t
-utf8_cut(const char *buf, size_t n)
+static int
+failed(struct config_error *err)
 {
-	size_t	 k = n;
-
-	while (k > 1 && ((unsigned char)buf[k - 1] & 0xc0) == 0x80)
-		k--;
-	if (k > 1 && (unsigned char)buf[k - 1] >= 0xc0) {
-		/* A lead byte: keep it only with all its continuation bytes. */
-		unsigned char	 lead = (unsigned char)buf[k - 1];
-		size_t		 want = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : 2;
-
-		if (n - (k - 1) < want)
-			return k - 1;
-	}
-	return n;
-}
-
-/*
- * s as a JSON-style quoted string, escaped and cut to CONFIG_QUOTE_MAX
- * bytes, so a stray newline or a huge value cannot break the one-line
- * message it is shown in.
- */
-static const char *
-quote(const char *s, char *buf, size_t bufsize)
-{
-	size_t		 n = 0, i;
-	unsigned char	 c;
-	char		 esc[8];
-
-	/* Room for the closing quote, "..." and the NUL. */
-	if (bufsize < 8) {
-		if (bufsize > 0)
-			buf[0] = '\0';
-		return buf;
-	}
-	buf[n++] = '"';
-	for (i = 0; s[i] != '\0'; i++) {
-		if (i >= CONFIG_QUOTE_MAX) {
-			n = utf8_cut(buf, n);
-			memcpy(buf + n, "...", 3);
-			n += 3;
-			break;
-		}
-		c = (unsigned char)s[i];
-		if (c == '"' || c == '\\')
-			(void)snprintf(esc, sizeof(esc), "\\%c", c);
-		else if (c < 0x20 || c == 0x7f)
-			(void)snprintf(esc, sizeof(esc), "\\u%04x", c);
-		else {
-			esc[0] = (char)c;
-			esc[1] = '\0';
-		}
-		if (n + strlen(esc) + 5 > bufsize) {
-			n = utf8_cut(buf, n);
-			memcpy(buf + n, "...", 3);
-			n += 3;
-			break;
-		}
-		memcpy(buf + n, esc, strlen(esc));
-		n += strlen(esc);
-	}
-	buf[n++] = '"';
-	buf[n] = '\0';
-	return buf;
-}
-
-/* An object key as the user wrote it: bare when plain, quoted if not. */
-static const char *
-key_name(const char *key, char *buf, size_t bufsize)
-{
-	size_t	 i;
-
-	for (i = 0; key[i] != '\0' && i < CONFIG_QUOTE_MAX; i++)
-		if (strchr("abcdefghijklmnopqrstuvwxyz"
-		    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-", key[i]) == NULL)
-			break;
-	if (i == 0 || key[i] != '\0')
-		return quote(key, buf, bufsize);
-	(void)snprintf(buf, bufsize, "%s", key);
-	return buf;
-}
-
-/* For "must be an integer, not a string". */
-static const char *
-type_name(const json_t *v)
-{
-	switch (json_typeof(v)) {
-	case JSON_OBJECT:
-		return "an object";
-	case JSON_ARRAY:
-		return "an array";
-	case JSON_STRING:
-		return "a string";
-	case JSON_INTEGER:
-		return "an integer";
-	case JSON_REAL:
-		return "a real number";
-	case JSON_TRUE:
-	case JSON_FALSE:
-		return "a boolean";
-	case JSON_NULL:
-		return "null";
-	}
-	return "unknown";
-}
-
-/* "a, b, c" from a NULL-terminated list. */
-static void
-list_names(const char *const *names, char *buf, size_t bufsize)
-{
-	size_t	 i, n = 0;
-	int	 r;
-
-	buf[0] = '\0';
-	for (i = 0; names[i] != NULL && n < bufsize; i++) {
-		r = snprintf(buf + n, bufsize - n, "%s%s", i ? ", " : "",
-		    names[i]);
-		if (r < 0)
-			break;
-		n += (size_t)r;
-	}
+	err->line = 0;
+	err->column = 0;
+	return -1;
 }
 
 /*
@@ -347,22 +226,9 @@ static int
 check_keys(const json_t *obj, const char *const *known, const char *where,
     struct config_error *err)
 {
-	const char	*key;
-	json_t		*v;
-	char		 names[512], kbuf[CONFIG_QUOTE_MAX + 8];
-	size_t		 i;
-
-	/* json_object_foreach() wants a mutable object; it does not write. */
-	json_object_foreach((json_t *)(uintptr_t)obj, key, v) {
-		for (i = 0; known[i] != NULL; i++)
-			if (strcmp(key, known[i]) == 0)
-				break;
-		if (known[i] == NULL) {
-			list_names(known, names, sizeof(names));
-			return fail(err, "%s%s: unknown key (known: %s)", where,
-			    key_name(key, kbuf, sizeof(kbuf)), names);
-		}
-	}
+	if (args_check_keys(obj, known, where, err->text,
+	    sizeof(err->text)) == -1)
+		return failed(err);
 	return 0;
 }
 
@@ -374,17 +240,9 @@ get_int(const json_t *v, const char *label, const struct int_key *k,
 	json_int_t	 n = k->def;
 	char		*p = (char *)base + k->off;
 
-	if (v != NULL) {
-		if (!json_is_integer(v))
-			return fail(err, "%s: must be an integer, not %s",
-			    label, type_name(v));
-		n = json_integer_value(v);
-		if (!(k->zero_off && n == 0) && (n < k->lo || n > k->hi))
-			return fail(err, "%s: %" JSON_INTEGER_FORMAT " is out "
-			    "of range %" JSON_INTEGER_FORMAT "..%"
-			    JSON_INTEGER_FORMAT "%s", label, n, k->lo, k->hi,
-			    k->zero_off ? " (or 0 for off)" : "");
-	}
+	if (v != NULL && args_int(v, label, k->lo, k->hi, k->zero_off, &n,
+	    err->text, sizeof(err->text)) == -1)
+		return failed(err);
 	if (k->size == sizeof(size_t))
 		*(size_t *)(void *)p = (size_t)n;
 	else
@@ -415,12 +273,8 @@ static int
 get_string(const json_t *v, const char *label, const char **s,
     struct config_error *err)
 {
-	if (!json_is_string(v))
-		return fail(err, "%s: must be a string, not %s", label,
-		    type_name(v));
-	if (json_string_length(v) == 0)
-		return fail(err, "%s: must not be empty", label);
-	*s = json_string_value(v);
+	if (args_string(v, label, s, err->text, sizeof(err->text)) == -1)
+		return failed(err);
 	return 0;
 }
 
@@ -429,22 +283,10 @@ static int
 get_enum(const json_t *v, const char *label, const char *const *names,
     int *val, struct config_error *err)
 {
-	const char	*s;
-	char		 list[128], qbuf[CONFIG_QUOTE_MAX + 8];
-	int		 i;
-
-	if (!json_is_string(v))
-		return fail(err, "%s: must be a string, not %s", label,
-		    type_name(v));
-	s = json_string_value(v);
-	for (i = 0; names[i] != NULL; i++)
-		if (strcmp(s, names[i]) == 0) {
-			*val = i;
-			return 0;
-		}
-	list_names(names, list, sizeof(list));
-	return fail(err, "%s: %s is not one of %s", label,
-	    quote(s, qbuf, sizeof(qbuf)), list);
+	if (args_enum(v, label, names, val, err->text,
+	    sizeof(err->text)) == -1)
+		return failed(err);
+	return 0;
 }
 
 /*
@@ -456,11 +298,11 @@ listen_set(struct config *conf, size_t i, const char *text, const char *label,
     struct config_error *err)
 {
 	struct config_listen	*l = &conf->listen[i];
-	char			 why[256], qbuf[CONFIG_QUOTE_MAX + 8];
-	char			 qbuf2[CONFIG_QUOTE_MAX + 8];
+	char			 why[256], qbuf[ARGS_QUOTE_BUF];
+	char			 qbuf2[ARGS_QUOTE_BUF];
 	size_t			 j;
 
-	quote(text, qbuf, sizeof(qbuf));
+	args_quote(text, qbuf, sizeof(qbuf));
 	if (strlen(text) >= sizeof(l->text))
 		return fail(err, "%s: %s: longer than %zu bytes", label, qbuf,
 		    sizeof(l->text) - 1);
@@ -479,7 +321,7 @@ listen_set(struct config *conf, size_t i, const char *text, const char *label,
 		if (conf->listen[j].addrlen != l->addrlen ||
 		    memcmp(&conf->listen[j].addr, &l->addr, l->addrlen) != 0)
 			continue;
-		quote(conf->listen[j].text, qbuf2, sizeof(qbuf2));
+		args_quote(conf->listen[j].text, qbuf2, sizeof(qbuf2));
 		if (label[0] == '-')	/* an option: no index to name */
 			return fail(err, "%s: %s: same address as %s", label,
 			    qbuf, qbuf2);
@@ -499,17 +341,17 @@ get_path(const json_t *v, const char *label, const struct config *conf,
     char *path, size_t pathsize, struct config_error *err)
 {
 	const char	*s, *slash;
-	char		 qbuf[CONFIG_QUOTE_MAX + 8];
+	char		 qbuf[ARGS_QUOTE_BUF];
 	size_t		 dirlen;
 	int		 n;
 
 	if (!json_is_string(v))
 		return fail(err, "%s: must be a path (a string), not %s", label,
-		    type_name(v));
+		    args_type_name(v));
 	s = json_string_value(v);
 	if (s[0] == '\0' || strlen(s) != json_string_length(v))
 		return fail(err, "%s: must be a path, not %s", label,
-		    quote(s, qbuf, sizeof(qbuf)));
+		    args_quote(s, qbuf, sizeof(qbuf)));
 	slash = strrchr(conf->path, '/');
 	dirlen = slash != NULL ? (size_t)(slash - conf->path) : 0;
 	if (s[0] == '/' || slash == NULL)
@@ -520,7 +362,7 @@ get_path(const json_t *v, const char *label, const struct config *conf,
 		    dirlen == 0 ? "/" : conf->path, s);
 	if (n < 0 || (size_t)n >= pathsize)
 		return fail(err, "%s: %s: path too long", label,
-		    quote(s, qbuf, sizeof(qbuf)));
+		    args_quote(s, qbuf, sizeof(qbuf)));
 	return 0;
 }
 
@@ -538,7 +380,7 @@ parse_tls(const json_t *v, const char *label, struct config *conf,
 
 	if (!json_is_object(v))
 		return fail(err, "%s.tls: must be an object, {\"certificate\": "
-		    "PATH, \"key\": PATH}, not %s", label, type_name(v));
+		    "PATH, \"key\": PATH}, not %s", label, args_type_name(v));
 	(void)snprintf(where, sizeof(where), "%s.tls.", label);
 	if (check_keys(v, tls_keys, where, err) == -1)
 		return -1;
@@ -591,7 +433,7 @@ parse_listen(const json_t *v, struct config *conf, struct config_error *err)
 	}
 	if (!json_is_array(v))
 		return fail(err, "listen: must be an array of addresses, not %s",
-		    type_name(v));
+		    args_type_name(v));
 	if ((n = json_array_size(v)) == 0)
 		return fail(err, "listen: must hold at least one address");
 	conf->listen = xcalloc(n, sizeof(*conf->listen));
@@ -607,7 +449,7 @@ parse_listen(const json_t *v, struct config *conf, struct config_error *err)
 				return fail(err, "%s.address: required", label);
 			if (!json_is_string(addr))
 				return fail(err, "%s.address: must be a string, "
-				    "not %s", label, type_name(addr));
+				    "not %s", label, args_type_name(addr));
 			(void)snprintf(where, sizeof(where), "%s.address",
 			    label);
 			if (listen_set(conf, i, json_string_value(addr), where,
@@ -618,7 +460,7 @@ parse_listen(const json_t *v, struct config *conf, struct config_error *err)
 			if (pp != NULL && !json_is_boolean(pp))
 				return fail(err, "%s.proxy_protocol: must be "
 				    "true or false, not %s", label,
-				    type_name(pp));
+				    args_type_name(pp));
 			conf->listen[i].proxy_protocol = json_is_true(pp);
 			tls = json_object_get(item, "tls");
 			if (tls != NULL && parse_tls(tls, label, conf,
@@ -630,7 +472,7 @@ parse_listen(const json_t *v, struct config *conf, struct config_error *err)
 				return -1;
 		} else
 			return fail(err, "%s: must be an address or an object, "
-			    "not %s", label, type_name(item));
+			    "not %s", label, args_type_name(item));
 		conf->nlisten = i + 1;
 	}
 	return 0;
@@ -641,24 +483,24 @@ static int
 parse_trusted(const json_t *v, struct config *conf, struct config_error *err)
 {
 	const json_t	*item;
-	char		 why[128], qbuf[CONFIG_QUOTE_MAX + 8];
+	char		 why[128], qbuf[ARGS_QUOTE_BUF];
 	size_t		 i;
 
 	if (v == NULL)
 		return 0;
 	if (!json_is_array(v))
 		return fail(err, "trusted_proxies: must be an array of "
-		    "addresses or address/bits, not %s", type_name(v));
+		    "addresses or address/bits, not %s", args_type_name(v));
 	conf->trusted = xcalloc(json_array_size(v) + 1,
 	    sizeof(*conf->trusted));
 	json_array_foreach(v, i, item) {
 		if (!json_is_string(item))
 			return fail(err, "trusted_proxies[%zu]: must be a "
-			    "string, not %s", i, type_name(item));
+			    "string, not %s", i, args_type_name(item));
 		if (client_cidr_parse(json_string_value(item),
 		    &conf->trusted[i], why, sizeof(why)) == -1)
 			return fail(err, "trusted_proxies[%zu]: %s: %s", i,
-			    quote(json_string_value(item), qbuf, sizeof(qbuf)),
+			    args_quote(json_string_value(item), qbuf, sizeof(qbuf)),
 			    why);
 		conf->ntrusted = i + 1;
 	}
@@ -683,19 +525,19 @@ parse_workers(const json_t *v, struct config *conf, struct config_error *err)
 {
 	static const struct int_key	 k = { "workers", 1, CONFIG_WORKERS_MAX,
 	    1, UINT_KEY(struct config, workers), 0 };
-	char				 qbuf[CONFIG_QUOTE_MAX + 8];
+	char				 qbuf[ARGS_QUOTE_BUF];
 
 	if (json_is_string(v)) {
 		if (strcmp(json_string_value(v), "auto") != 0)
 			return fail(err, "workers: must be a positive integer "
 			    "or \"auto\", not %s",
-			    quote(json_string_value(v), qbuf, sizeof(qbuf)));
+			    args_quote(json_string_value(v), qbuf, sizeof(qbuf)));
 		conf->workers = config_workers_auto();
 		return 0;
 	}
 	if (v != NULL && !json_is_integer(v))
 		return fail(err, "workers: must be a positive integer or "
-		    "\"auto\", not %s", type_name(v));
+		    "\"auto\", not %s", args_type_name(v));
 	return get_int(v, k.name, &k, conf, err);
 }
 
@@ -709,7 +551,7 @@ parse_logs(const json_t *root, struct config *conf, struct config_error *err)
 	if ((v = json_object_get(root, "access_log")) != NULL) {
 		if (!json_is_string(v))
 			return fail(err, "access_log: must be a string, not %s",
-			    type_name(v));
+			    args_type_name(v));
 		if (json_string_length(v) == 0)
 			return fail(err, "access_log: must not be empty (use "
 			    "\"off\", \"stderr\" or a path)");
@@ -727,7 +569,7 @@ parse_logs(const json_t *root, struct config *conf, struct config_error *err)
 	if ((v = json_object_get(root, "error_log")) != NULL) {
 		if (!json_is_string(v))
 			return fail(err, "error_log: must be a string, not %s",
-			    type_name(v));
+			    args_type_name(v));
 		if (json_string_length(v) == 0)
 			return fail(err, "error_log: must not be empty (use "
 			    "\"stderr\" or a path)");
@@ -743,11 +585,11 @@ parse_logs(const json_t *root, struct config *conf, struct config_error *err)
 	} else
 		conf->error_log = xstrdup("stderr");
 
-	level = CONFIG_LOG_INFO;
+	level = LOG_LEVEL_INFO;
 	if ((v = json_object_get(root, "log_level")) != NULL &&
 	    get_enum(v, "log_level", level_names, &level, err) == -1)
 		return -1;
-	conf->log_level = (enum config_log_level)level;
+	conf->log_level = (enum log_level)level;
 	return 0;
 }
 
@@ -763,14 +605,14 @@ parse_ids(const json_t *root, struct config *conf, struct config_error *err)
 	const struct group	*gr;
 	const json_t	*v;
 	const char	*s;
-	char		 qbuf[CONFIG_QUOTE_MAX + 8];
+	char		 qbuf[ARGS_QUOTE_BUF];
 
 	if ((v = json_object_get(root, "user")) != NULL) {
 		if (get_string(v, "user", &s, err) == -1)
 			return -1;
 		if ((pw = getpwnam(s)) == NULL)
 			return fail(err, "user: no such user %s",
-			    quote(s, qbuf, sizeof(qbuf)));
+			    args_quote(s, qbuf, sizeof(qbuf)));
 		conf->user = xstrdup(s);
 		conf->uid = pw->pw_uid;
 		conf->gid = pw->pw_gid;		/* unless "group" says */
@@ -780,7 +622,7 @@ parse_ids(const json_t *root, struct config *conf, struct config_error *err)
 			return -1;
 		if ((gr = getgrnam(s)) == NULL)
 			return fail(err, "group: no such group %s",
-			    quote(s, qbuf, sizeof(qbuf)));
+			    args_quote(s, qbuf, sizeof(qbuf)));
 		/*
 		 * Alone, started as root, the workers would switch group
 		 * and stay uid 0: a config that looks dropped and is not.
@@ -805,7 +647,7 @@ parse_methods(const json_t *v, const char *where, unsigned *mask,
 {
 	json_t		*item;
 	const char	*s;
-	char		 list[128], qbuf[CONFIG_QUOTE_MAX + 8];
+	char		 list[128], qbuf[ARGS_QUOTE_BUF];
 	unsigned	 bit;
 	size_t		 i;
 
@@ -815,23 +657,23 @@ parse_methods(const json_t *v, const char *where, unsigned *mask,
 	}
 	if (!json_is_array(v))
 		return fail(err, "%smethods: must be an array of method names, "
-		    "not %s", where, type_name(v));
+		    "not %s", where, args_type_name(v));
 	if (json_array_size(v) == 0)
 		return fail(err, "%smethods: must not be empty", where);
 	*mask = 0;
 	json_array_foreach(v, i, item) {
 		if (!json_is_string(item))
 			return fail(err, "%smethods[%zu]: must be a string, "
-			    "not %s", where, i, type_name(item));
+			    "not %s", where, i, args_type_name(item));
 		s = json_string_value(item);
 		if ((bit = config_method_bit(s)) == 0) {
-			list_names(method_names, list, sizeof(list));
+			args_list_names(method_names, list, sizeof(list));
 			return fail(err, "%smethods[%zu]: %s is not one of %s",
-			    where, i, quote(s, qbuf, sizeof(qbuf)), list);
+			    where, i, args_quote(s, qbuf, sizeof(qbuf)), list);
 		}
 		if (*mask & bit)
 			return fail(err, "%smethods[%zu]: %s is listed twice",
-			    where, i, quote(s, qbuf, sizeof(qbuf)));
+			    where, i, args_quote(s, qbuf, sizeof(qbuf)));
 		*mask |= bit;
 	}
 	/* A GET route answers HEAD too, as every HTTP server does. */
@@ -872,7 +714,7 @@ parse_handler(const json_t *v, const char *where, struct config_route *r,
 		return fail(err, "%shandler: required", where);
 	if (!json_is_string(v))
 		return fail(err, "%shandler: must be a string, not %s", where,
-		    type_name(v));
+		    args_type_name(v));
 	r->handler_name = xstrdup(json_string_value(v));
 	return 0;
 }
@@ -894,7 +736,7 @@ parse_plugins(const json_t *v, struct config *conf, struct config_error *err)
 		return 0;
 	if (!json_is_array(v))
 		return fail(err, "plugins: must be an array of paths, not %s",
-		    type_name(v));
+		    args_type_name(v));
 	conf->plugins = xcalloc(json_array_size(v) + 1,
 	    sizeof(*conf->plugins));
 	json_array_foreach(v, i, item) {
@@ -924,17 +766,17 @@ parse_path(const json_t *v, const char *where, struct config_route *r,
     struct config_error *err)
 {
 	const char	*s;
-	char		 qbuf[CONFIG_QUOTE_MAX + 8];
+	char		 qbuf[ARGS_QUOTE_BUF];
 	size_t		 i, len;
 
 	if (v == NULL)
 		return fail(err, "%spath: required", where);
 	if (!json_is_string(v))
 		return fail(err, "%spath: must be a string, not %s", where,
-		    type_name(v));
+		    args_type_name(v));
 	s = json_string_value(v);
 	len = json_string_length(v);
-	quote(s, qbuf, sizeof(qbuf));
+	args_quote(s, qbuf, sizeof(qbuf));
 	if (s[0] != '/')
 		return fail(err, "%spath: %s must start with \"/\"", where,
 		    qbuf);
@@ -991,10 +833,10 @@ check_duplicate(const struct config *conf, const struct config_route *r,
 static const char *
 route_where(const struct config_route *r, char *buf, size_t bufsize)
 {
-	char	 qbuf[CONFIG_QUOTE_MAX + 8];
+	char	 qbuf[ARGS_QUOTE_BUF];
 
 	(void)snprintf(buf, bufsize, "routes[%u] (%s): ", r->index,
-	    quote(r->path, qbuf, sizeof(qbuf)));
+	    args_quote(r->path, qbuf, sizeof(qbuf)));
 	return buf;
 }
 
@@ -1010,7 +852,7 @@ bind_route(struct config *conf, struct config_route *r,
 	const json_t		*args = r->args;
 	struct name_list	 nl;
 	char			 where[CONFIG_LABEL_MAX], names[512];
-	char			 qbuf[CONFIG_QUOTE_MAX + 8], why[256];
+	char			 qbuf[ARGS_QUOTE_BUF], why[256];
 
 	route_where(r, where, sizeof(where));
 	if ((h = registry_find(&conf->registry, r->handler_name)) == NULL) {
@@ -1020,7 +862,7 @@ bind_route(struct config *conf, struct config_route *r,
 		nl.len = 0;
 		registry_foreach(&conf->registry, add_handler_name, &nl);
 		return fail(err, "%shandler: %s is not a known handler "
-		    "(known: %s)", where, quote(r->handler_name, qbuf,
+		    "(known: %s)", where, args_quote(r->handler_name, qbuf,
 		    sizeof(qbuf)), names);
 	}
 	/*
@@ -1065,13 +907,13 @@ parse_route(const json_t *v, unsigned i, struct config *conf,
 	json_t			*args;
 	char			 where[CONFIG_LABEL_MAX];
 	char			 label[CONFIG_LABEL_MAX + 16];
-	char			 qbuf[CONFIG_QUOTE_MAX + 8];
+	char			 qbuf[ARGS_QUOTE_BUF];
 	int			 val;
 
 	r->index = i;
 	if (!json_is_object(v))
 		return fail(err, "routes[%u]: must be an object, not %s", i,
-		    type_name(v));
+		    args_type_name(v));
 	/*
 	 * Unknown keys first: a missing "path" or "handler" is most often
 	 * a misspelt one. Every message names the route by its path once
@@ -1080,7 +922,7 @@ parse_route(const json_t *v, unsigned i, struct config *conf,
 	path = json_object_get(v, "path");
 	if (json_is_string(path))
 		(void)snprintf(where, sizeof(where), "routes[%u] (%s): ", i,
-		    quote(json_string_value(path), qbuf, sizeof(qbuf)));
+		    args_quote(json_string_value(path), qbuf, sizeof(qbuf)));
 	else
 		(void)snprintf(where, sizeof(where), "routes[%u]: ", i);
 	if (check_keys(v, route_keys, where, err) == -1)
@@ -1123,7 +965,7 @@ parse_route(const json_t *v, unsigned i, struct config *conf,
 	if ((args = json_object_get(v, "args")) != NULL) {
 		if (!json_is_object(args)) {
 			fail(err, "%sargs: must be an object, not %s", where,
-			    type_name(args));
+			    args_type_name(args));
 			goto fail;
 		}
 		r->args = json_incref(args);
@@ -1149,7 +991,7 @@ parse_routes(const json_t *v, struct config *conf, struct config_error *err)
 		return fail(err, "routes: required (at least one route)");
 	if (!json_is_array(v))
 		return fail(err, "routes: must be an array of routes, not %s",
-		    type_name(v));
+		    args_type_name(v));
 	if ((n = json_array_size(v)) == 0)
 		return fail(err, "routes: must hold at least one route");
 	if (n > UINT_MAX)
@@ -1173,7 +1015,7 @@ config_build(const json_t *root, const char *file, struct config_error *err)
 
 	if (!json_is_object(root)) {
 		fail(err, "the top level must be an object, not %s",
-		    type_name(root));
+		    args_type_name(root));
 		goto fail;
 	}
 	if (check_keys(root, top_keys, "", err) == -1)
@@ -1188,7 +1030,7 @@ config_build(const json_t *root, const char *file, struct config_error *err)
 	if ((v = json_object_get(root, "timeouts")) != NULL) {
 		if (!json_is_object(v)) {
 			fail(err, "timeouts: must be an object, not %s",
-			    type_name(v));
+			    args_type_name(v));
 			goto fail;
 		}
 		if (check_keys(v, timeout_keys, "timeouts.", err) == -1)
@@ -1201,7 +1043,7 @@ config_build(const json_t *root, const char *file, struct config_error *err)
 	if ((v = json_object_get(root, "limits")) != NULL) {
 		if (!json_is_object(v)) {
 			fail(err, "limits: must be an object, not %s",
-			    type_name(v));
+			    args_type_name(v));
 			goto fail;
 		}
 		if (check_keys(v, limit_keys, "limits.", err) == -1)

@@ -17,7 +17,9 @@
 #include <jansson.h>
 
 #include "client.h"
+#include "log.h"
 #include "registry.h"
+#include "stats.h"
 #include "switchyard.h"
 
 enum config_mode {
@@ -107,13 +109,6 @@ struct config_limits {
 	size_t		body_bytes;	/* request body, de-chunked */
 };
 
-enum config_log_level {
-	CONFIG_LOG_ERROR,
-	CONFIG_LOG_WARNING,
-	CONFIG_LOG_INFO,
-	CONFIG_LOG_DEBUG
-};
-
 /* access_log_format. */
 enum config_access_format {
 	CONFIG_ACCESS_COMBINED,		/* combined log format + fields */
@@ -134,7 +129,7 @@ struct config {
 	char			*access_log;	/* path, "stderr" or NULL (off) */
 	enum config_access_format access_log_format;
 	char			*error_log;	/* path or "stderr" */
-	enum config_log_level	 log_level;
+	enum log_level		 log_level;
 	char			*user;		/* NULL: keep the master's */
 	char			*group;
 	uid_t			 uid;		/* of user, when set */
@@ -202,7 +197,9 @@ int		 config_bind(struct config *conf, struct config_error *err);
 /* Free a config and its handler states. Accepts NULL. */
 void		 config_free(struct config *conf);
 
-/* What "workers": "auto" means: online CPUs, 1..1024. */
+#define CONFIG_WORKERS_MAX	STATS_SLOTS
+
+/* What "workers": "auto" means: online CPUs, 1..CONFIG_WORKERS_MAX. */
 unsigned	 config_workers_auto(void);
 
 /* "blocking", "nonblocking" or "auto". */

@@ -46,26 +46,4 @@ char	*listener_format(const struct sockaddr *sa, char *buf, size_t bufsize);
 char	*listener_format_host(const struct sockaddr *sa, char *buf,
 	    size_t bufsize);
 
-/*
- * Balanced placement: an eBPF SK_REUSEPORT program that gives a group's
- * new connections to its sockets in turn instead of by the kernel's
- * 4-tuple hash (Linux >= 5.12, CAP_BPF and CAP_NET_ADMIN).
- *
- * listener_spread_set() makes fds[0..n-1], listening sockets of one
- * SO_REUSEPORT group, the set taken in turn, attaching the program on
- * first use; call it again whenever the set changes. n == 0 hands
- * placement back to the kernel hash. On -1 (errno set: EPERM, EINVAL
- * on an old kernel, ...) the group is left on the kernel hash as well.
- * listener_spread_free() closes the maps and program; a group still
- * attached keeps them, so only call it once the sockets are going, or
- * after listener_spread_set(sp, NULL, 0). It never changes the maps
- * and so is safe in a forked child.
- */
-struct listener_spread;
-
-struct listener_spread	*listener_spread_new(void);
-int	listener_spread_set(struct listener_spread *, const int *fds,
-	    unsigned n);
-void	listener_spread_free(struct listener_spread *);
-
 #endif /* LISTENER_H */

@@ -44,7 +44,7 @@ usage(int status)
 	exit(status);
 }
 
-/* -w: a count 1..1024 or "auto"; 0 when invalid. */
+/* -w: a count 1..CONFIG_WORKERS_MAX or "auto"; 0 when invalid. */
 static unsigned
 parse_workers(const char *s)
 {
@@ -55,7 +55,7 @@ parse_workers(const char *s)
 		return config_workers_auto();
 	errno = 0;
 	n = strtol(s, &end, 10);
-	if (errno != 0 || end == s || *end != '\0' || n < 1 || n > 1024)
+	if (errno != 0 || end == s || *end != '\0' || n < 1 || n > CONFIG_WORKERS_MAX)
 		return 0;
 	return (unsigned)n;
 }
@@ -180,7 +180,8 @@ main(int argc, char *argv[])
 		case 'w':
 			if ((workers = parse_workers(optarg)) == 0) {
 				fprintf(stderr, "switchyard: -w %s: expected "
-				    "1..1024 or \"auto\"\n", optarg);
+				    "1..%u or \"auto\"\n", optarg,
+				    CONFIG_WORKERS_MAX);
 				return 1;
 			}
 			break;
@@ -239,7 +240,7 @@ main(int argc, char *argv[])
 		config_free(conf);
 		return 0;
 	}
-	if (log_init(conf->error_log, (enum log_level)conf->log_level) == -1) {
+	if (log_init(conf->error_log, conf->log_level) == -1) {
 		fprintf(stderr, "switchyard: error_log %s: %s\n",
 		    conf->error_log, strerror(errno));
 		config_free(conf);

@@ -58,21 +58,19 @@
 
 #include "accesslog.h"
 #include "config.h"
-#include "listener.h"
 #include "log.h"
 #include "master.h"
 #include "notify.h"
+#include "sockets.h"
 #include "stats.h"
 #include "worker.h"
 #include "xmalloc.h"
 
-#define LISTEN_BACKLOG		4096	/* capped by net.core.somaxconn */
 #define RESPAWN_MIN_MS		100
 #define RESPAWN_MAX_MS		10000
 #define CRASH_WINDOW_S		10	/* a worker dying sooner "crashed" */
 #define STOP_GRACE_MS		1000	/* after shutdown_ms, before KILL */
 #define READY_TIMEOUT_MS	10000	/* a reload's workers must be ready */
-#define WORKERS_MAX		1024
 #define CHECK_TIMEOUT_MS	10000	/* the checking child (master_check) */
 
 enum wstate {
@@ -96,24 +94,6 @@ struct wproc {
 	int			 stuck;		/* killed by the watchdog */
 };
 
-/* One listen address and its socket in each slot. */
-struct laddr {
-	struct config_listen	 l;
-	int			*fds;		/* nfds entries, -1: none */
-	unsigned		 nfds;
-	struct listener_spread	*spread;	/* NULL: kernel hash */
-	int			 spread_failed;	/* logged; not retried */
-	int			 shared;	/* one socket, dup'ed per slot */
-	int			 passed;	/* from systemd: never unlinked */
-};
-
-/* A socket passed by systemd (LISTEN_FDS), until a listen entry takes it. */
-struct passed {
-	int			 fd;
-	struct config_listen	 l;		/* its address */
-	int			 used;
-};
-
 struct slot {
 	struct master		*m;
 	unsigned		 k;		/* its index */
@@ -132,9 +112,8 @@ struct master {
 	unsigned			 gen_last;	/* highest ever used */
 	unsigned			 nworkers; /* serving slots */
 	struct event_base		*base;
-	struct laddr			*addrs;
-	size_t				 naddrs;
-	struct slot			*slots;	/* WORKERS_MAX, stable */
+	struct sockets			*socks;	/* listening, per slot */
+	struct slot			*slots;	/* CONFIG_WORKERS_MAX, stable */
 	unsigned			 nslots_alloc; /* with an event */
 	TAILQ_HEAD(, wproc)		 procs;
 	struct stats			*stats;
@@ -148,8 +127,6 @@ struct master {
 	char				 last_crash[320];	/* STATUS= */
 	char				*pid_file;
 	int				 pid_fd;	/* locked while we live */
-	struct passed			*passed;
-	size_t				 npassed;
 	unsigned long long		 wd_usec;	/* systemd's watchdog */
 	uint64_t			 wd_last_ms;
 	struct event			*sig_evs[10];
@@ -233,297 +210,6 @@ master_stats_routes(struct master *m, struct config *conf)
 
 /* -- sockets --------------------------------------------------------- */
 
-/*
- * The same address? Compared by what identifies it (family, host, port;
- * the path of a unix socket), not byte for byte: getsockname() and the
- * parser need not agree on padding or on a unix address's length.
- */
-static int
-master_addr_equal(const struct config_listen *a, const struct config_listen *b)
-{
-	const struct sockaddr_in	*a4, *b4;
-	const struct sockaddr_in6	*a6, *b6;
-	const struct sockaddr_un	*au, *bu;
-
-	if (a->addr.ss_family != b->addr.ss_family)
-		return 0;
-	switch (a->addr.ss_family) {
-	case AF_INET:
-		a4 = (const struct sockaddr_in *)(const void *)&a->addr;
-		b4 = (const struct sockaddr_in *)(const void *)&b->addr;
-		return a4->sin_port == b4->sin_port &&
-		    a4->sin_addr.s_addr == b4->sin_addr.s_addr;
-	case AF_INET6:
-		a6 = (const struct sockaddr_in6 *)(const void *)&a->addr;
-		b6 = (const struct sockaddr_in6 *)(const void *)&b->addr;
-		return a6->sin6_port == b6->sin6_port &&
-		    memcmp(&a6->sin6_addr, &b6->sin6_addr,
-		    sizeof(a6->sin6_addr)) == 0;
-	case AF_UNIX:
-		au = (const struct sockaddr_un *)(const void *)&a->addr;
-		bu = (const struct sockaddr_un *)(const void *)&b->addr;
-		return strncmp(au->sun_path, bu->sun_path,
-		    sizeof(au->sun_path)) == 0;
-	}
-	return 0;
-}
-
-/* Is l one of conf's listen addresses? */
-static int
-master_conf_listens(const struct config *conf, const struct config_listen *l)
-{
-	size_t	 i;
-
-	for (i = 0; i < conf->nlisten; i++)
-		if (master_addr_equal(&conf->listen[i], l))
-			return 1;
-	return 0;
-}
-
-static struct laddr *
-master_laddr_find(struct master *m, const struct config_listen *l)
-{
-	size_t	 i;
-
-	for (i = 0; i < m->naddrs; i++)
-		if (master_addr_equal(&m->addrs[i].l, l))
-			return &m->addrs[i];
-	return NULL;
-}
-
-/*
- * Does this master already listen on l's port with an address that
- * covers l's or that l covers (a wildcard beside a specific one)? Then
- * a probe bind fails on our own socket: it cannot tell who else listens.
- */
-static int
-master_port_overlaps(const struct master *m, const struct config_listen *l)
-{
-	const struct sockaddr_in	*a4, *b4;
-	const struct sockaddr_in6	*a6, *b6;
-	size_t				 i;
-
-	for (i = 0; i < m->naddrs; i++) {
-		if (m->addrs[i].l.addr.ss_family != l->addr.ss_family)
-			continue;
-		if (l->addr.ss_family == AF_INET) {
-			a4 = (const struct sockaddr_in *)(const void *)&l->addr;
-			b4 = (const struct sockaddr_in *)(const void *)
-			    &m->addrs[i].l.addr;
-			if (a4->sin_port == b4->sin_port &&
-			    (a4->sin_addr.s_addr == INADDR_ANY ||
-			    b4->sin_addr.s_addr == INADDR_ANY))
-				return 1;
-		} else if (l->addr.ss_family == AF_INET6) {
-			a6 = (const struct sockaddr_in6 *)(const void *)&l->addr;
-			b6 = (const struct sockaddr_in6 *)(const void *)
-			    &m->addrs[i].l.addr;
-			if (a6->sin6_port == b6->sin6_port &&
-			    (IN6_IS_ADDR_UNSPECIFIED(&a6->sin6_addr) ||
-			    IN6_IS_ADDR_UNSPECIFIED(&b6->sin6_addr)))
-				return 1;
-		}
-	}
-	return 0;
-}
-
-/*
- * The first socket of a's address, new to this master: the one systemd
- * passed for it, or a fresh one, once we know no other process (a second
- * switchyard, say) listens there already: with SO_REUSEPORT we would
- * silently join its group and take its traffic.
- */
-static int
-master_laddr_open(struct master *m, struct laddr *a)
-{
-	char	 comm[64] = "", path[64];
-	pid_t	 holder;
-	size_t	 i;
-	FILE	*f;
-	int	 rc;
-
-	for (i = 0; i < m->npassed; i++)
-		if (!m->passed[i].used &&
-		    master_addr_equal(&m->passed[i].l, &a->l)) {
-			m->passed[i].used = 1;
-			a->passed = a->shared = 1;
-			return m->passed[i].fd;
-		}
-	if (master_port_overlaps(m, &a->l))
-		rc = 0;		/* the probe would see our own socket */
-	else
-		rc = listener_in_use((struct sockaddr *)&a->l.addr,
-		    a->l.addrlen, &holder);
-	if (rc == 1) {
-		(void)snprintf(path, sizeof(path), "/proc/%ld/comm",
-		    (long)holder);
-		if (holder != 0 && (f = fopen(path, "r")) != NULL) {
-			if (fgets(comm, sizeof(comm), f) != NULL)
-				comm[strcspn(comm, "\n")] = '\0';
-			(void)fclose(f);
-		}
-		if (holder == 0)
-			log_errorx("%s: already in use by another process",
-			    a->l.text);
-		else if (strcmp(comm, "switchyard") == 0)
-			log_errorx("%s: already served by switchyard pid %ld",
-			    a->l.text, (long)holder);
-		else
-			log_errorx("%s: already in use by %s (pid %ld)",
-			    a->l.text, comm[0] ? comm : "another process",
-			    (long)holder);
-		return -1;
-	}
-	if (rc == -1) {
-		log_error("cannot listen on %s", a->l.text);
-		return -1;
-	}
-	return listener_bind((struct sockaddr *)&a->l.addr, a->l.addrlen,
-	    LISTEN_BACKLOG);
-}
-
-/* a is going: its unix socket file too, unless systemd made it. */
-static void
-master_laddr_unlink(const struct laddr *a)
-{
-	if (a->l.addr.ss_family == AF_UNIX && !a->passed)
-		(void)unlink(((const struct sockaddr_un *)(const void *)
-		    &a->l.addr)->sun_path);
-}
-
-/*
- * Make sure conf's addresses have a socket in each of slots 0..nslots-1.
- * Nothing is closed here; on failure the sockets bound so far stay for
- * master_sockets_prune() to sort out.
- */
-static int
-master_sockets_ensure(struct master *m, const struct config *conf,
-    unsigned nslots)
-{
-	struct laddr	*a;
-	size_t		 i;
-	unsigned	 k;
-
-	int		 fd;
-
-	for (i = 0; i < conf->nlisten; i++) {
-		if ((a = master_laddr_find(m, &conf->listen[i])) == NULL) {
-			m->addrs = xreallocarray(m->addrs, m->naddrs + 1,
-			    sizeof(*m->addrs));
-			a = &m->addrs[m->naddrs];
-			memset(a, 0, sizeof(*a));
-			a->l = conf->listen[i];
-			/* A unix socket cannot be SO_REUSEPORT: one for all. */
-			a->shared = a->l.addr.ss_family == AF_UNIX;
-			if ((fd = master_laddr_open(m, a)) == -1)
-				return -1;
-			a->fds = xmalloc(sizeof(int));
-			a->fds[0] = fd;
-			a->nfds = 1;
-			m->naddrs++;
-		}
-		if (a->nfds < nslots) {
-			a->fds = xreallocarray(a->fds, nslots, sizeof(int));
-			for (k = a->nfds; k < nslots; k++)
-				a->fds[k] = -1;
-			a->nfds = nslots;
-		}
-		for (k = 0; k < nslots; k++) {
-			if (a->fds[k] != -1)
-				continue;
-			/*
-			 * A shared socket (unix, or passed by systemd) is
-			 * one queue for every slot; each slot still gets its
-			 * own descriptor, so that the rest stays the same.
-			 */
-			if (a->shared && a->fds[0] != -1)
-				a->fds[k] = fcntl(a->fds[0], F_DUPFD_CLOEXEC, 0);
-			else
-				a->fds[k] = listener_bind((struct sockaddr *)
-				    &a->l.addr, a->l.addrlen, LISTEN_BACKLOG);
-			if (a->fds[k] == -1) {
-				log_error("cannot listen on %s", a->l.text);
-				return -1;
-			}
-		}
-	}
-	return 0;
-}
-
-/* Close the master's copies of every socket conf with nslots does not use. */
-static void
-master_sockets_prune(struct master *m, const struct config *conf,
-    unsigned nslots)
-{
-	struct laddr	*a;
-	size_t		 i;
-	unsigned	 k;
-	int		 wanted;
-
-	for (i = 0; i < m->naddrs; ) {
-		a = &m->addrs[i];
-		wanted = master_conf_listens(conf, &a->l);
-		/* A shared socket's first descriptor is the socket itself. */
-		for (k = wanted && a->shared ? 1 : 0; k < a->nfds; k++)
-			if ((!wanted || k >= nslots) && a->fds[k] != -1) {
-				(void)close(a->fds[k]);
-				a->fds[k] = -1;
-			}
-		if (wanted) {
-			i++;
-			continue;
-		}
-		log_info("no longer listening on %s", a->l.text);
-		master_laddr_unlink(a);
-		free(a->fds);
-		listener_spread_free(a->spread);
-		m->addrs[i] = m->addrs[--m->naddrs];
-	}
-}
-
-/*
- * Balanced placement: the sockets of each serving address in the serving
- * slots 0..nworkers-1 take new connections in turn (listener_spread_set()),
- * not by the kernel's 4-tuple hash. Slots a reload adds join at its
- * commit, and a slot TTOU drops or a commit retires leaves the set at
- * once, though its draining worker still holds the socket. Where the
- * program cannot be had (no CAP_BPF, kernel < 5.12) the address keeps
- * the kernel hash; that is said once.
- */
-static void
-master_spread(struct master *m)
-{
-	struct laddr	*a;
-	size_t		 i;
-	unsigned	 k, n;
-	int		*fds, serving;
-
-	for (i = 0; i < m->naddrs; i++) {
-		a = &m->addrs[i];
-		if (a->spread_failed || a->shared)
-			continue;	/* no reuseport group to place in */
-		serving = master_conf_listens(m->conf, &a->l);
-		if (!serving)
-			continue;	/* a reload's new address: at commit */
-		fds = xcalloc(a->nfds + 1, sizeof(int));
-		for (k = n = 0; k < a->nfds && k < m->nworkers; k++)
-			if (a->fds[k] != -1)
-				fds[n++] = a->fds[k];
-		if (a->spread == NULL)
-			a->spread = listener_spread_new();
-		if (a->spread == NULL ||
-		    listener_spread_set(a->spread, fds, n) == -1) {
-			log_info("%s: connections placed by the kernel's "
-			    "hash (eBPF round robin unavailable: %s)",
-			    a->l.text, strerror(errno));
-			listener_spread_free(a->spread);
-			a->spread = NULL;
-			a->spread_failed = 1;
-		}
-		free(fds);
-	}
-}
-
 /* -- workers --------------------------------------------------------- */
 
 static struct stats_cell *
@@ -569,8 +255,8 @@ master_commit(struct master *m)
 	master_stats_routes(m, m->conf);	/* the serving config's names */
 	m->nworkers = m->conf->workers;
 	evtimer_del(m->ready_timeout_ev);
-	master_sockets_prune(m, m->conf, m->nworkers);
-	master_spread(m);
+	sockets_prune(m->socks, m->conf, m->nworkers);
+	sockets_place(m->socks, m->conf, m->nworkers);
 	TAILQ_FOREACH(wp, &m->procs, entry)
 		if (wp->gen != m->gen && wp->state != W_DRAINING) {
 			wp->state = W_DRAINING;
@@ -580,12 +266,12 @@ master_commit(struct master *m)
 	for (k = 0; k < m->nslots_alloc; k++)
 		m->slots[k].backoff_ms = 0;
 	if (old->log_level != m->conf->log_level)
-		log_set_level((enum log_level)m->conf->log_level);
+		log_set_level(m->conf->log_level);
 	if ((old->error_log == NULL) != (m->conf->error_log == NULL) ||
 	    (old->error_log != NULL &&
 	    strcmp(old->error_log, m->conf->error_log) != 0)) {
 		if (log_init(m->conf->error_log,
-		    (enum log_level)m->conf->log_level) == -1)
+		    m->conf->log_level) == -1)
 			log_warn("reload: error_log %s", m->conf->error_log);
 	}
 	if ((old->pid_file == NULL) != (m->conf->pid_file == NULL) ||
@@ -624,8 +310,8 @@ master_rollback(struct master *m, const char *why)
 			wp->state = W_DRAINING;
 			(void)kill(wp->pid, SIGTERM);
 		}
-	master_sockets_prune(m, m->conf, m->nworkers);
-	master_spread(m);
+	sockets_prune(m->socks, m->conf, m->nworkers);
+	sockets_place(m->socks, m->conf, m->nworkers);
 	config_free(m->next);
 	m->next = NULL;
 	master_status(m, 1);
@@ -674,25 +360,11 @@ master_ready_cb(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
-/* Listening sockets of slot k for conf, in conf's order, into fds. */
-static void
-master_slot_fds(struct master *m, const struct config *conf, unsigned k,
-    int *fds)
-{
-	size_t	 i;
-
-	for (i = 0; i < conf->nlisten; i++)
-		fds[i] = master_laddr_find(m, &conf->listen[i])->fds[k];
-}
-
 /* Child after fork: close what belongs to the master or other slots. */
 static void
 master_child_close(struct master *m, const int *keep, size_t nkeep)
 {
 	struct wproc	*wp;
-	size_t		 i, j;
-	unsigned	 k;
-	int		 mine;
 
 	(void)close(m->death[1]);
 	if (m->pid_fd != -1)
@@ -700,20 +372,7 @@ master_child_close(struct master *m, const int *keep, size_t nkeep)
 	TAILQ_FOREACH(wp, &m->procs, entry)
 		if (wp->ready_fd != -1)
 			(void)close(wp->ready_fd);
-	for (i = 0; i < m->naddrs; i++) {
-		/* Closes the maps only: the master's program keeps running. */
-		listener_spread_free(m->addrs[i].spread);
-		m->addrs[i].spread = NULL;
-	}
-	for (i = 0; i < m->naddrs; i++)
-		for (k = 0; k < m->addrs[i].nfds; k++) {
-			mine = 0;
-			for (j = 0; j < nkeep; j++)
-				if (keep[j] == m->addrs[i].fds[k])
-					mine = 1;
-			if (!mine && m->addrs[i].fds[k] != -1)
-				(void)close(m->addrs[i].fds[k]);
-		}
+	sockets_child_close(m->socks, keep, nkeep);
 }
 
 /* Fork a worker of generation gen for slot k, running conf. */
@@ -753,7 +412,7 @@ master_fork(struct master *m, struct config *conf, unsigned gen, unsigned k)
 		if (atomic_load(&cell->pool_running[i]) != 0)
 			atomic_store(&cell->pool_running[i], 0);
 	fds = xcalloc(conf->nlisten, sizeof(int));
-	master_slot_fds(m, conf, k, fds);
+	sockets_slot_fds(m->socks, conf, k, fds);
 	/*
 	 * Fork with every signal blocked: until the child has its own
 	 * handlers, a signal would run the master's (libevent's, writing
@@ -967,66 +626,6 @@ master_sd_watchdog(struct master *m)
 		notify_watchdog();
 		m->wd_last_ms = now;
 	}
-}
-
-/*
- * Take the sockets systemd passed (socket activation). Each must be a
- * listening stream socket; a listen entry with the same address uses it
- * instead of binding (master_laddr_open). Returns -1 on a bad one.
- */
-static int
-master_passed_take(struct master *m)
-{
-	struct passed	*p;
-	int		 n, i, type, acc;
-	socklen_t	 len;
-
-	if ((n = notify_listen_fds()) == 0)
-		return 0;
-	m->passed = xcalloc((size_t)n, sizeof(*m->passed));
-	for (i = 0; i < n; i++) {
-		p = &m->passed[m->npassed++];
-		p->fd = 3 + i;		/* SD_LISTEN_FDS_START */
-		p->l.addrlen = sizeof(p->l.addr);
-		len = sizeof(type);
-		if (getsockname(p->fd, (struct sockaddr *)&p->l.addr,
-		    &p->l.addrlen) == -1 ||
-		    getsockopt(p->fd, SOL_SOCKET, SO_TYPE, &type, &len) == -1 ||
-		    (len = sizeof(acc), getsockopt(p->fd, SOL_SOCKET,
-		    SO_ACCEPTCONN, &acc, &len)) == -1 ||
-		    type != SOCK_STREAM || !acc) {
-			log_errorx("LISTEN_FDS: descriptor %d is not a "
-			    "listening stream socket", p->fd);
-			return -1;
-		}
-		(void)listener_format((struct sockaddr *)&p->l.addr, p->l.text,
-		    sizeof(p->l.text));
-		/* Workers accept without blocking; nothing execs. */
-		if (fcntl(p->fd, F_SETFL, fcntl(p->fd, F_GETFL) | O_NONBLOCK)
-		    == -1 || fcntl(p->fd, F_SETFD, FD_CLOEXEC) == -1) {
-			log_error("LISTEN_FDS: descriptor %d", p->fd);
-			return -1;
-		}
-		log_info("socket activation: %s (descriptor %d)", p->l.text,
-		    p->fd);
-	}
-	return 0;
-}
-
-/* After the first bind: a passed socket nobody asked for is a mistake. */
-static int
-master_passed_check(struct master *m)
-{
-	size_t	 i;
-	int	 rc = 0;
-
-	for (i = 0; i < m->npassed; i++)
-		if (!m->passed[i].used) {
-			log_errorx("LISTEN_FDS: socket %s matches no \"listen\" "
-			    "entry", m->passed[i].l.text);
-			rc = -1;
-		}
-	return rc;
 }
 
 /* -- checking a configuration -------------------------------------- */
@@ -1266,8 +865,8 @@ master_reload(struct master *m)
 		master_status(m, 0);
 		return;
 	}
-	if (master_sockets_ensure(m, conf, conf->workers) == -1) {
-		master_sockets_prune(m, m->conf, m->nworkers);
+	if (sockets_ensure(m->socks, conf, conf->workers) == -1) {
+		sockets_prune(m->socks, m->conf, m->nworkers);
 		config_free(conf);
 		atomic_fetch_add(&m->stats->master.reloads_failed, 1);
 		(void)snprintf(m->last_reload, sizeof(m->last_reload),
@@ -1320,7 +919,6 @@ master_stop(struct master *m, int sig)
 	struct timeval	 tv = { ms / 1000, (ms % 1000) * 1000 };
 	struct wproc	*wp;
 	unsigned	 k;
-	size_t		 i;
 
 	if (!m->stopping)
 		log_info("%s: stopping %u workers", sig == SIGINT ?
@@ -1338,12 +936,7 @@ master_stop(struct master *m, int sig)
 	 * refused at once (a balancer retries it elsewhere) instead of
 	 * waiting in a queue that nobody accepts from until we exit.
 	 */
-	for (i = 0; i < m->naddrs; i++)
-		for (k = 0; k < m->addrs[i].nfds; k++)
-			if (m->addrs[i].fds[k] != -1) {
-				(void)close(m->addrs[i].fds[k]);
-				m->addrs[i].fds[k] = -1;
-			}
+	sockets_close(m->socks);
 	if (sig != SIGINT)
 		evtimer_add(m->kill_ev, &tv);
 	if (TAILQ_EMPTY(&m->procs))
@@ -1401,20 +994,20 @@ master_add_worker(struct master *m)
 {
 	if (m->stopping)
 		return;		/* no new sockets into a draining group */
-	if (m->next != NULL || m->nworkers >= WORKERS_MAX) {
+	if (m->next != NULL || m->nworkers >= CONFIG_WORKERS_MAX) {
 		log_warnx("TTIN: %s", m->next ? "a reload is in progress" :
 		    "at the maximum number of workers");
 		return;
 	}
-	if (master_sockets_ensure(m, m->conf, m->nworkers + 1) == -1) {
-		master_sockets_prune(m, m->conf, m->nworkers);
+	if (sockets_ensure(m->socks, m->conf, m->nworkers + 1) == -1) {
+		sockets_prune(m->socks, m->conf, m->nworkers);
 		return;
 	}
 	master_slots_grow(m, m->nworkers + 1);
 	m->nworkers++;
 	log_info("TTIN: %u workers", m->nworkers);
 	master_spawn(m, m->nworkers - 1);
-	master_spread(m);
+	sockets_place(m->socks, m->conf, m->nworkers);
 	master_status(m, 0);
 }
 
@@ -1433,8 +1026,8 @@ master_remove_worker(struct master *m)
 	}
 	m->nworkers--;
 	evtimer_del(m->slots[m->nworkers].respawn_ev);
-	master_sockets_prune(m, m->conf, m->nworkers);
-	master_spread(m);
+	sockets_prune(m->socks, m->conf, m->nworkers);
+	sockets_place(m->socks, m->conf, m->nworkers);
 	TAILQ_FOREACH(wp, &m->procs, entry)
 		if (wp->slot == m->nworkers && wp->state != W_DRAINING) {
 			wp->state = W_DRAINING;
@@ -1683,15 +1276,7 @@ master_free(struct master *m)
 
 	while ((wp = TAILQ_FIRST(&m->procs)) != NULL)
 		master_wproc_free(m, wp);
-	for (i = 0; i < m->naddrs; i++) {
-		for (k = 0; k < m->addrs[i].nfds; k++)
-			if (m->addrs[i].fds[k] != -1)
-				(void)close(m->addrs[i].fds[k]);
-		master_laddr_unlink(&m->addrs[i]);
-		free(m->addrs[i].fds);
-		listener_spread_free(m->addrs[i].spread);
-	}
-	free(m->addrs);
+	sockets_free(m->socks);
 	for (k = 0; k < m->nslots_alloc; k++)
 		event_free(m->slots[k].respawn_ev);
 	free(m->slots);
@@ -1718,10 +1303,6 @@ master_free(struct master *m)
 	}
 	if (m->pid_fd != -1)
 		(void)close(m->pid_fd);
-	for (i = 0; i < m->npassed; i++)
-		if (!m->passed[i].used)
-			(void)close(m->passed[i].fd);
-	free(m->passed);
 	stats_unmap(m->stats);
 	config_free(m->next);
 	config_free(m->conf);
@@ -1767,11 +1348,12 @@ master_run(struct config *conf, const char *path,
 	(void)snprintf(m.stats->master.config_path,
 	    sizeof(m.stats->master.config_path), "%s", path);
 	master_stats_routes(&m, conf);
-	m.slots = xcalloc(WORKERS_MAX, sizeof(*m.slots));
+	m.slots = xcalloc(CONFIG_WORKERS_MAX, sizeof(*m.slots));
+	m.socks = sockets_new();
 	master_slots_grow(&m, m.nworkers);
-	if (master_files_check(conf) == -1 || master_passed_take(&m) == -1 ||
-	    master_sockets_ensure(&m, conf, m.nworkers) == -1 ||
-	    master_passed_check(&m) == -1)
+	if (master_files_check(conf) == -1 || sockets_passed_take(m.socks) == -1 ||
+	    sockets_ensure(m.socks, conf, m.nworkers) == -1 ||
+	    sockets_passed_check(m.socks) == -1)
 		goto done;
 	if (pipe2(m.death, O_CLOEXEC) == -1) {
 		log_error("pipe");
@@ -1799,7 +1381,7 @@ master_run(struct config *conf, const char *path,
 	if (master_pid_file_write(&m) == -1)
 		goto done;
 
-	master_spread(&m);
+	sockets_place(m.socks, m.conf, m.nworkers);
 	for (k = 0; k < m.nworkers; k++)
 		master_spawn(&m, k);
 	for (i = 0; i < conf->nlisten; i++)

@@ -30,7 +30,12 @@
 
 /* Worker processes alive at once, all generations (reload overlap). */
 #define STATS_CELLS		2112
-#define STATS_SLOTS		1024	/* worker slots (config max) */
+/*
+ * One slot per worker: this is the cap on workers for the whole program
+ * (config "workers", -w, TTIN: CONFIG_WORKERS_MAX; listener.c's placement
+ * map), defined here alone because this table is what it sizes.
+ */
+#define STATS_SLOTS		1024
 #define STATS_ROUTES		256	/* route paths tracked; [0]: none */
 #define STATS_PATH_MAX		128
 

@@ -437,7 +437,7 @@ worker_main(const struct worker_params *p)
 	 * with: a reload that lowers log_level or moves error_log applies
 	 * to the new workers from their first line.
 	 */
-	if (log_init(p->conf->error_log, (enum log_level)p->conf->log_level)
+	if (log_init(p->conf->error_log, p->conf->log_level)
 	    == -1)
 		log_warn("error_log %s", p->conf->error_log);
 

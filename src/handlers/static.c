@@ -73,67 +73,28 @@ static_free(void *state)
 	free(sc);
 }
 
-/* A JSON string without embedded NULs, or NULL after writing err. */
-static const char *
-get_string(const json_t *v, const char *key, char *err, size_t errlen)
-{
-	const char	*s;
-
-	if (!json_is_string(v)) {
-		snprintf(err, errlen, "%s: must be a string", key);
-		return NULL;
-	}
-	s = json_string_value(v);
-	if (*s == '\0' || strlen(s) != json_string_length(v)) {
-		snprintf(err, errlen, "%s: must be a non-empty string without "
-		    "NUL characters", key);
-		return NULL;
-	}
-	return s;
-}
-
 static int
 static_init(const json_t *args, void **state, char *err, size_t errlen)
 {
+	static const char *const known[] = { "root", "index", "dotfiles",
+					     NULL };
+	static const char *const required[] = { "root", NULL };
 	struct static_conf	*sc;
 	struct stat		 st;
-	const char		*root = NULL, *index = STATIC_INDEX_DEFAULT;
-	const char		*key;
-	json_t			*v;
+	const char		*root, *index = STATIC_INDEX_DEFAULT;
 	char			*real;
 	int			 dotfiles = 0;
 
-	if (args == NULL || json_object_get(args, "root") == NULL) {
-		snprintf(err, errlen, "root: required (the directory to "
-		    "serve)");
+	if (sy_args_keys(args, known, required, err, errlen) == -1 ||
+	    sy_args_string(args, "root", 1, &root, err, errlen) == -1 ||
+	    sy_args_string(args, "index", 0, &index, err, errlen) == -1 ||
+	    sy_args_bool(args, "dotfiles", 0, &dotfiles, err, errlen) == -1)
 		return -1;
-	}
-	json_object_foreach((json_t *)(uintptr_t)args, key, v) {
-		if (strcmp(key, "root") == 0) {
-			if ((root = get_string(v, key, err, errlen)) == NULL)
-				return -1;
-		} else if (strcmp(key, "index") == 0) {
-			if ((index = get_string(v, key, err, errlen)) == NULL)
-				return -1;
-			if (strchr(index, '/') != NULL ||
-			    strcmp(index, ".") == 0 ||
-			    strcmp(index, "..") == 0) {
-				snprintf(err, errlen, "index: must be a file "
-				    "name, without \"/\"");
-				return -1;
-			}
-		} else if (strcmp(key, "dotfiles") == 0) {
-			if (!json_is_boolean(v)) {
-				snprintf(err, errlen, "dotfiles: must be true "
-				    "or false");
-				return -1;
-			}
-			dotfiles = json_is_true(v);
-		} else {
-			snprintf(err, errlen, "%s: unknown key (known: root, "
-			    "index, dotfiles)", key);
-			return -1;
-		}
+	if (strchr(index, '/') != NULL || strcmp(index, ".") == 0 ||
+	    strcmp(index, "..") == 0) {
+		snprintf(err, errlen, "index: must be a file name, without "
+		    "\"/\"");
+		return -1;
 	}
 	if ((real = realpath(root, NULL)) == NULL) {
 		snprintf(err, errlen, "root: %s: %s", root, strerror(errno));

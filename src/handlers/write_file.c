@@ -62,19 +62,15 @@ write_file_fill(void)
 	memset(write_file_chunk, 'a', sizeof(write_file_chunk));
 }
 
-/* Validate dir s (len bytes) into a->dir. */
+/* Validate dir s into a->dir. */
 static int
-check_dir(const char *s, size_t len, struct write_file_args *a, char *err,
-    size_t errlen)
+check_dir(const char *s, struct write_file_args *a, char *err, size_t errlen)
 {
 	struct stat	 st;
+	size_t		 len = strlen(s);
 
-	if (len == 0 || s[0] != '/') {
+	if (s[0] != '/') {
 		snprintf(err, errlen, "dir: must be an absolute path");
-		return -1;
-	}
-	if (strlen(s) != len) {
-		snprintf(err, errlen, "dir: must not contain NUL");
 		return -1;
 	}
 	/* "/tmp/" and "/tmp" name the same place; keep one form. */
@@ -108,66 +104,30 @@ check_dir(const char *s, size_t len, struct write_file_args *a, char *err,
 static int
 write_file_init(const json_t *args, void **state, char *err, size_t errlen)
 {
+	static const char *const known[] = { "bytes", "dir", "fsync", NULL };
+	static const char *const required[] = { "bytes", NULL };
 	struct write_file_args	*a;
-	const char		*key;
-	json_t			*v;
-	json_int_t		 n;
+	const char		*dir = WRITE_FILE_DIR;
+	unsigned long		 bytes;
 
-	if (args == NULL || json_object_get(args, "bytes") == NULL) {
-		snprintf(err, errlen, "bytes: required");
+	if (sy_args_keys(args, known, required, err, errlen) == -1 ||
+	    sy_args_uint(args, "bytes", 1, 1, WRITE_FILE_BYTES_MAX, &bytes,
+	    err, errlen) == -1 ||
+	    sy_args_string(args, "dir", 0, &dir, err, errlen) == -1)
 		return -1;
-	}
 	if ((a = calloc(1, sizeof(*a))) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	json_object_foreach((json_t *)(uintptr_t)args, key, v) {
-		if (strcmp(key, "bytes") == 0) {
-			if (!json_is_integer(v)) {
-				snprintf(err, errlen, "bytes: must be an "
-				    "integer");
-				goto fail;
-			}
-			n = json_integer_value(v);
-			if (n < 1 || n > WRITE_FILE_BYTES_MAX) {
-				snprintf(err, errlen, "bytes: %lld is out of "
-				    "range 1..%d", (long long)n,
-				    WRITE_FILE_BYTES_MAX);
-				goto fail;
-			}
-			a->bytes = (size_t)n;
-		} else if (strcmp(key, "dir") == 0) {
-			if (!json_is_string(v)) {
-				snprintf(err, errlen, "dir: must be a string");
-				goto fail;
-			}
-			if (check_dir(json_string_value(v),
-			    json_string_length(v), a, err, errlen) == -1)
-				goto fail;
-		} else if (strcmp(key, "fsync") == 0) {
-			if (!json_is_boolean(v)) {
-				snprintf(err, errlen, "fsync: must be true or "
-				    "false");
-				goto fail;
-			}
-			a->fsync = json_is_true(v);
-		} else {
-			snprintf(err, errlen, "%s: unknown key (known: bytes, "
-			    "dir, fsync)", key);
-			goto fail;
-		}
+	a->bytes = bytes;
+	/* The default dir is checked too: a box without /tmp exists. */
+	if (sy_args_bool(args, "fsync", 0, &a->fsync, err, errlen) == -1 ||
+	    check_dir(dir, a, err, errlen) == -1) {
+		free(a);
+		return -1;
 	}
-	/* The default is checked too: a box without /tmp exists. */
-	if (json_object_get(args, "dir") == NULL &&
-	    check_dir(WRITE_FILE_DIR, strlen(WRITE_FILE_DIR), a, err,
-	    errlen) == -1)
-		goto fail;
 	*state = a;
 	return 0;
-
-fail:
-	free(a);
-	return -1;
 }
 
 static void

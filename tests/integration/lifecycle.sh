@@ -83,8 +83,10 @@ kill -KILL "$victim"
 if wait_for '[ "$(nstarted "$vslot")" -gt "$n0" ] && newpid=$(started_pid "$vslot" $((n0 + 1))) &&
     [ "$(holder "$vino")" = "$newpid" ]' 5; then
 	ms=$(($(now_ms) - t0))
-	check "respawn: slot $vslot's replacement $newpid holds the same socket (ino $vino) ${ms} ms after the kill (< 1000)" \
-	    [ "$ms" -lt 1000 ]
+	# A first crash is respawned after RESPAWN_MIN_MS (100 ms), far from
+	# the backoff's 10 s ceiling; the bound leaves room for a loaded box.
+	check "respawn: slot $vslot's replacement $newpid holds the same socket (ino $vino) ${ms} ms after the kill (< 3000, no backoff)" \
+	    [ "$ms" -lt 3000 ]
 else
 	fail "respawn: no replacement holds slot $vslot's socket (ino $vino) within 5 s"
 fi
@@ -120,13 +122,14 @@ sy_stop
 sy_start "$conf" || exit 1
 sy_open fd
 t0=$(now_ms)
-sy_send "$fd" "GET /slow HTTP/1.1\r\n$H\r\n"
+# 3 s, so that TERM lands while it runs even on a loaded machine.
+sy_send "$fd" "GET /slow?ms=3000 HTTP/1.1\r\n$H\r\n"
 wait_for '[ "$(sy_in_flight)" -ge 1 ]' 5 || fail "TERM: the /slow request never reached a worker"
 kill -TERM "$SY_PID"
 sy_read_resp "$fd" 10 || fail "TERM: in-flight pool job: $R_ERR"
 elapsed=$(($(now_ms) - t0))
-check "TERM: the in-flight 1 s pool job answers 200 ($R_STATUS) after ${elapsed} ms (>= 950)" \
-    eval '[ "$R_STATUS" = 200 ] && [ "$elapsed" -ge 950 ]'
+check "TERM: the in-flight 3 s pool job answers 200 ($R_STATUS) after ${elapsed} ms (>= 2950)" \
+    eval '[ "$R_STATUS" = 200 ] && [ "$elapsed" -ge 2950 ]'
 check "TERM: ... with Connection: close" [ "$(hdr connection)" = close ]
 sy_close "$fd"
 sy_stop - 0 10
@@ -134,13 +137,14 @@ check "TERM: the master exits 0 ($SY_STATUS)" [ "$SY_STATUS" = 0 ]
 
 sy_start "$conf" || exit 1
 sy_open fd
-sy_send "$fd" "GET /slow?ms=8000 HTTP/1.1\r\n$H\r\n"
+sy_send "$fd" "GET /slow?ms=10000 HTTP/1.1\r\n$H\r\n"
 wait_for '[ "$(sy_in_flight)" -ge 1 ]' 5 || fail "INT: the /slow request never reached a worker"
 t0=$(now_ms)
 sy_stop INT 0 5
 elapsed=$(($(now_ms) - t0))
-check "INT: master and workers gone in ${elapsed} ms with an 8 s pool job running (< 2000)" \
-    [ "$elapsed" -lt 2000 ]
+# Measured against the job: a fast stop must not wait for it.
+check "INT: master and workers gone in ${elapsed} ms with a 10 s pool job running (< half of it)" \
+    [ "$elapsed" -lt 5000 ]
 sy_expect_eof "$fd" 2
 check "INT: the in-flight connection is closed without an answer (status $?)" [ $? = 0 ]
 sy_close "$fd"

@@ -189,11 +189,12 @@ flood() {
 }
 
 # Blocking route flooded with 100 concurrent clients: 40 run, 60 queue,
-# and the loop answers /hello at once. (1200 requests: about 3 s.)
-flood "blocking flood" /ping 1200 100
+# and the loop answers /hello at once. (3000 requests: about 8 s, long
+# enough for a few samples even when starting each curl is slow.)
+flood "blocking flood" /ping 3000 100
 if wait_for '[ "$(server_conns)" -ge 90 ] || ! alive $FLOOD_PID' 10 && alive "$FLOOD_PID"; then
 	sample_hello "blocking flood (ab -c 100 /ping)" "$FLOOD_PID" 20 5
-	check "isolation: /hello sampled $S_N times during the /ping flood (>= 5)" [ "$S_N" -ge 5 ]
+	check "isolation: /hello sampled $S_N times during the /ping flood (>= 3)" [ "$S_N" -ge 3 ]
 	check "isolation: /hello worst ${S_MAX} s < 0.5 s while /ping is flooded (target 0.05 s; median ${S_MED} s)" \
 	    le "$S_MAX" 0.499
 else

@@ -24,7 +24,9 @@ for sig in TERM QUIT; do
 	sy_start "$conf_stderr" || exit 1
 	sy_open fd
 	t0=$(now_ms)
-	sy_send "$fd" "GET /nap HTTP/1.1\r\n$H\r\n"
+	# 3 s: long enough that the signal lands while it runs, however
+	# slowly this machine starts processes.
+	sy_send "$fd" "GET /nap?ms=3000 HTTP/1.1\r\n$H\r\n"
 	if ! wait_for '[ "$(sy_in_flight)" -ge 1 ]' 5; then
 		fail "$sig: the /nap request never reached a worker"
 	fi
@@ -32,9 +34,9 @@ for sig in TERM QUIT; do
 	kill -"$sig" "$SY_PID"
 	sy_read_resp "$fd" 10 || fail "$sig: in-flight request: $R_ERR"
 	elapsed=$(($(now_ms) - t0))
-	check "$sig: the in-flight 1 s request completes: 200 \"pong\" ($R_STATUS $R_BODY)" \
+	check "$sig: the in-flight 3 s request completes: 200 \"pong\" ($R_STATUS $R_BODY)" \
 	    eval '[ "$R_STATUS" = 200 ] && [ "$R_BODY" = "\"pong\"" ]'
-	check "$sig: ... after its full second (${elapsed} ms)" [ "$elapsed" -ge 950 ]
+	check "$sig: ... after its full 3 s (${elapsed} ms)" [ "$elapsed" -ge 2950 ]
 	check "$sig: ... with Connection: close (draining)" [ "$(hdr connection)" = close ]
 	sy_expect_eof "$fd" 5
 	check "$sig: then the connection is closed (status $?)" [ $? = 0 ]

@@ -352,6 +352,6 @@ expect_conf_error "index with a slash" "{\"root\": \"$R\", \"index\": \"a/b\"}" 
 expect_conf_error "unknown key" "{\"root\": \"$R\", \"listing\": true}" \
     'args\.listing: unknown key'
 expect_conf_error "dotfiles not a boolean" "{\"root\": \"$R\", \"dotfiles\": 1}" \
-    'args\.dotfiles: must be true or false'
+    'args\.dotfiles: must be a boolean, not an integer'
 expect_conf_error "dotfiles a string" "{\"root\": \"$R\", \"dotfiles\": \"yes\"}" \
-    'args\.dotfiles: must be true or false'
+    'args\.dotfiles: must be a boolean, not a string'

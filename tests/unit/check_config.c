@@ -291,7 +291,7 @@ START_TEST(test_defaults)
 	ck_assert_ptr_null(conf->access_log);
 	ck_assert_int_eq(conf->access_log_format, CONFIG_ACCESS_COMBINED);
 	ck_assert_str_eq(conf->error_log, "stderr");
-	ck_assert_int_eq(conf->log_level, CONFIG_LOG_INFO);
+	ck_assert_int_eq(conf->log_level, LOG_LEVEL_INFO);
 	ck_assert_ptr_null(conf->user);
 	ck_assert_ptr_null(conf->group);
 	ck_assert_ptr_null(conf->pid_file);
@@ -357,7 +357,7 @@ START_TEST(test_full)
 	ck_assert_str_eq(conf->access_log, "stderr");
 	ck_assert_int_eq(conf->access_log_format, CONFIG_ACCESS_JSON);
 	ck_assert_str_eq(conf->error_log, "/var/log/switchyard/error.log");
-	ck_assert_int_eq(conf->log_level, CONFIG_LOG_DEBUG);
+	ck_assert_int_eq(conf->log_level, LOG_LEVEL_DEBUG);
 	ck_assert_str_eq(conf->user, "root");
 	ck_assert_str_eq(conf->group, "root");
 	ck_assert_str_eq(conf->pid_file, "/run/switchyard.pid");

@@ -431,13 +431,15 @@ START_TEST(args_cpu)
 	args_bad("cpu", "{\"rounds\": -3}", want);
 	snprintf(want, sizeof(want), "rounds: 1000000001 is %s", range);
 	args_bad("cpu", "{\"rounds\": 1000000001}", want);
-	args_bad("cpu", "{\"rounds\": \"5\"}", "rounds: must be an integer");
-	args_bad("cpu", "{\"rounds\": 5.0}", "rounds: must be an integer");
-	args_bad("cpu", "{\"rounds\": null}", "rounds: must be an integer");
+	args_bad("cpu", "{\"rounds\": \"5\"}", "rounds: must be an integer, not a string");
+	args_bad("cpu", "{\"rounds\": 5.0}",
+	    "rounds: must be an integer, not a real number");
+	args_bad("cpu", "{\"rounds\": null}",
+	    "rounds: must be an integer, not null");
 	snprintf(want, sizeof(want), "max_rounds: 0 is %s", range);
 	args_bad("cpu", "{\"rounds\": 5, \"max_rounds\": 0}", want);
 	args_bad("cpu", "{\"rounds\": 5, \"max_rounds\": true}",
-	    "max_rounds: must be an integer");
+	    "max_rounds: must be an integer, not a boolean");
 	args_bad("cpu", "{\"rounds\": 5, \"round\": 1}",
 	    "round: unknown key (known: rounds, max_rounds)");
 }
@@ -454,8 +456,10 @@ START_TEST(args_json)
 	    "items: 0 is out of range 1..10000000");
 	args_bad("json", "{\"items\": 10000001}",
 	    "items: 10000001 is out of range 1..10000000");
-	args_bad("json", "{\"items\": \"10\"}", "items: must be an integer");
-	args_bad("json", "{\"items\": 2.5}", "items: must be an integer");
+	args_bad("json", "{\"items\": \"10\"}",
+	    "items: must be an integer, not a string");
+	args_bad("json", "{\"items\": 2.5}",
+	    "items: must be an integer, not a real number");
 	args_bad("json", "{\"items\": 2, \"item\": 1}",
 	    "item: unknown key (known: items)");
 }
@@ -509,16 +513,17 @@ START_TEST(args_write_file)
 	args_bad("write_file", "{\"bytes\": 1073741825}",
 	    "bytes: 1073741825 is out of range 1..1073741824");
 	args_bad("write_file", "{\"bytes\": \"4000000\"}",
-	    "bytes: must be an integer");
-	args_bad("write_file", "{\"bytes\": 4e6}", "bytes: must be an integer");
+	    "bytes: must be an integer, not a string");
+	args_bad("write_file", "{\"bytes\": 4e6}",
+	    "bytes: must be an integer, not a real number");
 	args_bad("write_file", "{\"bytes\": 1, \"fsync\": \"yes\"}",
-	    "fsync: must be true or false");
+	    "fsync: must be a boolean, not a string");
 	args_bad("write_file", "{\"bytes\": 1, \"fsync\": 1}",
-	    "fsync: must be true or false");
+	    "fsync: must be a boolean, not an integer");
 	args_bad("write_file", "{\"bytes\": 1, \"dir\": 5}",
-	    "dir: must be a string");
+	    "dir: must be a string, not an integer");
 	args_bad("write_file", "{\"bytes\": 1, \"dir\": \"\"}",
-	    "dir: must be an absolute path");
+	    "dir: must not be empty");
 	args_bad("write_file", "{\"bytes\": 1, \"dir\": \"tmp\"}",
 	    "dir: must be an absolute path");
 	args_bad("write_file", "{\"bytes\": 1, \"dir\": \"/tmp\\u0000x\"}",
@@ -579,13 +584,13 @@ START_TEST(args_static)
 	    "false, \"index\": \".index.html\"}", dir);
 	args_free("static", args_ok("static", text));
 
-	args_bad("static", NULL, "root: required (the directory to serve)");
+	args_bad("static", NULL, "root: required");
 	snprintf(text, sizeof(text), "{\"root\": \"%s\", \"dotfiles\": 1}",
 	    dir);
-	args_bad("static", text, "dotfiles: must be true or false");
+	args_bad("static", text, "dotfiles: must be a boolean, not an integer");
 	snprintf(text, sizeof(text), "{\"root\": \"%s\", \"dotfiles\": "
 	    "\"true\"}", dir);
-	args_bad("static", text, "dotfiles: must be true or false");
+	args_bad("static", text, "dotfiles: must be a boolean, not a string");
 	snprintf(text, sizeof(text), "{\"root\": \"%s\", \"dotfile\": "
 	    "true}", dir);
 	args_bad("static", text,

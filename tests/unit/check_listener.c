@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "listener.h"
+#include "sockets.h"
 
 #define NELEMS(a)	(sizeof(a) / sizeof((a)[0]))
 
@@ -555,7 +556,7 @@ spread_count(const struct sockaddr_storage *ss, socklen_t sslen,
 START_TEST(test_spread_round_robin)
 {
 	struct sockaddr_storage	 ss;
-	struct listener_spread	*sp;
+	struct sockets_spread	*sp;
 	socklen_t		 sslen;
 	int			 fds[2], cnt[2], before;
 
@@ -568,8 +569,8 @@ START_TEST(test_spread_round_robin)
 	set_port(&ss, bound_port(fds[0], &ss, &sslen));
 	ck_assert_int_ge(fds[1] = listener_bind((struct sockaddr *)&ss, sslen,
 	    64), 0);
-	ck_assert_ptr_nonnull(sp = listener_spread_new());
-	if (listener_spread_set(sp, fds, 2) == -1) {
+	ck_assert_ptr_nonnull(sp = sockets_spread_new());
+	if (sockets_spread_set(sp, fds, 2) == -1) {
 		fprintf(stderr, "check_listener: eBPF spread unavailable "
 		    "(%s); only its failure path was tested\n",
 		    strerror(errno));
@@ -579,16 +580,16 @@ START_TEST(test_spread_round_robin)
 	spread_count(&ss, sslen, fds, 40, cnt);
 	ck_assert_int_eq(cnt[0], 20);
 	ck_assert_int_eq(cnt[1], 20);
-	ck_assert_int_eq(listener_spread_set(sp, fds, 1), 0);
+	ck_assert_int_eq(sockets_spread_set(sp, fds, 1), 0);
 	spread_count(&ss, sslen, fds, 10, cnt);
 	ck_assert_int_eq(cnt[0], 10);
-	ck_assert_int_eq(listener_spread_set(sp, fds, 2), 0);
+	ck_assert_int_eq(sockets_spread_set(sp, fds, 2), 0);
 	spread_count(&ss, sslen, fds, 10, cnt);
 	ck_assert_int_eq(cnt[0], 5);
-	ck_assert_int_eq(listener_spread_set(sp, NULL, 0), 0);
+	ck_assert_int_eq(sockets_spread_set(sp, NULL, 0), 0);
 	spread_count(&ss, sslen, fds, 10, cnt);
  done:
-	listener_spread_free(sp);
+	sockets_spread_free(sp);
 	(void)close(fds[1]);
 	(void)close(fds[0]);
 	ck_assert_int_eq(next_fd(), before);

@@ -1,0 +1,587 @@
+/*
+ * check_conn.c - one connection as a worker runs it: transcripts over a
+ * real loopback TCP socket, with the real router, dispatch, pool and a
+ * mapped stats segment, all on this thread's event base.
+ *
+ * The test is the client and the loop at once: it writes a request, then
+ * runs the loop until the answer it expects has arrived (a read event on
+ * its own end of the socket) or a guard timer fires. Nothing waits on a
+ * clock except the 504 case, whose handler is held by a gate until the
+ * deadline has passed, whatever the machine's load.
+ */
+#include "autoconfig.h"
+
+#include <sys/socket.h>
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <arpa/inet.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "config.h"
+#include "conn.h"
+#include "dispatch.h"
+#include "pool.h"
+#include "router.h"
+#include "stats.h"
+#include "unit.h"
+
+#define GUARD_S		20	/* a wait that lasts this long has failed */
+
+/* -- handlers ---------------------------------------------------------- */
+
+static int
+t_hi(struct sy_req *req, void *state)
+{
+	(void)state;
+	sy_resp_content_type(req, "text/plain");
+	return sy_resp_body(req, "hi\n", 3);
+}
+
+/* Waits until the test opens the gate; counts who came in. */
+static pthread_mutex_t	gate_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t	gate_cv = PTHREAD_COND_INITIALIZER;
+static int		gate_open, gate_inside;
+
+static int
+t_gate(struct sy_req *req, void *state)
+{
+	pthread_mutex_lock(&gate_mu);
+	gate_inside++;
+	pthread_cond_broadcast(&gate_cv);
+	while (!gate_open)
+		pthread_cond_wait(&gate_cv, &gate_mu);
+	pthread_mutex_unlock(&gate_mu);
+	(void)state;
+	return sy_resp_body(req, "gate\n", 5);
+}
+
+static int
+gate_count(void)
+{
+	int	 n;
+
+	pthread_mutex_lock(&gate_mu);
+	n = gate_inside;
+	pthread_mutex_unlock(&gate_mu);
+	return n;
+}
+
+static void
+gate_set(int open)
+{
+	pthread_mutex_lock(&gate_mu);
+	gate_open = open;
+	pthread_cond_broadcast(&gate_cv);
+	pthread_mutex_unlock(&gate_mu);
+}
+
+static const struct sy_handler h_hi = { SY_ABI_VERSION, "t_hi", 0, NULL,
+					NULL, t_hi };
+static const struct sy_handler h_gate = { SY_ABI_VERSION, "t_gate", 0,
+					  NULL, NULL, t_gate };
+static const struct sy_handler *const test_handlers[] = {
+	&h_hi, &h_gate, NULL
+};
+
+/* -- the worker around one connection ---------------------------------- */
+
+/* handler_ms: long, but for the deadline case (setup_deadline). */
+static unsigned	handler_ms = 60000;
+
+static const char conf_fmt[] =
+	"{\"threads\": 1, \"queue_limit\": 1,"
+	" \"timeouts\": {\"handler_ms\": %u, \"keepalive_ms\": 60000},"
+	" \"routes\": ["
+	"  {\"path\": \"/hi\", \"handler\": \"t_hi\", \"mode\": \"nonblocking\"},"
+	"  {\"path\": \"/pool\", \"handler\": \"t_hi\", \"mode\": \"blocking\"},"
+	"  {\"path\": \"/gate\", \"handler\": \"t_gate\", \"mode\": \"blocking\"}"
+	"]}";
+
+static struct event_base	*base;
+static struct config		*conf;
+static struct router		*router;
+static struct pool		*pool;
+static struct dispatch		*disp;
+static struct stats		*stats;
+static const struct config_listen plain;	/* no PROXY header, no TLS */
+static struct conn_env		 env;
+static struct event		*guard, *tick;
+static int			 lfd = -1, timed_out;
+
+static void
+guard_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	(void)arg;
+	timed_out = 1;
+}
+
+/*
+ * Wakes the loop: some conditions change on a pool thread (a handler
+ * came in), which no event of the loop's would tell.
+ */
+static void
+tick_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	(void)arg;
+}
+
+static void
+setup(void)
+{
+	struct config_error	 err;
+	struct sockaddr_in	 sin;
+	char			 json[1024];
+	size_t			 i;
+
+	registry_set_builtins(test_handlers);
+	(void)snprintf(json, sizeof(json), conf_fmt, handler_ms);
+	conf = config_load_string(json, "conn.json", &err);
+	ck_assert_msg(conf != NULL, "config: %s", err.text);
+	ck_assert_msg(config_bind(conf, &err) == 0, "bind: %s", err.text);
+	ck_assert_ptr_nonnull(stats = stats_map());
+	for (i = 0; i < conf->nroutes; i++)
+		conf->routes[i].stats_index = stats_route_index(stats,
+		    conf->routes[i].path);
+	ck_assert_ptr_nonnull(base = event_base_new());
+	ck_assert_int_eq(conn_env_init(&env, base, conf), 0);
+	ck_assert_ptr_nonnull(router = router_new(conf));
+	ck_assert_ptr_nonnull(pool = pool_new(base, conf->threads,
+	    conf->queue_limit));
+	ck_assert_ptr_nonnull(disp = dispatch_new(conf, pool, stats, 0, 1));
+	env.router = router;
+	env.dispatch = disp;
+	env.pool = pool;
+	env.stats = stats;
+	env.stats_slot = &stats->slots[0];
+	env.stats_cell = &stats->cells[0];
+	ck_assert_ptr_nonnull(guard = evtimer_new(base, guard_cb, NULL));
+	ck_assert_ptr_nonnull(tick = event_new(base, -1, EV_PERSIST, tick_cb,
+	    NULL));
+
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ck_assert_int_ge(lfd = socket(AF_INET, SOCK_STREAM, 0), 0);
+	ck_assert_int_eq(bind(lfd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	ck_assert_int_eq(listen(lfd, 16), 0);
+	gate_set(0);
+	gate_inside = 0;
+	timed_out = 0;
+}
+
+static void
+setup_deadline(void)
+{
+	handler_ms = 200;
+	setup();
+}
+
+static void
+teardown(void)
+{
+	gate_set(1);
+	conn_env_close_all(&env);
+	dispatch_free(disp);
+	pool_free(pool);
+	conn_env_free_orphans(&env);
+	event_free(guard);
+	event_free(tick);
+	router_free(router);
+	event_base_free(base);
+	config_free(conf);
+	stats_unmap(stats);
+	(void)close(lfd);
+}
+
+/* The client's end: what it has read so far, and whether EOF came. */
+struct client {
+	int		 fd;
+	struct event	*ev;
+	char		 buf[65536];
+	size_t		 len;
+	int		 eof;		/* FIN or RST */
+};
+
+static void
+client_read_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct client	*cl = arg;
+	ssize_t		 n;
+
+	(void)what;
+	n = recv(fd, cl->buf + cl->len, sizeof(cl->buf) - 1 - cl->len, 0);
+	if (n > 0) {
+		cl->len += (size_t)n;
+		cl->buf[cl->len] = '\0';
+	} else if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
+		cl->eof = 1;
+		event_del(cl->ev);
+	}
+}
+
+/* Connect, and hand the accepted socket to a new connection. */
+static void
+client_open(struct client *cl)
+{
+	struct sockaddr_storage	 ss;
+	socklen_t		 sslen = sizeof(ss);
+	int			 sfd;
+
+	memset(cl, 0, sizeof(*cl));
+	ck_assert_int_eq(getsockname(lfd, (struct sockaddr *)&ss, &sslen), 0);
+	ck_assert_int_ge(cl->fd = socket(AF_INET, SOCK_STREAM, 0), 0);
+	ck_assert_int_eq(connect(cl->fd, (struct sockaddr *)&ss, sslen), 0);
+	sslen = sizeof(ss);
+	ck_assert_int_ge(sfd = accept4(lfd, (struct sockaddr *)&ss, &sslen,
+	    SOCK_NONBLOCK | SOCK_CLOEXEC), 0);
+	ck_assert_int_eq(conn_new(&env, sfd, (struct sockaddr *)&ss, sslen,
+	    &plain), 0);
+	ck_assert_int_eq(fcntl(cl->fd, F_SETFL, O_NONBLOCK), 0);
+	ck_assert_ptr_nonnull(cl->ev = event_new(base, cl->fd,
+	    EV_READ | EV_PERSIST, client_read_cb, cl));
+	ck_assert_int_eq(event_add(cl->ev, NULL), 0);
+}
+
+static void
+client_close(struct client *cl)
+{
+	event_free(cl->ev);
+	(void)close(cl->fd);
+}
+
+static void
+client_reset(struct client *cl)
+{
+	struct linger	 l = { 1, 0 };
+
+	ck_assert_int_eq(setsockopt(cl->fd, SOL_SOCKET, SO_LINGER, &l,
+	    sizeof(l)), 0);
+	client_close(cl);
+}
+
+static void
+client_send(struct client *cl, const char *s)
+{
+	size_t	 n = strlen(s);
+
+	ck_assert_int_eq(send(cl->fd, s, n, MSG_NOSIGNAL), (ssize_t)n);
+}
+
+/* Run the loop until cond holds; fails after GUARD_S. */
+#define RUN_UNTIL(cond) do {						\
+	struct timeval	 tv_ = { GUARD_S, 0 }, tick_ = { 0, 5000 };	\
+									\
+	timed_out = 0;							\
+	ck_assert_int_eq(evtimer_add(guard, &tv_), 0);			\
+	ck_assert_int_eq(evtimer_add(tick, &tick_), 0);			\
+	while (!(cond) && !timed_out)					\
+		ck_assert_int_ge(event_base_loop(base, EVLOOP_ONCE), 0); \
+	evtimer_del(guard);						\
+	evtimer_del(tick);						\
+	ck_assert_msg(!timed_out, "gave up waiting for: %s", #cond);	\
+} while (0)
+
+/* Responses whose head has arrived (every test body is one line). */
+static unsigned
+responses(const struct client *cl)
+{
+	const char	*p = cl->buf;
+	unsigned	 n = 0;
+
+	while ((p = strstr(p, "HTTP/1.1 ")) != NULL) {
+		n++;
+		p++;
+	}
+	return n;
+}
+
+/* The text of response i (from 0), up to the next one. */
+static const char *
+response(const struct client *cl, unsigned i)
+{
+	static char	 one[8192];
+	const char	*p = cl->buf, *q;
+	size_t		 n;
+
+	for (;;) {
+		ck_assert_ptr_nonnull(p = strstr(p, "HTTP/1.1 "));
+		if (i-- == 0)
+			break;
+		p++;
+	}
+	q = strstr(p + 1, "HTTP/1.1 ");
+	n = q != NULL ? (size_t)(q - p) : strlen(p);
+	ck_assert_uint_lt(n, sizeof(one));
+	memcpy(one, p, n);
+	one[n] = '\0';
+	return one;
+}
+
+/* The response i is complete: its head and Content-Length bytes. */
+static int
+complete(const struct client *cl, unsigned i)
+{
+	const char	*r, *cl_hdr, *end;
+
+	if (responses(cl) <= i)
+		return 0;
+	r = response(cl, i);
+	if ((end = strstr(r, "\r\n\r\n")) == NULL ||
+	    (cl_hdr = strstr(r, "Content-Length: ")) == NULL)
+		return 0;
+	return strlen(end + 4) >= strtoul(cl_hdr + 16, NULL, 10);
+}
+
+static void
+expect(const char *r, const char *status, const char *body)
+{
+	const char	*end = strstr(r, "\r\n\r\n");
+
+	ck_assert_msg(strncmp(r, status, strlen(status)) == 0,
+	    "want %s, got: %s", status, r);
+	ck_assert_ptr_nonnull(end);
+	ck_assert_ptr_nonnull(strstr(r, "\r\nX-Request-Id: "));
+	ck_assert_str_eq(end + 4, body);
+}
+
+/* -- transcripts ------------------------------------------------------- */
+
+START_TEST(keepalive_two_requests)
+{
+	struct client	 cl;
+
+	client_open(&cl);
+	client_send(&cl, "GET /hi HTTP/1.1\r\nHost: t\r\n\r\n");
+	RUN_UNTIL(complete(&cl, 0));
+	expect(response(&cl, 0), "HTTP/1.1 200 OK\r\n", "hi\n");
+	ck_assert_ptr_nonnull(strstr(response(&cl, 0),
+	    "\r\nContent-Type: text/plain\r\n"));
+	ck_assert_ptr_null(strstr(response(&cl, 0), "Connection: close"));
+	/* The same connection, a second time. */
+	client_send(&cl, "GET /pool HTTP/1.1\r\nHost: t\r\n\r\n");
+	RUN_UNTIL(complete(&cl, 1));
+	expect(response(&cl, 1), "HTTP/1.1 200 OK\r\n", "hi\n");
+	ck_assert_int_eq(cl.eof, 0);
+	ck_assert_uint_eq(env.nconns, 1);
+	client_close(&cl);
+}
+END_TEST
+
+START_TEST(pipelined_answers_keep_order_across_modes)
+{
+	struct client	 cl;
+
+	client_open(&cl);
+	/* The pool's answer is held back; /hi, ready at once, waits. */
+	client_send(&cl, "GET /gate HTTP/1.1\r\nHost: t\r\n\r\n"
+	    "GET /hi HTTP/1.1\r\nHost: t\r\n\r\n"
+	    "GET /pool HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+	RUN_UNTIL(gate_count() == 1);
+	/* Let the loop do whatever it would with the two behind it. */
+	(void)event_base_loop(base, EVLOOP_NONBLOCK);
+	ck_assert_msg(responses(&cl) == 0, "early: %s", cl.buf);
+	gate_set(1);
+	RUN_UNTIL(cl.eof);
+	ck_assert_uint_eq(responses(&cl), 3);
+	expect(response(&cl, 0), "HTTP/1.1 200 OK\r\n", "gate\n");
+	expect(response(&cl, 1), "HTTP/1.1 200 OK\r\n", "hi\n");
+	expect(response(&cl, 2), "HTTP/1.1 200 OK\r\n", "hi\n");
+	ck_assert_ptr_nonnull(strstr(response(&cl, 2),
+	    "\r\nConnection: close\r\n"));
+	client_close(&cl);
+}
+END_TEST
+
+START_TEST(half_close_still_answered)
+{
+	struct client	 cl;
+
+	client_open(&cl);
+	client_send(&cl, "GET /pool HTTP/1.1\r\nHost: t\r\n\r\n");
+	ck_assert_int_eq(shutdown(cl.fd, SHUT_WR), 0);
+	RUN_UNTIL(cl.eof);
+	ck_assert_uint_eq(responses(&cl), 1);
+	expect(response(&cl, 0), "HTTP/1.1 200 OK\r\n", "hi\n");
+	client_close(&cl);
+}
+END_TEST
+
+START_TEST(malformed_is_400_and_closed)
+{
+	struct client	 cl;
+
+	client_open(&cl);
+	client_send(&cl, "GET /hi HTTP/1.1\r\nHost: t\r\nBad Header: x\r\n\r\n");
+	RUN_UNTIL(cl.eof);
+	ck_assert_uint_eq(responses(&cl), 1);
+	ck_assert_int_eq(strncmp(response(&cl, 0), "HTTP/1.1 400 ", 13), 0);
+	ck_assert_ptr_nonnull(strstr(response(&cl, 0),
+	    "\r\nConnection: close\r\n"));
+	client_close(&cl);
+	RUN_UNTIL(env.nconns == 0);
+}
+END_TEST
+
+START_TEST(full_queue_is_503_and_connection_stays)
+{
+	struct client	 a, b, c;
+	uint64_t	 before = atomic_load(&stats->slots[0].rejected_503);
+
+	client_open(&a);
+	client_open(&b);
+	client_open(&c);
+	client_send(&a, "GET /gate HTTP/1.1\r\nHost: t\r\n\r\n");
+	RUN_UNTIL(gate_count() == 1);
+	client_send(&b, "GET /gate HTTP/1.1\r\nHost: t\r\n\r\n");
+	RUN_UNTIL(pool_queued(pool) == 1);
+	client_send(&c, "GET /gate HTTP/1.1\r\nHost: t\r\n\r\n");
+	RUN_UNTIL(complete(&c, 0));
+	ck_assert_int_eq(strncmp(response(&c, 0), "HTTP/1.1 503 ", 13), 0);
+	ck_assert_ptr_nonnull(strstr(response(&c, 0), "\r\nRetry-After: 1\r\n"));
+	ck_assert_uint_eq(atomic_load(&stats->slots[0].rejected_503),
+	    before + 1);
+	/* A 503 is an answer, not a failure: the connection serves on. */
+	client_send(&c, "GET /hi HTTP/1.1\r\nHost: t\r\n\r\n");
+	RUN_UNTIL(complete(&c, 1));
+	expect(response(&c, 1), "HTTP/1.1 200 OK\r\n", "hi\n");
+
+	gate_set(1);
+	RUN_UNTIL(complete(&a, 0) && complete(&b, 0));
+	expect(response(&a, 0), "HTTP/1.1 200 OK\r\n", "gate\n");
+	expect(response(&b, 0), "HTTP/1.1 200 OK\r\n", "gate\n");
+	client_close(&a);
+	client_close(&b);
+	client_close(&c);
+}
+END_TEST
+
+START_TEST(deadline_is_504_for_running_and_queued)
+{
+	struct client	 a, b;
+	uint64_t	 before = atomic_load(&stats->slots[0].timeouts_504);
+
+	client_open(&a);
+	client_open(&b);
+	client_send(&a, "GET /gate HTTP/1.1\r\nHost: t\r\n\r\n");
+	RUN_UNTIL(gate_count() == 1);
+	client_send(&b, "GET /gate HTTP/1.1\r\nHost: t\r\n\r\n");
+	RUN_UNTIL(pool_queued(pool) == 1);
+
+	/* The gate stays shut past handler_ms: both are answered 504. */
+	RUN_UNTIL(complete(&a, 0) && complete(&b, 0));
+	ck_assert_int_eq(strncmp(response(&a, 0), "HTTP/1.1 504 ", 13), 0);
+	ck_assert_int_eq(strncmp(response(&b, 0), "HTTP/1.1 504 ", 13), 0);
+	ck_assert_uint_eq(atomic_load(&stats->slots[0].timeouts_504),
+	    before + 2);
+	/* The running one closes (its handler still holds the request)... */
+	ck_assert_ptr_nonnull(strstr(response(&a, 0),
+	    "\r\nConnection: close\r\n"));
+	RUN_UNTIL(a.eof);
+	/* ...the queued one was taken back and never ran: it serves on. */
+	ck_assert_ptr_null(strstr(response(&b, 0), "Connection: close"));
+	client_send(&b, "GET /hi HTTP/1.1\r\nHost: t\r\n\r\n");
+	RUN_UNTIL(complete(&b, 1));
+	expect(response(&b, 1), "HTTP/1.1 200 OK\r\n", "hi\n");
+	ck_assert_int_eq(gate_count(), 1);
+
+	/* The late handler ends: its orphaned request is freed. */
+	ck_assert_uint_eq(env.norphans, 1);
+	gate_set(1);
+	RUN_UNTIL(env.norphans == 0);
+	client_close(&a);
+	client_close(&b);
+}
+END_TEST
+
+START_TEST(vanished_client_takes_its_queued_job_back)
+{
+	struct client	 a, b;
+
+	client_open(&a);
+	client_open(&b);
+	client_send(&a, "GET /gate HTTP/1.1\r\nHost: t\r\n\r\n");
+	RUN_UNTIL(gate_count() == 1);
+	client_send(&b, "GET /gate HTTP/1.1\r\nHost: t\r\n\r\n");
+	RUN_UNTIL(pool_queued(pool) == 1);
+	/*
+	 * Gone before its job started: a reset, since a FIN only means no
+	 * more requests (conn.c) and would still be answered.
+	 */
+	client_reset(&b);
+	RUN_UNTIL(pool_queued(pool) == 0 && env.nconns == 1);
+	gate_set(1);
+	RUN_UNTIL(complete(&a, 0));
+	expect(response(&a, 0), "HTTP/1.1 200 OK\r\n", "gate\n");
+	ck_assert_int_eq(gate_count(), 1);	/* b's never ran */
+	client_close(&a);
+}
+END_TEST
+
+START_TEST(drain_closes_after_the_next_answer)
+{
+	struct client	 a, idle;
+
+	client_open(&a);
+	client_open(&idle);
+	client_send(&a, "GET /gate HTTP/1.1\r\nHost: t\r\n\r\n");
+	RUN_UNTIL(gate_count() == 1);
+	conn_env_drain(&env);
+	/* The busy one gets its answer, with Connection: close. */
+	gate_set(1);
+	RUN_UNTIL(a.eof);
+	expect(response(&a, 0), "HTTP/1.1 200 OK\r\n", "gate\n");
+	ck_assert_ptr_nonnull(strstr(response(&a, 0),
+	    "\r\nConnection: close\r\n"));
+	/* The idle one is closed without an answer once nobody serves. */
+	conn_env_close_idle(&env);
+	RUN_UNTIL(idle.eof);
+	ck_assert_uint_eq(idle.len, 0);
+	client_close(&a);
+	client_close(&idle);
+}
+END_TEST
+
+static Suite *
+conn_suite(void)
+{
+	Suite	*s = suite_create("conn");
+	TCase	*tc = tcase_create("transcripts");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, keepalive_two_requests);
+	tcase_add_test(tc, pipelined_answers_keep_order_across_modes);
+	tcase_add_test(tc, half_close_still_answered);
+	tcase_add_test(tc, malformed_is_400_and_closed);
+	tcase_add_test(tc, full_queue_is_503_and_connection_stays);
+	tcase_add_test(tc, vanished_client_takes_its_queued_job_back);
+	tcase_add_test(tc, drain_closes_after_the_next_answer);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("deadline");
+	tcase_add_checked_fixture(tc, setup_deadline, teardown);
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, deadline_is_504_for_running_and_queued);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	return unit_run(conn_suite());
+}
