@@ -26,6 +26,7 @@
 #include "api.h"
 #include "args.h"
 #include "compress.h"
+#include "xmalloc.h"
 
 int
 api_req_init(struct sy_req *req, struct event_base *base, struct pool *pool,
@@ -56,6 +57,9 @@ api_req_cleanup(struct sy_req *req)
 	if (req->coded != NULL)
 		evbuffer_free(req->coded);
 	req->body = req->coded = NULL;
+	free(req->files);
+	req->files = NULL;
+	req->nfiles = req->files_size = 0;
 	api_req_answered(req);
 }
 
@@ -76,7 +80,6 @@ api_req_start(struct sy_req *req, const struct http_req *http,
 	req->status = 200;
 	req->content_type[0] = '\0';
 	req->headers_len = 0;
-	req->file_body = 0;
 	req->pending = 0;
 	req->offloading = 0;
 	atomic_store(&req->aborted, 0);
@@ -89,6 +92,7 @@ api_req_start(struct sy_req *req, const struct http_req *http,
 	 */
 	req->job.submit_ns = req->job.start_ns = req->job.end_ns = 0;
 	/* The body was moved to the connection's output: it is empty. */
+	req->nfiles = 0;
 }
 
 int
@@ -450,7 +454,7 @@ int
 sy_resp_error(struct sy_req *req, int status, const char *message)
 {
 	evbuffer_drain(req->body, evbuffer_get_length(req->body));
-	req->file_body = 0;
+	req->nfiles = 0;
 	return sy_resp_json(req, status, json_pack("{s:s}", "detail", message));
 }
 
@@ -491,6 +495,7 @@ int
 sy_resp_file(struct sy_req *req, int fd, off_t offset, off_t length)
 {
 	struct evbuffer_file_segment	*seg;
+	size_t				 at = evbuffer_get_length(req->body);
 	int				 rc;
 
 	/*
@@ -505,7 +510,17 @@ sy_resp_file(struct sy_req *req, int fd, off_t offset, off_t length)
 	}
 	rc = evbuffer_add_file_segment(req->body, seg, 0, length);
 	evbuffer_file_segment_free(seg);	/* the buffer holds a reference */
-	req->file_body = 1;
+	if (rc == 0 && evbuffer_get_length(req->body) > at) {
+		if (req->nfiles == req->files_size) {
+			req->files_size = req->files_size ? req->files_size * 2 : 2;
+			req->files = xreallocarray(req->files, req->files_size,
+			    sizeof(*req->files));
+		}
+		/* What was added: a length of -1 means "to the end". */
+		req->files[req->nfiles++] = (struct api_file){ .at = at,
+		    .offset = offset, .length = (off_t)(evbuffer_get_length(
+		    req->body) - at), .fd = fd };
+	}
 	return rc;
 }
 
@@ -586,7 +601,7 @@ api_resp_encode(struct sy_req *req)
 	    sy_resp_header(req, "Vary", "Accept-Encoding") == -1)
 		return;
 	if (req->http->head || status < 200 || status == 204 ||
-	    status == 206 || status == 304 || req->file_body ||
+	    status == 206 || status == 304 || req->nfiles > 0 ||
 	    atomic_load(&req->aborted) ||
 	    evbuffer_get_length(req->body) < COMPRESS_MIN_BYTES ||
 	    !compress_type_ok(req->content_type) ||

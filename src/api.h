@@ -26,6 +26,14 @@ struct evbuffer;
 
 typedef void	(*api_done_cb)(struct sy_req *req, void *arg);
 
+/* A file segment in a response body. */
+struct api_file {
+	size_t	 at;		/* where its first byte is in the body */
+	off_t	 offset;	/* in the file */
+	off_t	 length;
+	int	 fd;		/* open while the segment is buffered */
+};
+
 struct sy_req {
 	const struct http_req		*http;	/* the request, read-only */
 	const struct config_route	*route;
@@ -41,7 +49,14 @@ struct sy_req {
 	struct evbuffer	*body;
 	struct evbuffer	*coded;		/* api_resp_encode()'s output; empty
 					   between calls */
-	unsigned	 file_body:1;	/* sy_resp_file() put a file in body */
+	/*
+	 * The file segments sy_resp_file() put in body, in order. Over TLS
+	 * the connection must read them itself (libevent keeps them for
+	 * sendfile(2), and only it can see them in the buffer).
+	 */
+	struct api_file	*files;
+	size_t		 nfiles;
+	size_t		 files_size;	/* allocated */
 
 	unsigned	 pending:1;	/* handle() returned SY_PENDING */
 	unsigned	 offloading:1;	/* sy_offload() work not yet done */

@@ -38,6 +38,7 @@
 #include "client.h"
 #include "config.h"
 #include "listener.h"
+#include "tls.h"
 #include "plugin.h"
 #include "registry.h"
 #include "xmalloc.h"
@@ -108,7 +109,10 @@ static const char *const top_keys[] = {
 	"pid_file", "plugins", "trusted_proxies", "routes", NULL
 };
 static const char *const listen_keys[] = {
-	"address", "proxy_protocol", NULL
+	"address", "proxy_protocol", "tls", NULL
+};
+static const char *const tls_keys[] = {	/* both required, in order */
+	"certificate", "key", NULL
 };
 static const char *const timeout_keys[] = {
 	"header_ms", "body_ms", "keepalive_ms", "send_ms", "handler_ms",
@@ -337,10 +341,95 @@ listen_set(struct config *conf, size_t i, const char *text, const char *label,
 	return 0;
 }
 
+/*
+ * A path from the string v (label names it in errors) into path; a
+ * relative one is taken against the directory of the config file, so
+ * that a config works from wherever the server is started.
+ */
+static int
+get_path(const json_t *v, const char *label, const struct config *conf,
+    char *path, size_t pathsize, struct config_error *err)
+{
+	const char	*s, *slash;
+	char		 qbuf[ARGS_QUOTE_BUF];
+	size_t		 dirlen;
+	int		 n;
+
+	if (!json_is_string(v))
+		return fail(err, "%s: must be a path (a string), not %s", label,
+		    args_type_name(v));
+	s = json_string_value(v);
+	if (s[0] == '\0' || strlen(s) != json_string_length(v))
+		return fail(err, "%s: must be a path, not %s", label,
+		    args_quote(s, qbuf, sizeof(qbuf)));
+	slash = strrchr(conf->path, '/');
+	dirlen = slash != NULL ? (size_t)(slash - conf->path) : 0;
+	if (s[0] == '/' || slash == NULL)
+		n = snprintf(path, pathsize, "%s", s);
+	else
+		n = snprintf(path, pathsize, "%.*s/%s",
+		    (int)(dirlen == 0 ? 1 : dirlen),
+		    dirlen == 0 ? "/" : conf->path, s);
+	if (n < 0 || (size_t)n >= pathsize)
+		return fail(err, "%s: %s: path too long", label,
+		    args_quote(s, qbuf, sizeof(qbuf)));
+	return 0;
+}
+
+/*
+ * A listener's "tls": {"certificate": PATH, "key": PATH}. The files are
+ * read and checked now, so a bad one fails this load (and a reload
+ * keeps the running configuration).
+ */
+static int
+parse_tls(const json_t *v, const char *label, struct config *conf,
+    struct config_listen *l, struct config_error *err)
+{
+	char	 where[64], path[2][PATH_MAX], why[512];
+	size_t	 i;
+
+	if (!json_is_object(v))
+		return fail(err, "%s.tls: must be an object, {\"certificate\": "
+		    "PATH, \"key\": PATH}, not %s", label, args_type_name(v));
+	(void)snprintf(where, sizeof(where), "%s.tls.", label);
+	if (check_keys(v, tls_keys, where, err) == -1)
+		return -1;
+	if (l->proxy_protocol)
+		return fail(err, "%s: tls and proxy_protocol together are not "
+		    "supported", label);
+	for (i = 0; i < 2; i++) {
+		(void)snprintf(where, sizeof(where), "%s.tls.%s", label,
+		    tls_keys[i]);
+		if (json_object_get(v, tls_keys[i]) == NULL)
+			return fail(err, "%s: required", where);
+		if (get_path(json_object_get(v, tls_keys[i]), where, conf,
+		    path[i], sizeof(path[i]), err) == -1)
+			return -1;
+	}
+	l->tls_certificate = xstrdup(path[0]);
+	l->tls_key = xstrdup(path[1]);
+	if ((l->tls = tls_ctx_new(path[0], path[1], why, sizeof(why))) == NULL)
+		return fail(err, "%s.tls: %s", label, why);
+	return 0;
+}
+
+/* Free what listen entries own (not the array). */
+static void
+listen_cleanup(struct config_listen *l, size_t n)
+{
+	size_t	 i;
+
+	for (i = 0; i < n; i++) {
+		tls_ctx_free(l[i].tls);
+		free(l[i].tls_certificate);
+		free(l[i].tls_key);
+	}
+}
+
 static int
 parse_listen(const json_t *v, struct config *conf, struct config_error *err)
 {
-	json_t			*item, *addr, *pp;
+	json_t			*item, *addr, *pp, *tls;
 	char			 label[32], where[48];
 	size_t			 i, n;
 
@@ -361,7 +450,7 @@ parse_listen(const json_t *v, struct config *conf, struct config_error *err)
 	json_array_foreach(v, i, item) {
 		(void)snprintf(label, sizeof(label), "listen[%zu]", i);
 		if (json_is_object(item)) {
-			/* {"address": "...", "proxy_protocol": true} */
+			/* {"address": "...", "proxy_protocol": true, ...} */
 			(void)snprintf(where, sizeof(where), "%s.", label);
 			if (check_keys(item, listen_keys, where, err) == -1)
 				return -1;
@@ -376,11 +465,16 @@ parse_listen(const json_t *v, struct config *conf, struct config_error *err)
 			if (listen_set(conf, i, json_string_value(addr), where,
 			    err) == -1)
 				return -1;
+			conf->nlisten = i + 1;	/* config_free() frees it */
 			(void)snprintf(where, sizeof(where), "%s.proxy_protocol",
 			    label);
 			if ((pp = json_object_get(item, "proxy_protocol")) !=
 			    NULL && get_bool(pp, where,
 			    &conf->listen[i].proxy_protocol, err) == -1)
+				return -1;
+			tls = json_object_get(item, "tls");
+			if (tls != NULL && parse_tls(tls, label, conf,
+			    &conf->listen[i], err) == -1)
 				return -1;
 		} else if (json_is_string(item)) {
 			if (listen_set(conf, i, json_string_value(item), label,
@@ -645,10 +739,8 @@ static int
 parse_plugins(const json_t *v, struct config *conf, struct config_error *err)
 {
 	const json_t	*item;
-	const char	*s, *slash;
-	char		 qbuf[ARGS_QUOTE_BUF], why[256], path[PATH_MAX];
-	size_t		 i, j, dirlen;
-	int		 n;
+	char		 label[32], why[256], path[PATH_MAX];
+	size_t		 i, j;
 
 	if (v == NULL)
 		return 0;
@@ -657,25 +749,10 @@ parse_plugins(const json_t *v, struct config *conf, struct config_error *err)
 		    args_type_name(v));
 	conf->plugins = xcalloc(json_array_size(v) + 1,
 	    sizeof(*conf->plugins));
-	slash = strrchr(conf->path, '/');
-	dirlen = slash != NULL ? (size_t)(slash - conf->path) : 0;
 	json_array_foreach(v, i, item) {
-		if (!json_is_string(item))
-			return fail(err, "plugins[%zu]: must be a path (a "
-			    "string), not %s", i, args_type_name(item));
-		s = json_string_value(item);
-		if (s[0] == '\0' || strlen(s) != json_string_length(item))
-			return fail(err, "plugins[%zu]: must be a path, not %s",
-			    i, args_quote(s, qbuf, sizeof(qbuf)));
-		if (s[0] == '/' || slash == NULL)
-			n = snprintf(path, sizeof(path), "%s", s);
-		else
-			n = snprintf(path, sizeof(path), "%.*s/%s",
-			    (int)(dirlen == 0 ? 1 : dirlen),
-			    dirlen == 0 ? "/" : conf->path, s);
-		if (n < 0 || (size_t)n >= sizeof(path))
-			return fail(err, "plugins[%zu]: %s: path too long", i,
-			    args_quote(s, qbuf, sizeof(qbuf)));
+		(void)snprintf(label, sizeof(label), "plugins[%zu]", i);
+		if (get_path(item, label, conf, path, sizeof(path), err) == -1)
+			return -1;
 		for (j = 0; j < conf->nplugins; j++)
 			if (strcmp(conf->plugins[j].path, path) == 0)
 				return fail(err, "plugins[%zu]: %s is listed "
@@ -1187,6 +1264,7 @@ config_free(struct config *conf)
 	free(conf->plugins);
 	free(conf->trusted);
 	registry_clear(&conf->registry);
+	listen_cleanup(conf->listen, conf->nlisten);
 	free(conf->listen);
 	free(conf->access_log);
 	free(conf->error_log);
@@ -1256,6 +1334,8 @@ config_override(struct config *conf, const struct config_overrides *o,
 			conf->nlisten = nold;
 			return -1;
 		}
+	/* -l addresses are plain: what the file said about TLS goes. */
+	listen_cleanup(old, nold);
 	free(old);
 	conf->nlisten = o->nlisten;
 	return 0;

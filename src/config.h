@@ -53,11 +53,22 @@ unsigned	config_method_bit(const char *name);
  */
 char		*config_methods_format(unsigned mask, char *buf, size_t bufsize);
 
+struct tls_ctx;
+
 struct config_listen {
 	char			 text[128];	/* as written: "127.0.0.1:8080" */
 	struct sockaddr_storage	 addr;
 	socklen_t		 addrlen;
 	int			 proxy_protocol;	/* PROXY header first */
+	/*
+	 * "tls": the files, resolved against the config's directory, and
+	 * the context built from them at load (tls.c). NULL: plain HTTP.
+	 * The config owns them: a copy of this struct (the master's
+	 * sockets) must not use them past config_free().
+	 */
+	char			*tls_certificate;
+	char			*tls_key;
+	struct tls_ctx		*tls;
 };
 
 /* A plugin file, pinned open at load (plugin.c). */

@@ -65,6 +65,7 @@
 #include "reqid.h"
 #include "router.h"
 #include "stats.h"
+#include "tls.h"
 #include "xmalloc.h"
 
 #define CONN_OUTPUT_MAX		(256 * 1024)	/* pause parsing above */
@@ -72,6 +73,7 @@
 #define CONN_READ_SIZE		16384		/* one recv(2) */
 #define CONN_LINGER_MS		2000
 #define CONN_PROXY_MS		3000	/* the PROXY header (capped: header_ms) */
+#define CONN_TLS_RECORD		16384	/* plaintext of one TLS record */
 
 enum conn_state {
 	CONN_ACTIVE,
@@ -84,6 +86,7 @@ enum conn_state {
 enum conn_wait {
 	CONN_WAIT_NONE,		/* not armed: a new phase re-arms */
 	CONN_WAIT_PROXY,	/* the PROXY header, before any request */
+	CONN_WAIT_HANDSHAKE,	/* the TLS handshake, before any request */
 	CONN_WAIT_SEND,		/* not armed: the write timeout runs */
 	CONN_WAIT_KEEPALIVE,	/* the next request's first byte */
 	CONN_WAIT_HEADER,	/* the rest of the header section */
@@ -97,6 +100,16 @@ struct conn {
 	struct conn_env		*env;
 	struct bufferevent	*bev;		/* writes; NULL once closed */
 	struct event		*rev;		/* reads: see conn_read_cb */
+	struct tls		*tls;		/* NULL: plain */
+	struct event		*tev;		/* TLS waits: conn_tls_wait */
+	/*
+	 * TLS: the file segments in the output, each at its position in
+	 * the stream of bytes written (out_sent counts them), from
+	 * files[files_head]; conn_tls_next() reads them.
+	 */
+	struct api_file		*files;
+	size_t			 nfiles, files_head, files_size;
+	size_t			 out_sent;
 	struct evbuffer		*in;		/* read, not yet parsed */
 	struct event		*timer;
 	enum conn_state		 state;
@@ -109,6 +122,8 @@ struct conn {
 	unsigned		 timed_out:1;	/* 504 sent, handler still busy */
 	unsigned		 read_eof:1;	/* the client sent all it will */
 	unsigned		 proxy_wait:1;	/* a PROXY header comes first */
+	unsigned		 handshaking:1;	/* TLS handshake not done */
+	unsigned		 tls_read_blocked:1;	/* SSL_read wants to write */
 	unsigned		 requests;	/* answered on this connection */
 	unsigned		 allowed;	/* Allow methods for a 405 */
 	const struct config_route *route;
@@ -122,6 +137,8 @@ struct conn {
 
 static void	conn_process(struct conn *);
 static void	conn_flush(struct conn *);
+static void	conn_tls_flush(struct conn *);
+static void	conn_tls_cb(evutil_socket_t, short, void *);
 
 static void
 conn_gauge(struct conn_env *env)
@@ -143,6 +160,10 @@ conn_free(struct conn *c)
 		event_free(c->timer);
 	if (c->rev != NULL)
 		event_free(c->rev);
+	if (c->tev != NULL)
+		event_free(c->tev);
+	tls_free(c->tls);
+	free(c->files);
 	if (c->in != NULL)
 		evbuffer_free(c->in);
 	free(c);
@@ -168,9 +189,12 @@ conn_reading(struct conn *c, int on)
 {
 	if (c->reading == (unsigned)on || c->rev == NULL)
 		return;
-	if (on)
+	if (on) {
 		event_add(c->rev, NULL);
-	else
+		/* Input OpenSSL read ahead while reading was paused. */
+		if (c->tls != NULL && !c->handshaking && tls_pending(c->tls))
+			event_active(c->rev, EV_READ, 1);
+	} else
 		event_del(c->rev);
 	c->reading = on;
 }
@@ -182,6 +206,12 @@ conn_close(struct conn *c, const char *reason)
 		return;
 	log_debug("%s: %s: %s", __func__, c->peer, reason);
 	conn_reading(c, 0);
+	if (c->tls != NULL) {
+		/* Also a read made active by hand (conn_tls_cb). */
+		event_del(c->rev);
+		event_del(c->tev);
+		tls_shutdown(c->tls);	/* close_notify, if it can go */
+	}
 	if (c->bev != NULL) {
 		bufferevent_free(c->bev);	/* closes the socket */
 		c->bev = NULL;
@@ -222,6 +252,8 @@ conn_waiting_for(const struct conn *c)
 		return CONN_WAIT_SEND;
 	if (c->proxy_wait && c->state == CONN_ACTIVE)
 		return CONN_WAIT_PROXY;
+	if (c->handshaking && c->state == CONN_ACTIVE)
+		return CONN_WAIT_HANDSHAKE;
 	switch (c->state) {
 	case CONN_HANDLING:
 		return CONN_WAIT_HANDLER;
@@ -277,6 +309,7 @@ conn_timer_update(struct conn *c)
 	case CONN_WAIT_KEEPALIVE:
 		tv = env->tv_keepalive;
 		break;
+	case CONN_WAIT_HANDSHAKE:	/* the client's first bytes, as HEADER */
 	case CONN_WAIT_HEADER:
 		tv = env->tv_header;
 		break;
@@ -327,6 +360,28 @@ conn_count(struct conn *c, int status, double duration)
 	}
 }
 
+/*
+ * Over TLS: note where the file segments of r's body will be once it is
+ * appended to the output, which holds out_len bytes now.
+ */
+static void
+conn_tls_files(struct conn *c, const struct sy_req *r, size_t out_len)
+{
+	size_t	 i;
+
+	if (c->files_head == c->nfiles)
+		c->files_head = c->nfiles = 0;
+	if (c->nfiles + r->nfiles > c->files_size) {
+		c->files_size = c->nfiles + r->nfiles + 4;
+		c->files = xreallocarray(c->files, c->files_size,
+		    sizeof(*c->files));
+	}
+	for (i = 0; i < r->nfiles; i++) {
+		c->files[c->nfiles] = r->files[i];
+		c->files[c->nfiles++].at += c->out_sent + out_len;
+	}
+}
+
 /* Write the response in c->req and get ready for the next request. */
 static void
 conn_respond(struct conn *c)
@@ -366,8 +421,12 @@ conn_respond(struct conn *c)
 	if (c->http.head || head.status < 200 || head.status == 204 ||
 	    head.status == 304)
 		evbuffer_drain(r->body, head.body_len);
-	else
+	else {
+		if (c->tls != NULL)
+			conn_tls_files(c, r, evbuffer_get_length(out));
 		evbuffer_add_buffer(out, r->body);
+	}
+	r->nfiles = 0;
 
 	duration = elapsed_s(&c->start);
 	if (env->stats != NULL)
@@ -666,35 +725,88 @@ conn_eof(struct conn *c)
 }
 
 /*
+ * The transport, the one place besides conn_flush() that knows whether
+ * the connection is TLS: up to len bytes of the client's input into buf.
+ * The plain one says EAGAIN as TLS_WANT_READ, so both read alike.
+ */
+static enum tls_status
+conn_recv(struct conn *c, evutil_socket_t fd, void *buf, size_t len,
+    size_t *n)
+{
+	ssize_t	 r;
+
+	if (c->tls != NULL)
+		return tls_read(c->tls, buf, len, n);
+	if ((r = recv(fd, buf, len, 0)) == -1)
+		return errno == EAGAIN || errno == EINTR ? TLS_WANT_READ :
+		    TLS_ERROR;
+	if (r == 0)
+		return TLS_EOF;
+	*n = (size_t)r;
+	return TLS_OK;
+}
+
+/* Why the transport failed, for the log. */
+static const char *
+conn_io_error(const struct conn *c, int err)
+{
+	return c->tls != NULL ? tls_error(c->tls) : strerror(err);
+}
+
+static void	conn_tls_handshake(struct conn *);
+static void	conn_tls_wait(struct conn *, short, int);
+
+/*
  * Input. A plain recv(2) into the input buffer, not the bufferevent's
  * reading: libevent's evbuffer_read() asks the kernel how much is
  * readable (ioctl FIONREAD) before every read, one system call per
  * request for nothing. While the input holds CONN_INPUT_MAX unparsed
  * bytes (a handler is running, pipelined requests wait) reading pauses.
+ * Over TLS the same, with SSL_read() in place of recv(2) (conn_recv()).
  */
 static void
 conn_read_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct conn		*c = arg;
 	struct evbuffer_iovec	 v;
-	ssize_t			 n;
+	enum tls_status		 st;
+	size_t			 n = 0;
 
+	if (c->state == CONN_CLOSED)
+		return;		/* made active by hand before the close */
+	if (c->handshaking) {
+		conn_tls_handshake(c);
+		return;
+	}
 	if (evbuffer_reserve_space(c->in, CONN_READ_SIZE, &v, 1) < 1) {
 		conn_close(c, "out of memory");
 		return;
 	}
-	n = recv(fd, v.iov_base, v.iov_len, 0);
-	if (n == -1) {
-		if (errno != EAGAIN && errno != EINTR)
-			conn_close(c, strerror(errno));
+	switch ((st = conn_recv(c, fd, v.iov_base, v.iov_len, &n))) {
+	case TLS_OK:
+		break;
+	case TLS_WANT_READ:
 		return;
-	}
-	if (n == 0) {
+	case TLS_WANT_WRITE:
+		/* A TLS message to answer first: read again once it went. */
+		c->tls_read_blocked = 1;
+		conn_tls_wait(c, EV_WRITE, 0);
+		return;
+	case TLS_EOF:
 		conn_eof(c);
 		return;
+	default:
+		conn_close(c, conn_io_error(c, errno));
+		return;
 	}
-	v.iov_len = (size_t)n;
+	v.iov_len = n;
 	(void)evbuffer_commit_space(c->in, &v, 1);
+	/*
+	 * A read returns one record at most, and OpenSSL reads ahead: what
+	 * it holds, the socket will not announce. Read again from the loop.
+	 */
+	if (c->tls != NULL && c->reading && tls_pending(c->tls))
+		event_active(c->rev, EV_READ, 1);
 	if (c->state == CONN_LINGERING) {
 		evbuffer_drain(c->in, evbuffer_get_length(c->in));
 		return;
@@ -702,6 +814,94 @@ conn_read_cb(evutil_socket_t fd, short what, void *arg)
 	if (evbuffer_get_length(c->in) >= CONN_INPUT_MAX)
 		conn_reading(c, 0);
 	conn_process(c);
+}
+
+/*
+ * The TLS session waits for the socket to become what (EV_READ or
+ * EV_WRITE): the handshake's messages, a record that did not fit, or the
+ * answer to a message of the client's. Writing keeps the plain path's
+ * rule for timeouts.send_ms: the deadline restarts only after progress.
+ */
+static void
+conn_tls_wait(struct conn *c, short what, int progress)
+{
+	short	 pending;
+
+	pending = event_pending(c->tev, EV_READ | EV_WRITE, NULL);
+	if ((pending | what) == pending && !progress)
+		return;		/* the same wait: its deadline stands */
+	event_del(c->tev);
+	(void)event_assign(c->tev, c->env->base, bufferevent_getfd(c->bev),
+	    pending | what, conn_tls_cb, c);
+	/* During the handshake, its own deadline (the timer) runs. */
+	(void)event_add(c->tev, c->handshaking ? NULL : &c->env->tv_send);
+}
+
+static void
+conn_tls_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn	*c = arg;
+
+	if (what & EV_TIMEOUT) {
+		conn_close(c, "send timeout");
+		return;
+	}
+	if (c->handshaking) {
+		conn_tls_handshake(c);
+		return;
+	}
+	if (c->tls_read_blocked) {
+		/* The read runs again from the loop: c may be gone below. */
+		c->tls_read_blocked = 0;
+		event_active(c->rev, EV_READ, 1);
+	}
+	conn_flush(c);
+}
+
+/* Close a connection whose handshake failed: quietly, but counted. */
+static void
+conn_tls_failed(struct conn *c, enum stats_tls_fail why, const char *text)
+{
+	if (c->env->stats_slot != NULL)
+		atomic_fetch_add_explicit(&c->env->stats_slot->tls_failed[why],
+		    1, memory_order_relaxed);
+	log_debug("%s: %s: TLS handshake failed (%s): %s", __func__, c->peer,
+	    stats_tls_fail_name[why], text);
+	conn_close(c, "TLS handshake failed");
+}
+
+static void
+conn_tls_handshake(struct conn *c)
+{
+	enum stats_tls_fail	 why = STATS_TLS_PROTOCOL;
+
+	switch (tls_handshake(c->tls, &why)) {
+	case TLS_OK:
+		break;
+	case TLS_WANT_READ:
+		event_del(c->tev);	/* rev is on */
+		return;
+	case TLS_WANT_WRITE:
+		conn_tls_wait(c, EV_WRITE, 0);
+		return;
+	default:
+		conn_tls_failed(c, why, tls_error(c->tls));
+		return;
+	}
+	c->handshaking = 0;
+	event_del(c->tev);
+	if (c->env->stats_slot != NULL) {
+		atomic_fetch_add_explicit(&c->env->stats_slot->tls_handshakes,
+		    1, memory_order_relaxed);
+		if (tls_resumed(c->tls))
+			atomic_fetch_add_explicit(
+			    &c->env->stats_slot->tls_resumed, 1,
+			    memory_order_relaxed);
+	}
+	/* The first request's own deadline now. */
+	conn_timer_update(c);
+	/* It may have come with the client's Finished. */
+	event_active(c->rev, EV_READ, 1);
 }
 
 /* The output has drained: close, linger, or go on parsing. */
@@ -721,6 +921,8 @@ conn_written(struct conn *c)
 		 */
 		c->state = CONN_LINGERING;
 		c->close_after_write = 0;
+		if (c->tls != NULL)
+			tls_shutdown(c->tls);
 		(void)shutdown(bufferevent_getfd(bev), SHUT_WR);
 		conn_reading(c, 1);
 		conn_timer_update(c);
@@ -752,6 +954,10 @@ conn_flush(struct conn *c)
 	struct evbuffer	*out = bufferevent_get_output(c->bev);
 	int		 n, err;
 
+	if (c->tls != NULL) {
+		conn_tls_flush(c);
+		return;
+	}
 	if (evbuffer_get_length(out) == 0) {
 		conn_written(c);
 		return;
@@ -781,6 +987,100 @@ conn_flush(struct conn *c)
 		return;
 	}
 	conn_written(c);
+}
+
+/*
+ * The next bytes of the output for one SSL_write(), at most a record's
+ * worth, in *len: bytes in memory in place (pulled up when they span
+ * chains, so small and pipelined answers still leave in one record),
+ * bytes of a file segment read into a buffer (libevent keeps those for
+ * sendfile(2): in the buffer they cannot be seen). So a large file goes
+ * out a record at a time whatever its size, never whole in memory.
+ * NULL with *why set when that fails. The buffer is rebuilt before each
+ * write, retries too: the bytes are the same, and OpenSSL is told it
+ * may move (SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER). Loop thread only.
+ */
+static unsigned char *
+conn_tls_next(struct conn *c, struct evbuffer *out, size_t *len,
+    const char **why)
+{
+	static unsigned char	 buf[CONN_TLS_RECORD];
+	struct api_file		*f = NULL;
+	size_t			 skip, want;
+	ssize_t			 n;
+
+	while (c->files_head < c->nfiles && c->files[c->files_head].at +
+	    (size_t)c->files[c->files_head].length <= c->out_sent)
+		c->files_head++;
+	if (c->files_head < c->nfiles)
+		f = &c->files[c->files_head];
+	if (*len > CONN_TLS_RECORD)
+		*len = CONN_TLS_RECORD;
+	if (f == NULL || f->at > c->out_sent) {
+		/* Memory, up to the next file if any. */
+		if (f != NULL && f->at - c->out_sent < *len)
+			*len = f->at - c->out_sent;
+		*why = "out of memory";
+		return evbuffer_pullup(out, (ssize_t)*len);
+	}
+	skip = c->out_sent - f->at;
+	want = (size_t)f->length - skip;
+	if (want > *len)
+		want = *len;
+	if ((n = pread(f->fd, buf, want, f->offset + (off_t)skip)) <= 0) {
+		/* As sendfile(2) on plain: the answer cannot finish. */
+		*why = n == 0 ? "file shrank under its response" :
+		    strerror(errno);
+		return NULL;
+	}
+	*len = (size_t)n;
+	return buf;
+}
+
+/*
+ * conn_flush() over TLS: SSL_write() a record's worth at a time from the
+ * front of the output (conn_tls_next()). A write that cannot finish
+ * waits on tev, not on the bufferevent, whose own writing would send the
+ * plaintext.
+ */
+static void
+conn_tls_flush(struct conn *c)
+{
+	struct evbuffer	*out = bufferevent_get_output(c->bev);
+	enum tls_status	 st = TLS_OK;
+	unsigned char	*p;
+	const char	*why;
+	size_t		 len, n, sent = 0;
+
+	evbuffer_unfreeze(out, 1);
+	while ((len = evbuffer_get_length(out)) > 0) {
+		if ((p = conn_tls_next(c, out, &len, &why)) == NULL) {
+			evbuffer_freeze(out, 1);
+			conn_close(c, why);
+			return;
+		}
+		if ((st = tls_write(c->tls, p, len, &n)) != TLS_OK)
+			break;
+		evbuffer_drain(out, n);
+		c->out_sent += n;
+		sent += n;
+	}
+	evbuffer_freeze(out, 1);
+	switch (st) {
+	case TLS_OK:
+		event_del(c->tev);
+		conn_written(c);
+		break;
+	case TLS_WANT_READ:
+	case TLS_WANT_WRITE:
+		conn_tls_wait(c, st == TLS_WANT_READ ? EV_READ : EV_WRITE,
+		    sent > 0);
+		conn_timer_update(c);
+		break;
+	default:
+		conn_close(c, tls_error(c->tls));
+		break;
+	}
 }
 
 static void
@@ -927,6 +1227,9 @@ conn_timer_cb(evutil_socket_t fd, short what, void *arg)
 	case CONN_WAIT_PROXY:
 		conn_proxy_refused(c, "no PROXY header in time");
 		break;
+	case CONN_WAIT_HANDSHAKE:
+		conn_tls_failed(c, STATS_TLS_TIMEOUT, "no handshake in time");
+		break;
 	default:
 		break;
 	}
@@ -934,7 +1237,7 @@ conn_timer_cb(evutil_socket_t fd, short what, void *arg)
 
 int
 conn_new(struct conn_env *env, int fd, const struct sockaddr *sa,
-    socklen_t salen, int proxy)
+    socklen_t salen, const struct config_listen *l)
 {
 	struct conn	*c;
 
@@ -946,8 +1249,14 @@ conn_new(struct conn_env *env, int fd, const struct sockaddr *sa,
 	c->timer = evtimer_new(env->base, conn_timer_cb, c);
 	c->rev = event_new(env->base, fd, EV_READ | EV_PERSIST, conn_read_cb, c);
 	c->in = evbuffer_new();
+	if (l->tls != NULL) {
+		c->tls = tls_new(l->tls, fd);
+		c->tev = event_new(env->base, fd, EV_WRITE, conn_tls_cb, c);
+		c->handshaking = 1;
+	}
 	if (c->bev == NULL || c->timer == NULL || c->rev == NULL ||
-	    c->in == NULL ||
+	    c->in == NULL || (l->tls != NULL && (c->tls == NULL ||
+	    c->tev == NULL)) ||
 	    api_req_init(&c->req, env->base, env->pool, conn_finish_cb,
 	    c) == -1) {
 		if (c->bev != NULL)
@@ -965,7 +1274,7 @@ conn_new(struct conn_env *env, int fd, const struct sockaddr *sa,
 	if ((size_t)salen <= sizeof(c->peer_sa))
 		memcpy(&c->peer_sa, sa, (size_t)salen);
 	c->req.client = c->peer;
-	c->proxy_wait = proxy != 0;
+	c->proxy_wait = l->proxy_protocol != 0;
 	bufferevent_setcb(c->bev, NULL, conn_write_cb, conn_event_cb, c);
 	(void)bufferevent_set_timeouts(c->bev, NULL, &env->tv_send);
 	c->state = CONN_ACTIVE;

@@ -17,6 +17,7 @@
 
 struct event_base;
 struct config;
+struct config_listen;
 struct router;
 struct accesslog;
 struct dispatch;
@@ -72,12 +73,13 @@ int	conn_env_init(struct conn_env *env, struct event_base *base,
 	    const struct config *conf);
 
 /*
- * Start serving fd, an accepted socket from peer sa (the connection owns
- * it from now on, even on failure); with proxy, a PROXY protocol header
- * must come first. Returns -1 when out of memory.
+ * Start serving fd, an accepted socket from peer sa on listener l (the
+ * connection owns it from now on, even on failure): with l's
+ * proxy_protocol, a PROXY protocol header must come first; with its tls,
+ * a TLS handshake. Returns -1 when out of memory.
  */
 int	conn_new(struct conn_env *env, int fd, const struct sockaddr *sa,
-	    socklen_t salen, int proxy);
+	    socklen_t salen, const struct config_listen *l);
 
 /*
  * Drain: every connection closes after its next response (which says

@@ -28,6 +28,10 @@ const char *const	stats_mode_name[STATS_NMODES] = {
 	"loop", "pool", "offload"
 };
 
+const char *const	stats_tls_fail_name[STATS_TLS_NFAILS] = {
+	"http", "protocol", "timeout", "closed"
+};
+
 static struct stats	*stats_self;
 
 /* dst += src, for a private dst: relaxed, no read-modify-write. */

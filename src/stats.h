@@ -59,6 +59,19 @@ enum stats_mode {
 /* "loop", "pool", "offload". */
 extern const char *const stats_mode_name[STATS_NMODES];
 
+/* Why a TLS handshake failed: a small fixed set, for the metrics. */
+enum stats_tls_fail {
+	STATS_TLS_HTTP,		/* plain HTTP on a TLS port */
+	STATS_TLS_PROTOCOL,	/* anything else TLS refused: garbage,
+				   versions, ciphers, alerts */
+	STATS_TLS_TIMEOUT,	/* not done within timeouts.header_ms */
+	STATS_TLS_CLOSED,	/* the client left in the middle */
+	STATS_TLS_NFAILS
+};
+
+/* "http", "protocol", "timeout", "closed". */
+extern const char *const stats_tls_fail_name[STATS_TLS_NFAILS];
+
 /* The status codes counted one by one; the rest share "other". */
 #define STATS_NCODES		25
 
@@ -90,6 +103,9 @@ struct stats_slot {
 	_Atomic uint64_t	timeouts_504;	/* handler deadline */
 	_Atomic uint64_t	accesslog_dropped; /* lines: reader stalled */
 	_Atomic uint64_t	proxy_refused;	/* no valid PROXY header */
+	_Atomic uint64_t	tls_handshakes;	/* completed */
+	_Atomic uint64_t	tls_resumed;	/* of those, by a ticket */
+	_Atomic uint64_t	tls_failed[STATS_TLS_NFAILS];
 	struct stats_hist	queue_wait;	/* pool jobs */
 	struct stats_hist	run_time;	/* pool jobs */
 };

@@ -125,28 +125,29 @@ worker_conn_closed_cb(void *arg)
 		worker_accept_set(w, 1);
 }
 
-/* Does the listener fd (ours: in conf's listen order) speak PROXY first? */
-static int
-worker_listener_proxy(const struct worker *w, int fd)
+/* The listener of fd (ours: in conf's listen order). */
+static const struct config_listen *
+worker_listener(const struct worker *w, int fd)
 {
 	size_t	 i;
 
 	for (i = 0; i < w->naccept; i++)
 		if (w->fds[i] == fd)
-			return w->conf->listen[i].proxy_protocol;
-	return 0;
+			break;
+	return &w->conf->listen[i < w->naccept ? i : 0];
 }
 
 static void
 worker_accept_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct worker		*w = arg;
+	const struct config_listen *l;
 	struct sockaddr_storage	 ss;
 	socklen_t		 sslen;
 	struct timeval		 tv = { 0, ACCEPT_RETRY_MS * 1000 };
-	int			 cfd, i, proxy;
+	int			 cfd, i;
 
-	proxy = worker_listener_proxy(w, fd);
+	l = worker_listener(w, fd);
 	for (i = 0; i < ACCEPT_BATCH; i++) {
 		if (w->env.nconns >= w->conf->limits.max_connections) {
 			if (w->slot_stats != NULL)
@@ -191,8 +192,7 @@ worker_accept_cb(evutil_socket_t fd, short what, void *arg)
 				return;
 			}
 		}
-		(void)conn_new(&w->env, cfd, (struct sockaddr *)&ss, sslen,
-		    proxy);
+		(void)conn_new(&w->env, cfd, (struct sockaddr *)&ss, sslen, l);
 	}
 }
 
@@ -304,7 +304,7 @@ worker_listeners_close(struct worker *w)
 				break;	/* EAGAIN: empty; else as good as */
 			}
 			(void)conn_new(&w->env, cfd, (struct sockaddr *)&ss,
-			    sslen, w->conf->listen[i].proxy_protocol);
+			    sslen, &w->conf->listen[i]);
 		}
 		event_free(w->accept_evs[i]);
 		w->accept_evs[i] = NULL;

@@ -182,7 +182,7 @@ write_routes(struct sy_req *req, const struct stats *s)
 static int
 write_slots(struct sy_req *req, const struct stats *s)
 {
-	unsigned	 k, nslots = LOAD(s->master.slots_used);
+	unsigned	 k, r, nslots = LOAD(s->master.slots_used);
 	char		 labels[32];
 	int		 rc = 0;
 
@@ -210,6 +210,21 @@ write_slots(struct sy_req *req, const struct stats *s)
 	SLOT_COUNTER(proxy_refused, "switchyard_proxy_protocol_refused_total",
 	    "Connections closed unserved on a PROXY protocol listener: no "
 	    "valid header in time.");
+	SLOT_COUNTER(tls_handshakes, "switchyard_tls_handshakes_total",
+	    "TLS handshakes completed.");
+	SLOT_COUNTER(tls_resumed, "switchyard_tls_resumed_total",
+	    "TLS handshakes that resumed a session (a ticket).");
+	rc |= family(req, "switchyard_tls_handshake_failures_total", "counter",
+	    "TLS connections closed before a session was up: plain HTTP, "
+	    "other bytes TLS refused, no handshake within "
+	    "timeouts.header_ms, the client leaving.");
+	for (k = 0; k < nslots; k++)
+		for (r = 0; r < STATS_TLS_NFAILS; r++)
+			rc |= sy_resp_printf(req,
+			    "switchyard_tls_handshake_failures_total{worker="
+			    "\"%u\",reason=\"%s\"} %llu\n", k,
+			    stats_tls_fail_name[r], (unsigned long long)LOAD(
+			    s->slots[k].tls_failed[r]));
 	rc |= family(req, "switchyard_pool_queue_wait_seconds", "histogram",
 	    "Time pool jobs waited for a thread, by worker slot.");
 	for (k = 0; k < nslots; k++) {

@@ -69,6 +69,7 @@ EXCEPTIONS = {
     "system lookups": ("user and group must exist, static root and "
                        "write_file dir must be directories on this host", [
         "bad/user_unknown.json", "bad/group_unknown.json",
+        "bad/listen_tls_missing_file.json",
         "schema/bad/static_root_missing.json",
         "schema/bad/write_file_dir_missing.json"]),
     "byte lengths": ("maxLength counts characters, the parser bytes: "

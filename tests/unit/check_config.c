@@ -20,6 +20,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -629,6 +630,73 @@ START_TEST(test_free_null)
 }
 END_TEST
 
+/*
+ * "tls" with real files, made with the openssl command in a temporary
+ * directory: a pair loads (relative paths against the config's
+ * directory) and builds a context; a key of another pair is refused with
+ * the key's path and OpenSSL's reason; -l listeners are plain.
+ */
+static void
+make_pair(const char *dir, const char *name)
+{
+	char	 cmd[1024];
+
+	(void)snprintf(cmd, sizeof(cmd), "openssl req -x509 -newkey ec "
+	    "-pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 -subj /CN=t "
+	    "-keyout %s/%s.key -out %s/%s.crt >/dev/null 2>&1", dir, name,
+	    dir, name);
+	ck_assert_msg(system(cmd) == 0, "openssl req failed: %s", cmd);
+}
+
+START_TEST(test_tls)
+{
+	struct config			*conf;
+	struct config_error		 err;
+	struct config_overrides		 o = { 0 };
+	char				 dir[] = "/tmp/check_config.XXXXXX";
+	char				 file[PATH_MAX], want[PATH_MAX + 64];
+	char				*l[] = { "127.0.0.1:9443" };
+	static const char		 json[] = "{\"listen\": ["
+	    "{\"address\": \"127.0.0.1:8443\", \"tls\": {\"certificate\": "
+	    "\"a.crt\", \"key\": \"%s.key\"}}, \"127.0.0.1:8080\"], "
+	    "\"routes\": [{\"path\": \"/\", \"handler\": \"hello\"}]}";
+	char				 text[512];
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	make_pair(dir, "a");
+	make_pair(dir, "b");
+	(void)snprintf(file, sizeof(file), "%s/switchyard.json", dir);
+
+	(void)snprintf(text, sizeof(text), json, "a");
+	conf = config_load_string(text, file, &err);
+	ck_assert_msg(conf != NULL, "%s", err.text);
+	ck_assert_ptr_nonnull(conf->listen[0].tls);
+	(void)snprintf(want, sizeof(want), "%s/a.crt", dir);
+	ck_assert_str_eq(conf->listen[0].tls_certificate, want);
+	ck_assert_ptr_null(conf->listen[1].tls);
+	o.listen = l;
+	o.nlisten = 1;
+	ck_assert_int_eq(config_override(conf, &o, &err), 0);
+	ck_assert_ptr_null(conf->listen[0].tls);
+	config_free(conf);
+
+	(void)snprintf(text, sizeof(text), json, "b");
+	ck_assert_ptr_null(config_load_string(text, file, &err));
+	(void)snprintf(want, sizeof(want), "listen[0].tls: %s/b.key: key "
+	    "values mismatch", dir);
+	ck_assert_str_eq(err.text, want);
+
+	(void)snprintf(text, sizeof(text), json, "missing");
+	ck_assert_ptr_null(config_load_string(text, file, &err));
+	(void)snprintf(want, sizeof(want), "listen[0].tls: %s/missing.key: "
+	    "No such file or directory", dir);
+	ck_assert_str_eq(err.text, want);
+
+	(void)snprintf(text, sizeof(text), "rm -rf %s", dir);
+	ck_assert_int_eq(system(text), 0);
+}
+END_TEST
+
 static Suite *
 config_suite(void)
 {
@@ -661,6 +729,7 @@ config_suite(void)
 	tcase_add_test(tc, test_methods_format);
 	tcase_add_test(tc, test_mode_name);
 	tcase_add_test(tc, test_free_null);
+	tcase_add_test(tc, test_tls);
 	suite_add_tcase(s, tc);
 	return s;
 }

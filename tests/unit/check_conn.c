@@ -113,6 +113,7 @@ static struct router		*router;
 static struct pool		*pool;
 static struct dispatch		*disp;
 static struct stats		*stats;
+static const struct config_listen plain;	/* no PROXY header, no TLS */
 static struct conn_env		 env;
 static struct event		*guard, *tick;
 static int			 lfd = -1, timed_out;
@@ -248,7 +249,7 @@ client_open(struct client *cl)
 	ck_assert_int_ge(sfd = accept4(lfd, (struct sockaddr *)&ss, &sslen,
 	    SOCK_NONBLOCK | SOCK_CLOEXEC), 0);
 	ck_assert_int_eq(conn_new(&env, sfd, (struct sockaddr *)&ss, sslen,
-	    0), 0);
+	    &plain), 0);
 	ck_assert_int_eq(fcntl(cl->fd, F_SETFL, O_NONBLOCK), 0);
 	ck_assert_ptr_nonnull(cl->ev = event_new(base, cl->fd,
 	    EV_READ | EV_PERSIST, client_read_cb, cl));

@@ -866,6 +866,9 @@ static const char *const expected_families[][2] = {
 	{ "switchyard_handler_timeouts_total", "counter" },
 	{ "switchyard_access_log_dropped_total", "counter" },
 	{ "switchyard_proxy_protocol_refused_total", "counter" },
+	{ "switchyard_tls_handshakes_total", "counter" },
+	{ "switchyard_tls_resumed_total", "counter" },
+	{ "switchyard_tls_handshake_failures_total", "counter" },
 	{ "switchyard_pool_queue_wait_seconds", "histogram" },
 	{ "switchyard_pool_run_seconds", "histogram" },
 	{ "switchyard_connections_open", "gauge" },
@@ -976,6 +979,9 @@ fill(struct stats *s)
 	STORE(s->slots[1].paused_emfile, 7);
 	STORE(s->slots[1].timeouts_504, 1);
 	STORE(s->slots[1].accesslog_dropped, 42);
+	STORE(s->slots[1].tls_handshakes, 8);
+	STORE(s->slots[1].tls_resumed, 3);
+	STORE(s->slots[1].tls_failed[STATS_TLS_TIMEOUT], 2);
 	STORE(s->slots[2].accepted, 99);
 
 	/* Two live cells, one being set up, one free with stale data. */
@@ -1081,6 +1087,13 @@ START_TEST(render_filled)
 	has_line(text, "switchyard_handler_timeouts_total{worker=\"1\"} 1");
 	has_line(text, "switchyard_access_log_dropped_total{worker=\"1\"} 42");
 	has_line(text, "switchyard_access_log_dropped_total{worker=\"0\"} 0");
+	has_line(text, "switchyard_tls_handshakes_total{worker=\"1\"} 8");
+	has_line(text, "switchyard_tls_resumed_total{worker=\"1\"} 3");
+	/* Every reason of every slot, so that a series never appears late. */
+	has_line(text, "switchyard_tls_handshake_failures_total{worker=\"1\","
+	    "reason=\"timeout\"} 2");
+	has_line(text, "switchyard_tls_handshake_failures_total{worker=\"0\","
+	    "reason=\"http\"} 0");
 	has_line(text, "switchyard_pool_queue_wait_seconds_bucket{"
 	    "worker=\"0\",le=\"0.0005\"} 0");
 	has_line(text, "switchyard_pool_queue_wait_seconds_bucket{"
