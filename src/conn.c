@@ -143,9 +143,8 @@ static void	conn_tls_cb(evutil_socket_t, short, void *);
 static void
 conn_gauge(struct conn_env *env)
 {
-	if (env->stats_cell != NULL)
-		atomic_store_explicit(&env->stats_cell->connections,
-		    env->nconns, memory_order_relaxed);
+	atomic_store_explicit(&env->stats_cell->connections, env->nconns,
+	    memory_order_relaxed);
 }
 
 /* Free c (its socket is closed already) and give its slot back. */
@@ -339,25 +338,49 @@ elapsed_s(const struct timespec *since)
 	    (double)(now.tv_nsec - since->tv_nsec) / 1e9;
 }
 
-/* Count an answer in the shared stats: its route, mode, code, time. */
+/*
+ * The one place an answer is counted and logged: its route, mode, code
+ * and time in the shared stats, and its access log line. job_times: the
+ * pool job's times are ours to read (not while a handler still runs the
+ * request, as for the 504 of a job that would not stop).
+ */
 static void
-conn_count(struct conn *c, int status, double duration)
+conn_account(struct conn *c, int status, size_t body_bytes, time_t now,
+    int job_times)
 {
 	struct conn_env		*env = c->env;
 	const struct sy_req	*r = &c->req;
 	struct stats_route_hot	*sr;
+	struct accesslog_entry	 e;
+	double			 duration = elapsed_s(&c->start);
+	int			 ran = job_times && r->mode != STATS_MODE_LOOP &&
+				    r->job.start_ns != 0;
 
 	sr = stats_route_hot(env->stats, env->stats_slot,
 	    c->route != NULL ? c->route->stats_index : 0);
 	atomic_fetch_add_explicit(&sr->requests[r->mode][stats_code_index(
 	    status)], 1, memory_order_relaxed);
 	stats_hist_add(&sr->duration, duration);
-	if (r->mode != STATS_MODE_LOOP && r->job.start_ns != 0) {
+	if (ran) {
 		stats_hist_add(&env->stats_slot->queue_wait,
 		    (double)(r->job.start_ns - r->job.submit_ns) / 1e9);
 		stats_hist_add(&env->stats_slot->run_time,
 		    (double)(r->job.end_ns - r->job.start_ns) / 1e9);
 	}
+	if (env->alog == NULL)
+		return;
+	e.peer = r->client;
+	e.http = &c->http;	/* the connection's; a handler only reads it */
+	e.status = status;
+	e.body_bytes = c->http.head ? 0 : body_bytes;
+	e.duration_s = duration;
+	e.mode = stats_mode_name[r->mode];
+	e.queue_wait_s = ran && r->job.start_ns > r->job.submit_ns ?
+	    (double)(r->job.start_ns - r->job.submit_ns) / 1e9 : 0;
+	e.now = now;
+	e.request_id = r->id;
+	e.route = c->route != NULL ? c->route->path : NULL;
+	accesslog_write(env->alog, &e);
 }
 
 /*
@@ -390,9 +413,7 @@ conn_respond(struct conn *c)
 	struct sy_req		*r = &c->req;
 	struct evbuffer		*out = bufferevent_get_output(c->bev);
 	struct http_resp_head	 head;
-	struct accesslog_entry	 e;
 	struct timeval		 now;
-	double			 duration;
 	int			 keepalive;
 
 	/* After a FIN, the last buffered request's answer says close. */
@@ -428,23 +449,7 @@ conn_respond(struct conn *c)
 	}
 	r->nfiles = 0;
 
-	duration = elapsed_s(&c->start);
-	if (env->stats != NULL)
-		conn_count(c, head.status, duration);
-	if (env->alog != NULL) {
-		e.peer = c->req.client;
-		e.http = &c->http;
-		e.status = head.status;
-		e.body_bytes = c->http.head ? 0 : head.body_len;
-		e.duration_s = duration;
-		e.mode = stats_mode_name[r->mode];
-		e.queue_wait_s = r->job.start_ns > r->job.submit_ns ?
-		    (double)(r->job.start_ns - r->job.submit_ns) / 1e9 : 0;
-		e.now = now.tv_sec;
-		e.request_id = r->id;
-		e.route = c->route != NULL ? c->route->path : NULL;
-		accesslog_write(env->alog, &e);
-	}
+	conn_account(c, head.status, head.body_len, now.tv_sec, 1);
 
 	r->id[0] = '\0';		/* the next request gets its own */
 	api_req_answered(r);
@@ -547,9 +552,8 @@ conn_finish_cb(struct sy_req *req, void *arg)
 static void
 conn_proxy_refused(struct conn *c, const char *why)
 {
-	if (c->env->stats_slot != NULL)
-		atomic_fetch_add_explicit(&c->env->stats_slot->proxy_refused, 1,
-		    memory_order_relaxed);
+	atomic_fetch_add_explicit(&c->env->stats_slot->proxy_refused, 1,
+	    memory_order_relaxed);
 	log_warnx_limited("%s: connection closed: %s (the listener expects "
 	    "the PROXY protocol)", c->peer, why);
 	conn_close(c, why);
@@ -862,9 +866,8 @@ conn_tls_cb(evutil_socket_t fd, short what, void *arg)
 static void
 conn_tls_failed(struct conn *c, enum stats_tls_fail why, const char *text)
 {
-	if (c->env->stats_slot != NULL)
-		atomic_fetch_add_explicit(&c->env->stats_slot->tls_failed[why],
-		    1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&c->env->stats_slot->tls_failed[why], 1,
+	    memory_order_relaxed);
 	log_debug("%s: %s: TLS handshake failed (%s): %s", __func__, c->peer,
 	    stats_tls_fail_name[why], text);
 	conn_close(c, "TLS handshake failed");
@@ -890,14 +893,11 @@ conn_tls_handshake(struct conn *c)
 	}
 	c->handshaking = 0;
 	event_del(c->tev);
-	if (c->env->stats_slot != NULL) {
-		atomic_fetch_add_explicit(&c->env->stats_slot->tls_handshakes,
-		    1, memory_order_relaxed);
-		if (tls_resumed(c->tls))
-			atomic_fetch_add_explicit(
-			    &c->env->stats_slot->tls_resumed, 1,
-			    memory_order_relaxed);
-	}
+	atomic_fetch_add_explicit(&c->env->stats_slot->tls_handshakes, 1,
+	    memory_order_relaxed);
+	if (tls_resumed(c->tls))
+		atomic_fetch_add_explicit(&c->env->stats_slot->tls_resumed, 1,
+		    memory_order_relaxed);
 	/* The first request's own deadline now. */
 	conn_timer_update(c);
 	/* It may have come with the client's Finished. */
@@ -1131,24 +1131,14 @@ conn_handler_timeout(struct conn *c)
 	log_warnx_limited("route %s (handler %s): no answer after %u ms: 504 "
 	    "(request %s)", c->route->path, c->route->handler->name,
 	    c->env->conf->timeouts.handler_ms, c->req.id);
-	if (c->env->stats_slot != NULL)
-		atomic_fetch_add_explicit(&c->env->stats_slot->timeouts_504, 1,
-		    memory_order_relaxed);
+	atomic_fetch_add_explicit(&c->env->stats_slot->timeouts_504, 1,
+	    memory_order_relaxed);
 	if (dispatch_cancel(c->env->dispatch, &c->req) == 0) {
 		c->state = CONN_ACTIVE;
 		c->http.status = 504;
 		conn_answer_status(c);
 		conn_process(c);
 		return;
-	}
-	if (c->env->stats != NULL) {
-		/* The handler still owns c->req: count from the route only. */
-		struct stats_route_hot	*sr = stats_route_hot(c->env->stats,
-		    c->env->stats_slot, c->route->stats_index);
-
-		atomic_fetch_add_explicit(&sr->requests[c->req.mode][
-		    stats_code_index(504)], 1, memory_order_relaxed);
-		stats_hist_add(&sr->duration, elapsed_s(&c->start));
 	}
 	(void)event_base_gettimeofday_cached(c->env->base, &now);
 	memset(&head, 0, sizeof(head));
@@ -1165,22 +1155,8 @@ conn_handler_timeout(struct conn *c)
 		conn_close(c, "out of memory");
 		return;
 	}
-	if (c->env->alog != NULL) {
-		/*
-		 * c->http is the connection's (the handler only reads it);
-		 * the job's times are still the pool thread's: not read.
-		 */
-		struct accesslog_entry	 e = {
-			.peer = c->req.client, .http = &c->http, .status = 504,
-			.body_bytes = c->http.head ? 0 : sizeof(body) - 1,
-			.duration_s = elapsed_s(&c->start),
-			.mode = stats_mode_name[c->req.mode],
-			.queue_wait_s = 0, .now = now.tv_sec,
-			.request_id = c->req.id, .route = c->route->path,
-		};
-
-		accesslog_write(c->env->alog, &e);
-	}
+	/* The handler still owns c->req: its job's times are not ours. */
+	conn_account(c, 504, sizeof(body) - 1, now.tv_sec, 0);
 	c->timed_out = 1;
 	c->close_after_write = 1;
 	c->linger = 0;
@@ -1281,9 +1257,8 @@ conn_new(struct conn_env *env, int fd, const struct sockaddr *sa,
 	TAILQ_INSERT_TAIL(&env->conns, c, entry);
 	c->in_env = 1;
 	conn_gauge(env);
-	if (env->stats != NULL)
-		atomic_fetch_add_explicit(&env->stats_slot->accepted, 1,
-		    memory_order_relaxed);
+	atomic_fetch_add_explicit(&env->stats_slot->accepted, 1,
+	    memory_order_relaxed);
 	/*
 	 * Writing is ours (conn_flush) until a write falls short; reading is
 	 * always ours (conn_read_cb).
@@ -1305,13 +1280,22 @@ common_timeout(struct event_base *base, unsigned ms)
 
 int
 conn_env_init(struct conn_env *env, struct event_base *base,
-    const struct config *conf)
+    const struct config *conf, const struct conn_parts *parts)
 {
 	const struct config_timeouts	*t = &conf->timeouts;
 
 	memset(env, 0, sizeof(*env));
 	env->base = base;
 	env->conf = conf;
+	env->router = parts->router;
+	env->dispatch = parts->dispatch;
+	env->pool = parts->pool;
+	env->alog = parts->alog;
+	env->stats = parts->stats;
+	env->stats_slot = &parts->stats->slots[parts->slot];
+	env->stats_cell = parts->cell;
+	env->closed_cb = parts->closed_cb;
+	env->closed_arg = parts->closed_arg;
 	TAILQ_INIT(&env->conns);
 	TAILQ_INIT(&env->orphans);
 	env->tv_header = common_timeout(base, t->header_ms);

@@ -35,7 +35,7 @@ struct conn_env {
 	struct accesslog	*alog;		/* NULL: access log off */
 	struct dispatch		*dispatch;	/* runs handlers */
 	struct pool		*pool;		/* for sy_offload() */
-	struct stats		*stats;		/* NULL: not counted */
+	struct stats		*stats;
 	struct stats_slot	*stats_slot;	/* this worker's slot */
 	struct stats_cell	*stats_cell;	/* this process's gauges */
 	struct reqid_gen	 reqid;		/* this worker's request ids */
@@ -64,13 +64,26 @@ struct conn_env {
 	int			 draining;	/* no new requests */
 };
 
+/* What a worker hands its connections; every part but alog is required. */
+struct conn_parts {
+	const struct router	*router;
+	struct dispatch		*dispatch;
+	struct pool		*pool;
+	struct accesslog	*alog;		/* NULL: access log off */
+	struct stats		*stats;
+	unsigned		 slot;		/* this worker's */
+	struct stats_cell	*cell;		/* this process's gauges */
+	void			(*closed_cb)(void *arg);	/* may be NULL */
+	void			*closed_arg;
+};
+
 /*
- * Fill env's timeouts from conf on base, and its request ids for this
- * process (in the worker, after fork); the rest is the caller's.
+ * The whole of env, in one place: the parts, the timeouts from conf on
+ * base, and the request ids of this process (in the worker, after fork).
  * Returns -1 when libevent cannot set up its timeout queues.
  */
 int	conn_env_init(struct conn_env *env, struct event_base *base,
-	    const struct config *conf);
+	    const struct config *conf, const struct conn_parts *parts);
 
 /*
  * Start serving fd, an accepted socket from peer sa on listener l (the

@@ -36,7 +36,7 @@ struct dispatch {
 	unsigned		 warn_ms;	/* 0: detector off */
 	unsigned char		*promoted;	/* per route index */
 	size_t			 nroutes;
-	struct stats		*stats;		/* NULL: not counted */
+	struct stats		*stats;
 	struct stats_slot	*slot;
 	unsigned		 generation;
 };
@@ -48,7 +48,7 @@ dispatch_new(const struct config *conf, struct pool *pool,
 	struct dispatch	*d = xcalloc(1, sizeof(*d));
 
 	d->stats = stats;
-	d->slot = stats != NULL ? &stats->slots[slot] : NULL;
+	d->slot = &stats->slots[slot];
 	d->generation = generation;
 	d->pool = pool;
 	d->warn_ms = conf->loop_block_warn_ms;
@@ -124,9 +124,8 @@ dispatch_done_cb(struct pool_job *job)
 static void
 dispatch_refused(struct dispatch *d, const struct sy_req *req)
 {
-	if (d->slot != NULL)
-		atomic_fetch_add_explicit(&d->slot->rejected_503, 1,
-		    memory_order_relaxed);
+	atomic_fetch_add_explicit(&d->slot->rejected_503, 1,
+	    memory_order_relaxed);
 	log_warnx_limited("route %s: request refused with 503: the thread "
 	    "pool queue is full (threads, queue_limit) (request %s)",
 	    req->route->path, req->id);
@@ -175,20 +174,16 @@ dispatch_run(struct dispatch *d, struct sy_req *req)
 		api_resp_encode(req);
 	}
 	if (d->warn_ms && (ms = (now_ns() - start) / 1000000) >= d->warn_ms) {
-		struct stats_route	*sr = d->stats != NULL ?
-					    &d->stats->routes[route->stats_index] :
-					    NULL;
+		struct stats_route	*sr =
+					    &d->stats->routes[route->stats_index];
 
-		if (sr != NULL)
-			atomic_fetch_add_explicit(&sr->slow_loop, 1,
-			    memory_order_relaxed);
+		atomic_fetch_add_explicit(&sr->slow_loop, 1,
+		    memory_order_relaxed);
 		if (route->mode == CONFIG_MODE_AUTO) {
 			d->promoted[route->index] = 1;
-			if (sr != NULL) {
-				atomic_fetch_add_explicit(&sr->promotions, 1,
-				    memory_order_relaxed);
-				atomic_store(&sr->promoted_gen, d->generation);
-			}
+			atomic_fetch_add_explicit(&sr->promotions, 1,
+			    memory_order_relaxed);
+			atomic_store(&sr->promoted_gen, d->generation);
 			log_warnx("route %s (handler %s, mode auto) blocked the "
 			    "event loop for %lld ms: moved to the thread pool "
 			    "in this worker (request %s)", route->path,

@@ -18,7 +18,7 @@ struct pool;
 
 /*
  * Per-worker dispatch state for conf's routes, submitting to pool. Both
- * must outlive it. stats (NULL: none) receives slow-loop events, auto
+ * must outlive it. stats receives slow-loop events, auto
  * promotions (stamped with generation) and 503s, the last in slot's
  * counters. Loop thread only, as every function here.
  */

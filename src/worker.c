@@ -150,10 +150,8 @@ worker_accept_cb(evutil_socket_t fd, short what, void *arg)
 	l = worker_listener(w, fd);
 	for (i = 0; i < ACCEPT_BATCH; i++) {
 		if (w->env.nconns >= w->conf->limits.max_connections) {
-			if (w->slot_stats != NULL)
-				atomic_fetch_add_explicit(
-				    &w->slot_stats->paused_limit, 1,
-				    memory_order_relaxed);
+			atomic_fetch_add_explicit(&w->slot_stats->paused_limit,
+			    1, memory_order_relaxed);
 			worker_accept_set(w, 0);
 			return;
 		}
@@ -180,10 +178,9 @@ worker_accept_cb(evutil_socket_t fd, short what, void *arg)
 				 */
 				log_warn_limited("accept: pausing for %d ms",
 				    ACCEPT_RETRY_MS);
-				if (w->slot_stats != NULL)
-					atomic_fetch_add_explicit(
-					    &w->slot_stats->paused_emfile, 1,
-					    memory_order_relaxed);
+				atomic_fetch_add_explicit(
+				    &w->slot_stats->paused_emfile, 1,
+				    memory_order_relaxed);
 				worker_accept_set(w, 0);
 				evtimer_add(w->retry_ev, &tv);
 				return;
@@ -418,6 +415,7 @@ worker_main(const struct worker_params *p)
 {
 	static const int	 sigs[] = { SIGTERM, SIGQUIT, SIGINT, SIGUSR1 };
 	struct worker		 w;
+	struct conn_parts	 parts = { 0 };
 	struct timeval		 sec = { 1, 0 }, beat;
 	sigset_t		 all;
 	unsigned		 beat_ms;
@@ -472,19 +470,15 @@ worker_main(const struct worker_params *p)
 	w.beat_ms = beat_ms;
 	if ((w.base = event_base_new()) == NULL)
 		fatalx("event_base_new failed");
-	if (conn_env_init(&w.env, w.base, p->conf) == -1)
-		fatalx("cannot set up timeouts");
 	if ((w.router = router_new(p->conf)) == NULL)
 		fatalx("cannot build the route table");
-	w.env.router = w.router;
-	if ((w.env.stats = stats_get()) != NULL) {
-		w.env.stats_slot = &w.env.stats->slots[p->slot];
-		w.env.stats_cell = p->cell;
-		w.slot_stats = w.env.stats_slot;
-	}
+	/* The master mapped it before forking us. */
+	if ((parts.stats = stats_get()) == NULL)
+		fatalx("no shared stats segment");
+	w.slot_stats = &parts.stats->slots[p->slot];
 	if (p->conf->access_log != NULL &&
-	    (w.env.alog = accesslog_open(w.base, p->conf->access_log,
-	    p->conf->access_log_format, w.env.stats_slot)) == NULL)
+	    (parts.alog = accesslog_open(w.base, p->conf->access_log,
+	    p->conf->access_log_format, w.slot_stats)) == NULL)
 		fatal("access log %s", p->conf->access_log);
 	worker_drop_privileges(p->conf);
 	/*
@@ -513,12 +507,17 @@ worker_main(const struct worker_params *p)
 	if ((w.pool = pool_new(w.base, p->conf->threads,
 	    p->conf->queue_limit)) == NULL)
 		fatal("cannot start %u pool threads", p->conf->threads);
-	w.dispatch = dispatch_new(p->conf, w.pool, w.env.stats, p->slot,
+	w.dispatch = dispatch_new(p->conf, w.pool, parts.stats, p->slot,
 	    p->generation);
-	w.env.dispatch = w.dispatch;
-	w.env.pool = w.pool;
-	w.env.closed_cb = worker_conn_closed_cb;
-	w.env.closed_arg = &w;
+	parts.router = w.router;
+	parts.dispatch = w.dispatch;
+	parts.pool = w.pool;
+	parts.slot = p->slot;
+	parts.cell = p->cell;
+	parts.closed_cb = worker_conn_closed_cb;
+	parts.closed_arg = &w;
+	if (conn_env_init(&w.env, w.base, p->conf, &parts) == -1)
+		fatalx("cannot set up timeouts");
 
 	w.naccept = p->nfds;
 	w.fds = p->fds;

@@ -143,6 +143,7 @@ static void
 setup(void)
 {
 	struct config_error	 err;
+	struct conn_parts	 parts = { 0 };
 	struct sockaddr_in	 sin;
 	char			 json[1024];
 	size_t			 i;
@@ -157,17 +158,17 @@ setup(void)
 		conf->routes[i].stats_index = stats_route_index(stats,
 		    conf->routes[i].path);
 	ck_assert_ptr_nonnull(base = event_base_new());
-	ck_assert_int_eq(conn_env_init(&env, base, conf), 0);
 	ck_assert_ptr_nonnull(router = router_new(conf));
 	ck_assert_ptr_nonnull(pool = pool_new(base, conf->threads,
 	    conf->queue_limit));
 	ck_assert_ptr_nonnull(disp = dispatch_new(conf, pool, stats, 0, 1));
-	env.router = router;
-	env.dispatch = disp;
-	env.pool = pool;
-	env.stats = stats;
-	env.stats_slot = &stats->slots[0];
-	env.stats_cell = &stats->cells[0];
+	parts.router = router;
+	parts.dispatch = disp;
+	parts.pool = pool;
+	parts.stats = stats;
+	parts.slot = 0;
+	parts.cell = &stats->cells[0];
+	ck_assert_int_eq(conn_env_init(&env, base, conf, &parts), 0);
 	ck_assert_ptr_nonnull(guard = evtimer_new(base, guard_cb, NULL));
 	ck_assert_ptr_nonnull(tick = event_new(base, -1, EV_PERSIST, tick_cb,
 	    NULL));
