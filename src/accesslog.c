@@ -64,6 +64,7 @@
 
 #include <event2/event.h>
 
+#include "clock.h"
 #include "accesslog.h"
 #include "http.h"
 #include "log.h"
@@ -108,15 +109,6 @@ struct accesslog {
 };
 
 static void	accesslog_writable_cb(evutil_socket_t, short, void *);
-
-static uint64_t
-now_ms(void)
-{
-	struct timespec	 ts;
-
-	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 static int
 open_file(const char *path)
@@ -256,7 +248,7 @@ tell_dropped(struct accesslog *log, int force)
 
 	if (log->dropped == 0)
 		return;
-	now = now_ms();
+	now = clock_ms();
 	if (!force && log->notice_ms != 0 &&
 	    now - log->notice_ms < ACCESSLOG_NOTICE_MS)
 		return;
@@ -383,12 +375,12 @@ static void
 drain_at_exit(struct accesslog *log)
 {
 	struct pollfd	 pfd = { .fd = log->fd, .events = POLLOUT };
-	uint64_t	 deadline = now_ms() + ACCESSLOG_EXIT_MS, now;
+	uint64_t	 deadline = clock_ms() + ACCESSLOG_EXIT_MS, now;
 
 	if (log->wev != NULL)
 		event_del(log->wev);
 	log->stalled = 0;
-	while (write_buffer(log) == 1 && (now = now_ms()) < deadline)
+	while (write_buffer(log) == 1 && (now = clock_ms()) < deadline)
 		(void)poll(&pfd, 1, (int)(deadline - now));
 	if (log->len > 0) {
 		drop_lines(log, count_lines(log->buf, log->len));

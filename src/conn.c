@@ -52,6 +52,7 @@
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 
+#include "clock.h"
 #include "accesslog.h"
 #include "api.h"
 #include "config.h"
@@ -328,16 +329,6 @@ conn_timer_update(struct conn *c)
 	evtimer_add(c->timer, tv);
 }
 
-static double
-elapsed_s(const struct timespec *since)
-{
-	struct timespec	 now;
-
-	(void)clock_gettime(CLOCK_MONOTONIC, &now);
-	return (double)(now.tv_sec - since->tv_sec) +
-	    (double)(now.tv_nsec - since->tv_nsec) / 1e9;
-}
-
 /*
  * The one place an answer is counted and logged: its route, mode, code
  * and time in the shared stats, and its access log line. job_times: the
@@ -352,7 +343,7 @@ conn_account(struct conn *c, int status, size_t body_bytes, time_t now,
 	const struct sy_req	*r = &c->req;
 	struct stats_route_hot	*sr;
 	struct accesslog_entry	 e;
-	double			 duration = elapsed_s(&c->start);
+	double			 duration = clock_since_s(&c->start);
 	int			 ran = job_times && r->mode != STATS_MODE_LOOP &&
 				    r->job.start_ns != 0;
 
@@ -687,7 +678,7 @@ conn_process(struct conn *c)
 			continue;	/* what follows it is HTTP */
 		}
 		if (c->http.state == HTTP_IDLE)
-			(void)clock_gettime(CLOCK_MONOTONIC, &c->start);
+			clock_now(&c->start);
 		n = http_req_feed(&c->http, v.iov_base, v.iov_len);
 		evbuffer_drain(in, n);
 		if (c->http.state == HTTP_ERROR) {
@@ -1272,7 +1263,7 @@ conn_new(struct conn_env *env, int fd, const struct sockaddr *sa,
 static const struct timeval *
 common_timeout(struct event_base *base, unsigned ms)
 {
-	struct timeval	 tv = { ms / 1000, (ms % 1000) * 1000 };
+	struct timeval	 tv = clock_tv(ms);
 
 	/* One O(1) queue per distinct duration instead of heap inserts. */
 	return event_base_init_common_timeout(base, &tv);
@@ -1306,8 +1297,7 @@ conn_env_init(struct conn_env *env, struct event_base *base,
 	env->tv_keepalive = common_timeout(base, t->keepalive_ms);
 	env->tv_linger = common_timeout(base, CONN_LINGER_MS);
 	env->tv_handler = common_timeout(base, t->handler_ms);
-	env->tv_send.tv_sec = t->send_ms / 1000;
-	env->tv_send.tv_usec = (t->send_ms % 1000) * 1000;
+	env->tv_send = clock_tv(t->send_ms);
 	reqid_gen_init(&env->reqid);
 	if (env->tv_header == NULL || env->tv_proxy == NULL ||
 	    env->tv_body == NULL || env->tv_keepalive == NULL ||

@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "clock.h"
 #include "dispatch.h"
 #include "log.h"
 #include "pool.h"
@@ -64,15 +65,6 @@ dispatch_free(struct dispatch *d)
 		return;
 	free(d->promoted);
 	free(d);
-}
-
-static long long
-now_ns(void)
-{
-	struct timespec	 ts;
-
-	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
 /* Replace whatever the handler built with a 500. */
@@ -163,7 +155,7 @@ dispatch_run(struct dispatch *d, struct sy_req *req)
 		return dispatch_submit(d, req);
 
 	req->mode = STATS_MODE_LOOP;
-	start = d->warn_ms ? now_ns() : 0;
+	start = d->warn_ms ? (long long)clock_ns() : 0;
 	stats_running_begin(req->stats_cell, route->stats_index, 1);
 	rc = route->handler->handle(req, route->state);
 	stats_running_end(req->stats_cell, route->stats_index, 1);
@@ -173,7 +165,7 @@ dispatch_run(struct dispatch *d, struct sy_req *req)
 		/* Inside the detector's window: it blocks the loop too. */
 		api_resp_encode(req);
 	}
-	if (d->warn_ms && (ms = (now_ns() - start) / 1000000) >= d->warn_ms) {
+	if (d->warn_ms && (ms = ((long long)clock_ns() - start) / 1000000) >= d->warn_ms) {
 		struct stats_route	*sr =
 					    &d->stats->routes[route->stats_index];
 

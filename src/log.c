@@ -22,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "log.h"
 
 #define LOG_LINE_MAX	2048
@@ -195,15 +196,6 @@ LOG_FN(log_warnx, LOG_LEVEL_WARNING, 0)
 LOG_FN(log_info, LOG_LEVEL_INFO, 0)
 LOG_FN(log_debug, LOG_LEVEL_DEBUG, 0)
 
-static uint64_t
-now_ms(void)
-{
-	struct timespec	 ts;
-
-	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 /*
  * Write msg for l, with what was suppressed before it (more), and start
  * a new interval.
@@ -243,7 +235,7 @@ vlog_limited(struct log_limit *l, enum log_level level, int with_errno,
 	if (with_errno && (len = strlen(msg)) < sizeof(msg) - 1)
 		(void)snprintf(msg + len, sizeof(msg) - len, ": %s",
 		    strerror(saved));
-	now = now_ms();
+	now = clock_ms();
 	if (l->last_ms != 0 && now - l->last_ms < l->interval_ms) {
 		l->suppressed++;
 		l->level = level;
@@ -277,7 +269,7 @@ void
 log_limit_flush(int all)
 {
 	struct log_limit	*l;
-	uint64_t		 now = now_ms();
+	uint64_t		 now = clock_ms();
 	int			 saved = errno;
 
 	for (l = limits; l != NULL; l = l->next)

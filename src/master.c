@@ -56,6 +56,7 @@
 
 #include <event2/event.h>
 
+#include "clock.h"
 #include "accesslog.h"
 #include "config.h"
 #include "log.h"
@@ -145,16 +146,6 @@ static int	master_check_as(struct master *, struct config *,
 static void	master_child_close(struct master *, const int *, size_t);
 static void	master_reload(struct master *);
 
-static double
-ms_since(const struct timespec *t0)
-{
-	struct timespec	 t;
-
-	(void)clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)(t.tv_sec - t0->tv_sec) * 1e3 +
-	    (double)(t.tv_nsec - t0->tv_nsec) / 1e6;
-}
-
 static unsigned
 master_count(const struct master *m, unsigned gen, int state)
 {
@@ -199,7 +190,7 @@ master_reload_record(struct master *m, int ok)
 	atomic_store(&sm->reload_ok, ok);
 	(void)snprintf(sm->reload_text, sizeof(sm->reload_text), "%s",
 	    m->last_reload);
-	atomic_store(&sm->reload_ms, stats_wall_ms());
+	atomic_store(&sm->reload_ms, clock_wall_ms());
 }
 
 /*
@@ -299,7 +290,7 @@ master_commit(struct master *m)
 		    "keeping %s", m->pid_file ? m->pid_file : "none");
 	(void)snprintf(m->last_reload, sizeof(m->last_reload),
 	    "generation %u ready %.0f ms after HUP", m->gen,
-	    ms_since(&m->reload_start));
+	    (clock_since_s(&m->reload_start) * 1e3));
 	master_reload_record(m, 1);
 	log_info("reload: %s (%u workers); draining the previous generation",
 	    m->last_reload, m->nworkers);
@@ -416,8 +407,8 @@ master_fork(struct master *m, struct config *conf, unsigned gen, unsigned k)
 		atomic_store(&cell->pid, 0);
 		return -1;
 	}
-	atomic_store(&cell->heartbeat_ms, stats_now_ms());
-	atomic_store(&cell->started_ms, stats_wall_ms());
+	atomic_store(&cell->heartbeat_ms, clock_ms());
+	atomic_store(&cell->started_ms, clock_wall_ms());
 	if (k + 1 > atomic_load(&m->stats->master.slots_used))
 		atomic_store(&m->stats->master.slots_used, k + 1);
 	atomic_store(&cell->slot, k);
@@ -604,8 +595,7 @@ master_reap(struct master *m)
 		if (s->backoff_ms > RESPAWN_MIN_MS)
 			log_warnx("worker %u keeps crashing: respawning in %u "
 			    "ms", (unsigned)(s - m->slots), s->backoff_ms);
-		tv.tv_sec = s->backoff_ms / 1000;
-		tv.tv_usec = (s->backoff_ms % 1000) * 1000;
+		tv = clock_tv(s->backoff_ms);
 		evtimer_add(s->respawn_ev, &tv);
 	}
 	if (m->stopping && TAILQ_EMPTY(&m->procs))
@@ -637,12 +627,12 @@ master_sd_watchdog(struct master *m)
 		if (wp->state != W_READY)
 			continue;
 		beat = atomic_load(&wp->cell->heartbeat_ms);
-		now = stats_now_ms();
+		now = clock_ms();
 		if (beat != STATS_HEARTBEAT_EXITING && now > beat &&
 		    now - beat > half_ms)
 			return;		/* wedged: let systemd see it */
 	}
-	now = stats_now_ms();
+	now = clock_ms();
 	/* The tick is 250 ms: ping when the next one could be too late. */
 	if (now - m->wd_last_ms + 250 >= half_ms || m->wd_last_ms == 0) {
 		notify_watchdog();
@@ -662,7 +652,7 @@ read_deadline(int fd, void *buf, size_t len, const struct timespec *t0)
 	double		 left;
 
 	while (got < len) {
-		if ((left = CHECK_TIMEOUT_MS - ms_since(t0)) <= 0)
+		if ((left = CHECK_TIMEOUT_MS - (clock_since_s(t0) * 1e3)) <= 0)
 			return -1;
 		if (poll(&pfd, 1, (int)left + 1) == -1) {
 			if (errno == EINTR)
@@ -715,7 +705,7 @@ master_check_as(struct master *m, struct config *conf,
 	/* As for a worker: no master signal handler may run in the child. */
 	(void)sigfillset(&all);
 	(void)sigprocmask(SIG_BLOCK, &all, &old);
-	(void)clock_gettime(CLOCK_MONOTONIC, &t0);
+	clock_now(&t0);
 	if ((pid = fork()) == 0) {
 		/*
 		 * The child binds its copy of conf and says how it went. It
@@ -822,7 +812,7 @@ master_crash(struct master *m, const struct wproc *wp, int sig, char *why,
 	atomic_store(&sm->crash_pid, (int)wp->pid);
 	atomic_store(&sm->crash_signal, sig);
 	atomic_store(&sm->crash_slot, wp->slot);
-	atomic_store(&sm->crash_ms, stats_wall_ms());
+	atomic_store(&sm->crash_ms, clock_wall_ms());
 	master_status(m, 0);
 }
 
@@ -845,8 +835,7 @@ master_reload(struct master *m)
 {
 	struct config		*conf;
 	struct config_error	 err;
-	struct timeval		 tv = { READY_TIMEOUT_MS / 1000,
-				    (READY_TIMEOUT_MS % 1000) * 1000 };
+	struct timeval		 tv = clock_tv(READY_TIMEOUT_MS);
 	char			 msg[sizeof(err.text) + PATH_MAX + 32];
 	unsigned		 k;
 
@@ -864,7 +853,7 @@ master_reload(struct master *m)
 		m->reload_again = 1;
 		return;
 	}
-	(void)clock_gettime(CLOCK_MONOTONIC, &m->reload_start);
+	clock_now(&m->reload_start);
 	log_info("reload: reading %s", m->path);
 	if ((conf = config_load(m->path, &err)) == NULL ||
 	    config_override(conf, m->overrides, &err) == -1 ||
@@ -941,7 +930,7 @@ static void
 master_stop(struct master *m, int sig)
 {
 	unsigned	 ms = m->conf->timeouts.shutdown_ms + STOP_GRACE_MS;
-	struct timeval	 tv = { ms / 1000, (ms % 1000) * 1000 };
+	struct timeval	 tv = clock_tv(ms);
 	struct wproc	*wp;
 	unsigned	 k;
 
@@ -990,7 +979,7 @@ static void
 master_shutdown(struct master *m, int sig)
 {
 	unsigned	 ms = m->conf->timeouts.drain_delay_ms;
-	struct timeval	 tv = { ms / 1000, (ms % 1000) * 1000 };
+	struct timeval	 tv = clock_tv(ms);
 
 	atomic_store(&m->stats->master.draining, 1);
 	if (!m->stopping && !m->delaying) {
@@ -1079,7 +1068,7 @@ master_watchdog_cb(evutil_socket_t fd, short what, void *arg)
 		 * must look fresh, not 2^64 ms old.
 		 */
 		beat = atomic_load(&wp->cell->heartbeat_ms);
-		now = stats_now_ms();
+		now = clock_ms();
 		if (beat == STATS_HEARTBEAT_EXITING)
 			continue;	/* joining its pool on the way out */
 		age = now > beat ? now - beat : 0;
@@ -1367,7 +1356,7 @@ master_run(struct config *conf, const char *path,
 		log_error("mapping the shared stats segment");
 		goto done;
 	}
-	atomic_store(&m.stats->master.started_ms, stats_wall_ms());
+	atomic_store(&m.stats->master.started_ms, clock_wall_ms());
 	atomic_store(&m.stats->master.pid, (int)getpid());
 	atomic_store(&m.stats->master.generation, m.gen);
 	(void)snprintf(m.stats->master.config_path,

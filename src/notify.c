@@ -10,6 +10,7 @@
 #include <systemd/sd-daemon.h>
 #endif
 
+#include "clock.h"
 #include "notify.h"
 
 #ifdef HAVE_SYSTEMD
@@ -22,12 +23,8 @@ notify_ready(const char *status)
 void
 notify_reloading(void)
 {
-	struct timespec	 ts;
-
-	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
 	(void)sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu",
-	    (unsigned long long)ts.tv_sec * 1000000ULL +
-	    (unsigned long long)ts.tv_nsec / 1000ULL);
+	    (unsigned long long)clock_us());
 }
 
 void

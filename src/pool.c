@@ -67,6 +67,7 @@
 
 #include <event2/event.h>
 
+#include "clock.h"
 #include "log.h"
 #include "pool.h"
 #include "xmalloc.h"
@@ -94,16 +95,6 @@ struct pool {
 
 static void	*run_thread(void *);
 static void	 pool_wakeup_cb(evutil_socket_t, short, void *);
-
-static uint64_t
-now_ns(void)
-{
-	struct timespec	 ts;
-
-	/* CLOCK_MONOTONIC cannot fail on Linux; nothing useful to do if so. */
-	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 /*
  * The pthread calls below fail only on a corrupt or misused object; the
@@ -227,7 +218,7 @@ pool_submit(struct pool *p, struct pool_job *job)
 		errno = EINVAL;
 		return -1;
 	}
-	now = now_ns();
+	now = clock_ns();
 
 	lock_pool(p);
 	if (job->state == POOL_JOB_QUEUED || job->state == POOL_JOB_RUNNING ||
@@ -444,9 +435,9 @@ run_thread(void *arg)
 		atomic_fetch_add_explicit(&p->nbusy, 1, memory_order_relaxed);
 		unlock_pool(p);
 
-		job->start_ns = now_ns();
+		job->start_ns = clock_ns();
 		job->work(job);
-		job->end_ns = now_ns();
+		job->end_ns = clock_ns();
 
 		lock_pool(p);
 		atomic_fetch_sub_explicit(&p->nbusy, 1, memory_order_relaxed);

@@ -182,20 +182,3 @@ stats_hist_quantile(const struct stats_hist *h, double q)
 	return lo + (hi - lo) * ((rank - (double)seen) / (double)counts[i]);
 }
 
-uint64_t
-stats_now_ms(void)
-{
-	struct timespec	 ts;
-
-	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-uint64_t
-stats_wall_ms(void)
-{
-	struct timespec	 ts;
-
-	(void)clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}

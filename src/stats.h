@@ -265,10 +265,5 @@ stats_running_end(struct stats_cell *cell, unsigned route, int loop)
 		    memory_order_relaxed);
 }
 
-/* CLOCK_MONOTONIC in milliseconds. Any thread, any process. */
-uint64_t	 stats_now_ms(void);
-
-/* CLOCK_REALTIME in milliseconds. */
-uint64_t	 stats_wall_ms(void);
 
 #endif /* STATS_H */

@@ -36,6 +36,7 @@
 
 #include <event2/event.h>
 
+#include "clock.h"
 #include "accesslog.h"
 #include "config.h"
 #include "conn.h"
@@ -212,11 +213,8 @@ static void
 worker_beat_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct worker	*w = arg;
-	struct timespec	 ts;
-	uint64_t	 now_us, lag_us;
+	uint64_t	 now_us = clock_us(), lag_us;
 
-	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
-	now_us = (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
 	atomic_store(&w->cell->heartbeat_ms, now_us / 1000);
 	if (w->beat_due_us != 0) {
 		lag_us = now_us > w->beat_due_us ? now_us - w->beat_due_us : 0;
@@ -329,8 +327,7 @@ worker_stop(struct worker *w, const char *why)
 	 * served, not refused with a 503. pool_free() at exit stops it.
 	 */
 	conn_env_drain(&w->env);
-	tv.tv_sec = ms / 1000;
-	tv.tv_usec = (ms % 1000) * 1000;
+	tv = clock_tv(ms);
 	evtimer_add(w->stop_ev, &tv);
 	worker_check_done(w);
 }
@@ -557,8 +554,7 @@ worker_main(const struct worker_params *p)
 		fatalx("cannot set up the worker's events");
 	if (w.env.alog != NULL)
 		event_add(w.flush_ev, &sec);
-	beat.tv_sec = beat_ms / 1000;
-	beat.tv_usec = (beat_ms % 1000) * 1000;
+	beat = clock_tv(beat_ms);
 	if ((w.beat_ev = event_new(w.base, -1, EV_PERSIST, worker_beat_cb,
 	    &w)) == NULL || event_add(w.beat_ev, &beat) == -1)
 		fatalx("cannot start the heartbeat");

@@ -15,6 +15,7 @@
 
 #include <event2/event.h>
 
+#include "clock.h"
 #include "switchyard.h"
 #include "handlers/handlers.h"
 #include "handlers/sleep_args.h"
@@ -65,8 +66,7 @@ async_sleep_handle(struct sy_req *req, void *state)
 
 	if ((ms = sleep_args_ms(req, state)) < 0)
 		return sleep_args_refuse(req, state);
-	tv.tv_sec = ms / 1000;
-	tv.tv_usec = (ms % 1000) * 1000;
+	tv = clock_tv((unsigned)ms);
 	if ((as = malloc(sizeof(*as))) == NULL)
 		return SY_ERROR;
 	as->req = req;

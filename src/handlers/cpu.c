@@ -33,6 +33,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "switchyard.h"
 #include "handlers/handlers.h"
 
@@ -86,16 +87,6 @@ cpu_rounds(struct sy_req *req, const struct cpu_args *a)
 	return (long)n;
 }
 
-static double
-elapsed_s(const struct timespec *t0)
-{
-	struct timespec	 t1;
-
-	(void)clock_gettime(CLOCK_MONOTONIC, &t1);
-	return (double)(t1.tv_sec - t0->tv_sec) +
-	    (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
-}
-
 static int
 cpu_handle(struct sy_req *req, void *state)
 {
@@ -111,13 +102,13 @@ cpu_handle(struct sy_req *req, void *state)
 		    a->max_rounds);
 		return sy_resp_error(req, 400, msg) ? SY_ERROR : SY_DONE;
 	}
-	(void)clock_gettime(CLOCK_MONOTONIC, &t0);
+	clock_now(&t0);
 	for (i = 0; i < rounds; i++) {
 		x ^= x << 13;
 		x ^= x >> 7;
 		x ^= x << 17;
 	}
-	secs = elapsed_s(&t0);
+	secs = clock_since_s(&t0);
 	snprintf(hex, sizeof(hex), "%016" PRIx64, x);
 	return sy_resp_json(req, 200, json_pack("{s:I,s:s,s:f}", "rounds",
 	    (json_int_t)rounds, "result", hex, "seconds", secs)) ?

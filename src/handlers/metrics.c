@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "clock.h"
 #include "switchyard.h"
 #include "stats.h"
 #include "handlers/handlers.h"
@@ -270,7 +271,7 @@ age_ms(uint64_t now, uint64_t then)
 static int
 write_cells(struct sy_req *req, const struct stats *s)
 {
-	uint64_t	 now = stats_now_ms();
+	uint64_t	 now = clock_ms();
 	unsigned	 i;
 	int		 rc = 0;
 

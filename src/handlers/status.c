@@ -9,6 +9,7 @@
 
 #include <string.h>
 
+#include "clock.h"
 #include "switchyard.h"
 #include "stats.h"
 #include "handlers/handlers.h"
@@ -35,7 +36,7 @@ reload_json(const struct stats_master *m)
 	if (atomic_load(&m->reload_ms) != ms)
 		return json_null();
 	return json_pack("{s:f, s:b, s:s}",
-	    "seconds_ago", (double)(stats_wall_ms() - ms) / 1e3,
+	    "seconds_ago", (double)(clock_wall_ms() - ms) / 1e3,
 	    "ok", ok, "result", text);
 }
 
@@ -49,7 +50,7 @@ server_json(const struct stats *s)
 	/* The master writes the crash's time last: then the rest is set. */
 	if ((crash_ms = atomic_load(&m->crash_ms)) != 0)
 		crash = json_pack("{s:f, s:I, s:I, s:I, s:s?, s:s?}",
-		    "seconds_ago", (double)(stats_wall_ms() - crash_ms) / 1e3,
+		    "seconds_ago", (double)(clock_wall_ms() - crash_ms) / 1e3,
 		    "pid", (json_int_t)LOAD(m->crash_pid),
 		    "slot", (json_int_t)LOAD(m->crash_slot),
 		    "signal", (json_int_t)LOAD(m->crash_signal),
@@ -60,7 +61,7 @@ server_json(const struct stats *s)
 	    "version", PACKAGE_VERSION,
 	    "pid", (json_int_t)LOAD(m->pid),
 	    "uptime_seconds",
-	    (double)(stats_wall_ms() - LOAD(m->started_ms)) / 1e3,
+	    (double)(clock_wall_ms() - LOAD(m->started_ms)) / 1e3,
 	    "generation", (json_int_t)LOAD(m->generation),
 	    "config", m->config_path,
 	    "last_crash", crash != NULL ? crash : json_null(),
@@ -83,7 +84,7 @@ static json_t *
 workers_json(const struct stats *s)
 {
 	json_t		*a = json_array(), *w;
-	uint64_t	 now = stats_now_ms();
+	uint64_t	 now = clock_ms();
 	unsigned	 i;
 	int		 pid;
 

@@ -34,6 +34,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "switchyard.h"
 #include "handlers/handlers.h"
 
@@ -176,13 +177,13 @@ static int
 write_file_handle(struct sy_req *req, void *state)
 {
 	const struct write_file_args	*a = state;
-	struct timespec			 t0, t1;
+	struct timespec			 t0;
 	char				 path[PATH_MAX];
 	double				 secs;
 	int				 fd, saved;
 
 	(void)pthread_once(&write_file_once, write_file_fill);
-	(void)clock_gettime(CLOCK_MONOTONIC, &t0);
+	clock_now(&t0);
 	/* A copy per call: mkstemp() rewrites the X's, and threads share a. */
 	memcpy(path, a->dir, a->dir_len);
 	memcpy(path + a->dir_len, WRITE_FILE_NAME, sizeof(WRITE_FILE_NAME));
@@ -208,9 +209,7 @@ write_file_handle(struct sy_req *req, void *state)
 	/* close() can report a deferred write error (NFS): count it. */
 	if (close(fd) == -1)
 		return write_file_refuse(req, "close failed", a->dir, errno);
-	(void)clock_gettime(CLOCK_MONOTONIC, &t1);
-	secs = (double)(t1.tv_sec - t0.tv_sec) +
-	    (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	secs = clock_since_s(&t0);
 	return sy_resp_json(req, 200, json_pack("{s:f,s:s}", "waiting_time",
 	    secs, "unit", "seconds")) ? SY_ERROR : SY_DONE;
 }

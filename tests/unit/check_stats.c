@@ -15,6 +15,7 @@
 
 #include <check.h>
 
+#include "clock.h"
 #include "unit.h"
 #include <math.h>
 #include <pthread.h>
@@ -910,10 +911,10 @@ fill(struct stats *s)
 {
 	struct stats_route	*r;
 	struct stats_route_hot	*h0, *h1;
-	uint64_t		 now = stats_now_ms();
+	uint64_t		 now = clock_ms();
 	unsigned		 i;
 
-	started_ms = stats_wall_ms() - 5000;
+	started_ms = clock_wall_ms() - 5000;
 	STORE(s->master.started_ms, started_ms);
 	STORE(s->master.pid, 4242);
 	STORE(s->master.slots_used, 2);
