@@ -30,6 +30,7 @@
 #include "config.h"
 #include "conn.h"
 #include "dispatch.h"
+#include "gate.h"
 #include "pool.h"
 #include "router.h"
 #include "stats.h"
@@ -47,50 +48,10 @@ t_hi(struct sy_req *req, void *state)
 	return sy_resp_body(req, "hi\n", 3);
 }
 
-/* Waits until the test opens the gate; counts who came in. */
-static pthread_mutex_t	gate_mu = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t	gate_cv = PTHREAD_COND_INITIALIZER;
-static int		gate_open, gate_inside;
-
-static int
-t_gate(struct sy_req *req, void *state)
-{
-	pthread_mutex_lock(&gate_mu);
-	gate_inside++;
-	pthread_cond_broadcast(&gate_cv);
-	while (!gate_open)
-		pthread_cond_wait(&gate_cv, &gate_mu);
-	pthread_mutex_unlock(&gate_mu);
-	(void)state;
-	return sy_resp_body(req, "gate\n", 5);
-}
-
-static int
-gate_count(void)
-{
-	int	 n;
-
-	pthread_mutex_lock(&gate_mu);
-	n = gate_inside;
-	pthread_mutex_unlock(&gate_mu);
-	return n;
-}
-
-static void
-gate_set(int open)
-{
-	pthread_mutex_lock(&gate_mu);
-	gate_open = open;
-	pthread_cond_broadcast(&gate_cv);
-	pthread_mutex_unlock(&gate_mu);
-}
-
 static const struct sy_handler h_hi = { SY_ABI_VERSION, "t_hi", 0, NULL,
 					NULL, t_hi };
-static const struct sy_handler h_gate = { SY_ABI_VERSION, "t_gate", 0,
-					  NULL, NULL, t_gate };
 static const struct sy_handler *const test_handlers[] = {
-	&h_hi, &h_gate, NULL
+	&h_hi, &gate_handler, NULL
 };
 
 /* -- the worker around one connection ---------------------------------- */
@@ -359,6 +320,16 @@ expect(const char *r, const char *status, const char *body)
 	ck_assert_str_eq(end + 4, body);
 }
 
+/* a's request runs in the pool's one thread, b's waits in its queue of one. */
+static void
+fill_pool(struct client *a, struct client *b)
+{
+	client_send(a, "GET /gate HTTP/1.1\r\nHost: t\r\n\r\n");
+	RUN_UNTIL(gate_count() == 1);
+	client_send(b, "GET /gate HTTP/1.1\r\nHost: t\r\n\r\n");
+	RUN_UNTIL(pool_queued(pool) == 1);
+}
+
 /* -- transcripts ------------------------------------------------------- */
 
 START_TEST(keepalive_two_requests)
@@ -445,10 +416,7 @@ START_TEST(full_queue_is_503_and_connection_stays)
 	client_open(&a);
 	client_open(&b);
 	client_open(&c);
-	client_send(&a, "GET /gate HTTP/1.1\r\nHost: t\r\n\r\n");
-	RUN_UNTIL(gate_count() == 1);
-	client_send(&b, "GET /gate HTTP/1.1\r\nHost: t\r\n\r\n");
-	RUN_UNTIL(pool_queued(pool) == 1);
+	fill_pool(&a, &b);
 	client_send(&c, "GET /gate HTTP/1.1\r\nHost: t\r\n\r\n");
 	RUN_UNTIL(complete(&c, 0));
 	ck_assert_int_eq(strncmp(response(&c, 0), "HTTP/1.1 503 ", 13), 0);
@@ -477,10 +445,7 @@ START_TEST(deadline_is_504_for_running_and_queued)
 
 	client_open(&a);
 	client_open(&b);
-	client_send(&a, "GET /gate HTTP/1.1\r\nHost: t\r\n\r\n");
-	RUN_UNTIL(gate_count() == 1);
-	client_send(&b, "GET /gate HTTP/1.1\r\nHost: t\r\n\r\n");
-	RUN_UNTIL(pool_queued(pool) == 1);
+	fill_pool(&a, &b);
 
 	/* The gate stays shut past handler_ms: both are answered 504. */
 	RUN_UNTIL(complete(&a, 0) && complete(&b, 0));
@@ -514,10 +479,7 @@ START_TEST(vanished_client_takes_its_queued_job_back)
 
 	client_open(&a);
 	client_open(&b);
-	client_send(&a, "GET /gate HTTP/1.1\r\nHost: t\r\n\r\n");
-	RUN_UNTIL(gate_count() == 1);
-	client_send(&b, "GET /gate HTTP/1.1\r\nHost: t\r\n\r\n");
-	RUN_UNTIL(pool_queued(pool) == 1);
+	fill_pool(&a, &b);
 	/*
 	 * Gone before its job started: a reset, since a FIN only means no
 	 * more requests (conn.c) and would still be answered.

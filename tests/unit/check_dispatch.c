@@ -26,6 +26,7 @@
 #include "api.h"
 #include "config.h"
 #include "dispatch.h"
+#include "gate.h"
 #include "http.h"
 #include "log.h"
 #include "pool.h"
@@ -73,41 +74,6 @@ t_block(struct sy_req *req, void *state)
 	return t_where(req, state);
 }
 
-/* Waits until the test opens the gate; counts who is inside. */
-static pthread_mutex_t	gate_mu = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t	gate_cv = PTHREAD_COND_INITIALIZER;
-static int		gate_open, gate_inside;
-
-static int
-t_gate(struct sy_req *req, void *state)
-{
-	pthread_mutex_lock(&gate_mu);
-	gate_inside++;
-	pthread_cond_broadcast(&gate_cv);
-	while (!gate_open)
-		pthread_cond_wait(&gate_cv, &gate_mu);
-	pthread_mutex_unlock(&gate_mu);
-	return t_where(req, state);
-}
-
-static void
-gate_wait_inside(int n)
-{
-	pthread_mutex_lock(&gate_mu);
-	while (gate_inside < n)
-		pthread_cond_wait(&gate_cv, &gate_mu);
-	pthread_mutex_unlock(&gate_mu);
-}
-
-static void
-gate_set(int open)
-{
-	pthread_mutex_lock(&gate_mu);
-	gate_open = open;
-	pthread_cond_broadcast(&gate_cv);
-	pthread_mutex_unlock(&gate_mu);
-}
-
 /* Builds half a response, then fails. */
 static int
 t_fail(struct sy_req *req, void *state)
@@ -132,12 +98,11 @@ t_pending(struct sy_req *req, void *state)
 	    NULL, NULL, fn }
 HANDLER(t_where, 0);
 HANDLER(t_block, 0);
-HANDLER(t_gate, 0);
 HANDLER(t_fail, 0);
 HANDLER(t_pending, SY_HANDLER_LOOP_ONLY);
 
 static const struct sy_handler *const test_handlers[] = {
-	&h_t_where, &h_t_block, &h_t_gate, &h_t_fail, &h_t_pending, NULL
+	&h_t_where, &h_t_block, &gate_handler, &h_t_fail, &h_t_pending, NULL
 };
 
 /* -- the worker around dispatch.c -------------------------------------- */
