@@ -479,12 +479,15 @@ conn_req_start(struct conn *c)
 		reqid_next(&c->env->reqid, c->req.id);
 }
 
-/* Answer c->http.status with a FastAPI-style error body. */
+/*
+ * Answer status with a FastAPI-style error body: the parser's verdict
+ * (c->http.status: 400, 413, ...; 404 and 405 from routing) or the
+ * connection's own (408, 504). The parser's state is only read here.
+ */
 static void
-conn_answer_status(struct conn *c)
+conn_answer_status(struct conn *c, int status)
 {
 	char	 allow[80];
-	int	 status = c->http.status;
 
 	conn_req_start(c);
 	if (status == 405)
@@ -501,7 +504,7 @@ conn_handle(struct conn *c)
 	struct conn_env	*env = c->env;
 
 	if (c->http.status != 0) {		/* 404, 405 from routing */
-		conn_answer_status(c);
+		conn_answer_status(c, c->http.status);
 		return;
 	}
 	conn_req_start(c);
@@ -684,7 +687,7 @@ conn_process(struct conn *c)
 		if (c->http.state == HTTP_ERROR) {
 			log_debug("%s: %s: %d: %s", __func__, c->peer,
 			    c->http.status, c->http.reason);
-			conn_answer_status(c);
+			conn_answer_status(c, c->http.status);
 			break;
 		}
 		if (c->http.state == HTTP_COMPLETE)
@@ -1126,8 +1129,7 @@ conn_handler_timeout(struct conn *c)
 	    memory_order_relaxed);
 	if (dispatch_cancel(c->env->dispatch, &c->req) == 0) {
 		c->state = CONN_ACTIVE;
-		c->http.status = 504;
-		conn_answer_status(c);
+		conn_answer_status(c, 504);
 		conn_process(c);
 		return;
 	}
@@ -1178,10 +1180,10 @@ conn_timer_cb(evutil_socket_t fd, short what, void *arg)
 	case CONN_WAIT_HEADER:
 	case CONN_WAIT_BODY:
 		if (c->http.state == HTTP_HEADERS || c->http.state == HTTP_BODY) {
-			c->http.status = 408;
+			/* The stream is cut mid-request: nothing after it. */
 			c->http.state = HTTP_ERROR;
 			log_debug("%s: %s: request timeout", __func__, c->peer);
-			conn_answer_status(c);
+			conn_answer_status(c, 408);
 			conn_flush(c);
 			break;
 		}
