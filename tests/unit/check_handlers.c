@@ -1054,6 +1054,80 @@ START_TEST(echo_chunked)
 }
 END_TEST
 
+/* -- sy_url_decode ----------------------------------------------------- */
+
+/* What the static handler's paths and sy_req_query()'s values get. */
+START_TEST(url_decode_cases)
+{
+	static const struct {
+		const char	*src;
+		int		 flags;
+		ssize_t		 n;	/* -1: refused */
+		const char	*out;	/* n bytes */
+	} cases[] = {
+		{ "", 0, 0, "" },
+		{ "plain/path", 0, 10, "plain/path" },
+		{ "a%20b%2Fc%2fd", 0, 7, "a b/c/d" },
+		{ "%41%7a%5A", 0, 3, "AzZ" },
+		{ "%25", 0, 1, "%" },
+		{ "%2525", 0, 3, "%25" },		/* once, not twice */
+		{ "a+b", 0, 3, "a+b" },			/* a path's '+' */
+		{ "a+b", SY_URL_PLUS, 3, "a b" },
+		{ "%2B", SY_URL_PLUS, 1, "+" },
+		{ "%ff%80", 0, 2, "\xff\x80" },
+		{ "a%00b", 0, 3, "a\0b" },
+		{ "a%00b", SY_URL_NONUL, -1, NULL },
+		{ "%00", SY_URL_PLUS | SY_URL_NONUL, -1, NULL },
+		{ "%", 0, -1, NULL },			/* truncated */
+		{ "a%", 0, -1, NULL },
+		{ "a%4", 0, -1, NULL },
+		{ "%zz", 0, -1, NULL },
+		{ "%4g", 0, -1, NULL },
+		{ "%g4", 0, -1, NULL },
+		{ "% 41", 0, -1, NULL },
+		{ "%+41", SY_URL_PLUS, -1, NULL },
+		{ "%-1", 0, -1, NULL },
+	};
+	char	 buf[32];
+	size_t	 i;
+	ssize_t	 n;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		n = sy_url_decode(cases[i].src, strlen(cases[i].src), buf,
+		    sizeof(buf), cases[i].flags);
+		ck_assert_msg(n == cases[i].n, "\"%s\": %zd, not %zd",
+		    cases[i].src, n, cases[i].n);
+		if (n >= 0) {
+			ck_assert_mem_eq(buf, cases[i].out, (size_t)n);
+			ck_assert_int_eq(buf[n], '\0');
+		}
+	}
+}
+END_TEST
+
+/*
+ * The length bounds the input: an escape cut by it is malformed, never
+ * completed from the bytes after. The NUL needs its byte of dst.
+ */
+START_TEST(url_decode_bounds)
+{
+	char	 buf[8];
+
+	ck_assert_int_eq(sy_url_decode("a%41", 3, buf, sizeof(buf), 0), -1);
+	ck_assert_int_eq(sy_url_decode("a%41", 1, buf, sizeof(buf), 0), 1);
+	ck_assert_str_eq(buf, "a");
+	ck_assert_int_eq(sy_url_decode("abc", 3, buf, 4, 0), 3);
+	ck_assert_str_eq(buf, "abc");
+	ck_assert_int_eq(sy_url_decode("abcd", 4, buf, 4, 0), -1);
+	ck_assert_int_eq(sy_url_decode("%41%42%43", 9, buf, 4, 0), 3);
+	ck_assert_str_eq(buf, "ABC");
+	ck_assert_int_eq(sy_url_decode("%41%42%43%44", 12, buf, 4, 0), -1);
+	ck_assert_int_eq(sy_url_decode("", 0, buf, 1, 0), 0);
+	ck_assert_int_eq(sy_url_decode("", 0, buf, 0, 0), -1);
+	ck_assert_int_eq(sy_url_decode("x", 1, buf, 0, 0), -1);
+}
+END_TEST
+
 /*
  * sy_req_id() is what the connection chose; X-Request-Id is the
  * server's header, refused to a handler in any case.
@@ -1824,6 +1898,11 @@ handlers_suite(void)
 	    sizeof(my_handlers) / sizeof(my_handlers[0]));
 	tcase_add_test(tc, registry_sorted);
 	tcase_add_test(tc, registry_refuses);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("url_decode");
+	tcase_add_test(tc, url_decode_cases);
+	tcase_add_test(tc, url_decode_bounds);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("args");
