@@ -141,9 +141,10 @@ const char	*sy_req_path(const struct sy_req *req);
 const char	*sy_req_query_string(const struct sy_req *req);
 
 /*
- * Look up query parameter name. On success the percent-decoded value is
- * written NUL-terminated into buf and its length returned; -1 when the
- * parameter is absent, -2 when its value does not fit in bufsize.
+ * Look up query parameter name. On success the value, decoded by
+ * sy_url_decode() with SY_URL_PLUS, is written NUL-terminated into buf
+ * and its length returned; -1 when the parameter is absent, -2 when its
+ * value has a malformed escape or does not fit in bufsize.
  */
 ssize_t		 sy_req_query(const struct sy_req *req, const char *name,
 		    char *buf, size_t bufsize);
@@ -280,6 +281,34 @@ int		 sy_resp_file(struct sy_req *req, int fd, off_t offset,
  * The server writes the response; req must not be used afterwards.
  */
 void		 sy_req_finish(struct sy_req *req);
+
+/* -- Text -------------------------------------------------------------- */
+
+/* sy_url_decode() flags. */
+#define SY_URL_PLUS	0x1	/* '+' is a space: a query, a form body */
+#define SY_URL_NONUL	0x2	/* refuse "%00": a path, a C string */
+
+/*
+ * Percent-decode src[0..len) (RFC 3986 2.1) into dst, NUL-terminated.
+ * Returns the decoded length, or -1 on a malformed escape (a '%' not
+ * followed by two hex digits), on "%00" with SY_URL_NONUL, or when the
+ * result and its NUL do not fit in dstsize. Without SY_URL_PLUS a '+'
+ * stays itself, as it must in a path. The request's server uses it for
+ * sy_req_query() (with SY_URL_PLUS) and the static handler's paths (with
+ * SY_URL_NONUL).
+ */
+ssize_t		 sy_url_decode(const char *src, size_t len, char *dst,
+		    size_t dstsize, int flags);
+
+#define SY_HTTP_DATE_LEN	29	/* "Sun, 06 Nov 1994 08:49:37 GMT" */
+
+/*
+ * Write t as an IMF-fixdate (RFC 9110 5.6.7), English names whatever the
+ * locale, NUL-terminated, into buf: SY_HTTP_DATE_LEN + 1 bytes suffice
+ * for years 1000 to 9999. Returns the length written, or 0 (buf empty
+ * when bufsize > 0) when it does not fit. For Last-Modified, Expires.
+ */
+size_t		 sy_http_date(time_t t, char *buf, size_t bufsize);
 
 /* -- Offload (run_in_threadpool) ---------------------------------------- */
 

@@ -185,37 +185,42 @@ sy_req_query_string(const struct sy_req *req)
 static int
 hexval(int c)
 {
+	/* Not isxdigit(): the locale has no say in a URL. */
 	if (c >= '0' && c <= '9')
 		return c - '0';
-	c = tolower(c);
 	if (c >= 'a' && c <= 'f')
 		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
 	return -1;
 }
 
-/* Percent-decode (and '+' to space, as forms do) src[0..len) into buf. */
-static ssize_t
-decode(const char *src, size_t len, char *buf, size_t bufsize)
+ssize_t
+sy_url_decode(const char *src, size_t len, char *dst, size_t dstsize,
+    int flags)
 {
 	size_t	 i, n = 0;
 	int	 hi, lo;
 
-	for (i = 0; i < len; i++) {
-		if (n + 1 >= bufsize)
-			return -2;
-		if (src[i] == '%' && i + 2 < len &&
-		    (hi = hexval((unsigned char)src[i + 1])) >= 0 &&
-		    (lo = hexval((unsigned char)src[i + 2])) >= 0) {
-			buf[n++] = (char)(hi << 4 | lo);
+	for (i = 0; i < len; i++, n++) {
+		if (n + 1 >= dstsize)
+			return -1;
+		if (src[i] == '%') {
+			if (len - i < 3 ||
+			    (hi = hexval((unsigned char)src[i + 1])) == -1 ||
+			    (lo = hexval((unsigned char)src[i + 2])) == -1 ||
+			    ((hi | lo) == 0 && (flags & SY_URL_NONUL)))
+				return -1;
+			dst[n] = (char)(hi << 4 | lo);
 			i += 2;
-		} else if (src[i] == '+')
-			buf[n++] = ' ';
+		} else if (src[i] == '+' && (flags & SY_URL_PLUS))
+			dst[n] = ' ';
 		else
-			buf[n++] = src[i];
+			dst[n] = src[i];
 	}
-	if (n >= bufsize)
-		return -2;
-	buf[n] = '\0';
+	if (n >= dstsize)
+		return -1;
+	dst[n] = '\0';
 	return (ssize_t)n;
 }
 
@@ -223,8 +228,9 @@ ssize_t
 sy_req_query(const struct sy_req *req, const char *name, char *buf,
     size_t bufsize)
 {
-	const char	*q = req->http->query, *end, *eq;
+	const char	*q = req->http->query, *end, *eq, *v;
 	size_t		 name_len = strlen(name);
+	ssize_t		 n;
 
 	if (q == NULL || bufsize == 0)
 		return -1;
@@ -235,10 +241,12 @@ sy_req_query(const struct sy_req *req, const char *name, char *buf,
 		if (eq == NULL)
 			eq = end;
 		if ((size_t)(eq - q) == name_len &&
-		    memcmp(q, name, name_len) == 0)
-			return decode(eq == end ? end : eq + 1,
-			    (size_t)(end - (eq == end ? end : eq + 1)), buf,
-			    bufsize);
+		    memcmp(q, name, name_len) == 0) {
+			v = eq == end ? end : eq + 1;
+			n = sy_url_decode(v, (size_t)(end - v), buf, bufsize,
+			    SY_URL_PLUS);
+			return n == -1 ? -2 : n;
+		}
 		q = *end == '&' ? end + 1 : end;
 	}
 	return -1;

@@ -142,50 +142,21 @@ static_init(const json_t *args, void **state, char *err, size_t errlen)
 
 /* -- paths --------------------------------------------------------------- */
 
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /*
- * Percent-decode the path src into buf. '+' stays itself (it means a
+ * Percent-decode the path src into buf: '+' stays itself (it means a
  * space only in queries). -1 on a malformed escape, an encoded NUL, or
  * when it does not fit.
+ *
+ * sy_req_path() ends before the query (http.c copies the path out of the
+ * target), so no raw '?' reaches here; one could only start a query, so
+ * stopping at it keeps the decoder right for a whole target too. An
+ * encoded "%3F" is a character of a name.
  */
 static int
 decode_path(const char *src, char *buf, size_t bufsize)
 {
-	size_t	 n = 0;
-	int	 hi, lo;
-
-	/*
-	 * sy_req_path() ends before the query (http.c copies the path out
-	 * of the target), so no raw '?' reaches here; one could only start
-	 * a query, so stopping at it keeps the decoder right for a whole
-	 * target too. An encoded "%3F" is a character of a name.
-	 */
-	for (; *src != '\0' && *src != '?'; src++) {
-		if (n + 1 >= bufsize)
-			return -1;
-		if (*src == '%') {
-			if ((hi = hexval((unsigned char)src[1])) < 0 ||
-			    (lo = hexval((unsigned char)src[2])) < 0 ||
-			    (hi | lo) == 0)
-				return -1;
-			buf[n++] = (char)(hi << 4 | lo);
-			src += 2;
-		} else
-			buf[n++] = *src;
-	}
-	buf[n] = '\0';
-	return 0;
+	return sy_url_decode(src, strcspn(src, "?"), buf, bufsize,
+	    SY_URL_NONUL) == -1 ? -1 : 0;
 }
 
 /*
@@ -482,29 +453,10 @@ content_type(const char *name)
 	return "application/octet-stream";
 }
 
-static const char *const wdays[] = {
-	"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"
-};
 static const char *const months[] = {
 	"Jan", "Feb", "Mar", "Apr", "May", "Jun",
 	"Jul", "Aug", "Sep", "Oct", "Nov", "Dec"
 };
-
-/* IMF-fixdate (RFC 9110 5.6.7), with English names whatever the locale. */
-static int
-http_date_format(time_t t, char *buf, size_t bufsize)
-{
-	struct tm	 tm;
-	int		 n;
-
-	if (gmtime_r(&t, &tm) == NULL || tm.tm_wday < 0 || tm.tm_wday > 6 ||
-	    tm.tm_mon < 0 || tm.tm_mon > 11)
-		return -1;
-	n = snprintf(buf, bufsize, "%s, %02d %s %04d %02d:%02d:%02d GMT",
-	    wdays[tm.tm_wday], tm.tm_mday, months[tm.tm_mon],
-	    tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
-	return n < 0 || (size_t)n >= bufsize ? -1 : 0;
-}
 
 /* Days from 1970-01-01 to y-m-d, proleptic Gregorian (m 1..12). */
 static long long
@@ -800,9 +752,7 @@ static_handle(struct sy_req *req, void *state)
 	(void)snprintf(etag, sizeof(etag), "\"%llx-%llx%s\"",
 	    (unsigned long long)st.st_size, (unsigned long long)mtime_ns,
 	    gzip ? "-gz" : "");
-	if (http_date_format(st.st_mtim.tv_sec, lastmod, sizeof(lastmod)) ==
-	    -1)
-		lastmod[0] = '\0';
+	(void)sy_http_date(st.st_mtim.tv_sec, lastmod, sizeof(lastmod));
 	if (sy_resp_header(req, "ETag", etag) == -1 || (lastmod[0] != '\0' &&
 	    sy_resp_header(req, "Last-Modified", lastmod) == -1) || (gzip &&
 	    sy_resp_header(req, "Vary", "Accept-Encoding") == -1)) {

@@ -1,5 +1,5 @@
 /*
- * check_date.c - unit tests for date.c.
+ * check_date.c - unit tests for date.c: sy_http_date() and the cache.
  *
  * The cache is one per process and check runs each test in a child of
  * its own, but a test never relies on that: every test uses seconds that
@@ -60,6 +60,35 @@ START_TEST(test_known)
 		s = date_format(known[i].t);
 		ck_assert_str_eq(s, known[i].text);
 	}
+}
+END_TEST
+
+/*
+ * sy_http_date() writes what the cache serves, and refuses a buffer one
+ * byte short rather than cut the date: empty string, 0.
+ */
+START_TEST(test_http_date)
+{
+	char	 buf[SY_HTTP_DATE_LEN + 1];
+	size_t	 i;
+
+	for (i = 0; i < NKNOWN; i++) {
+		memset(buf, 'x', sizeof(buf));
+		ck_assert_uint_eq(sy_http_date(known[i].t, buf, sizeof(buf)),
+		    SY_HTTP_DATE_LEN);
+		ck_assert_str_eq(buf, known[i].text);
+		memset(buf, 'x', sizeof(buf));
+		ck_assert_uint_eq(sy_http_date(known[i].t, buf,
+		    sizeof(buf) - 1), 0);
+		ck_assert_str_eq(buf, "");
+	}
+	buf[0] = 'x';
+	ck_assert_uint_eq(sy_http_date(0, buf, 0), 0);
+	ck_assert_int_eq(buf[0], 'x');
+	/* Year 10000: one more digit, so it no longer fits. */
+	ck_assert_uint_eq(sy_http_date((time_t)253402300800LL, buf,
+	    sizeof(buf)), 0);
+	ck_assert_str_eq(buf, "");
 }
 END_TEST
 
@@ -182,6 +211,7 @@ date_suite(void)
 	TCase	*tc = tcase_create("format");
 
 	tcase_add_test(tc, test_known);
+	tcase_add_test(tc, test_http_date);
 	tcase_add_test(tc, test_length_and_gmtime);
 	tcase_add_test(tc, test_cache);
 	tcase_add_test(tc, test_locale);

@@ -2,8 +2,9 @@
  * check_handlers.c - unit tests for the built-in handlers write_file, cpu,
  * echo, json, hash_body, health, dashboard (its args and how the page is
  * served; tests/integration/dashboard.sh renders it in Chromium) and (its
- * args and dotfiles) static, and for
- * SHA-256 (src/handlers/sha256.c). static.sh covers the rest of static.
+ * args and dotfiles) static. hash_body's digests (libcrypto's) are
+ * checked against the NIST vectors and the padding edges end to end,
+ * through the handler. static.sh covers the rest of static.
  *
  * Args are checked through unit_handler(name)->init(), with the exact
  * error texts the config prints after "routes[i].args.". Requests are
@@ -49,7 +50,6 @@
 #include "registry.h"
 #include "stats.h"
 #include "xmalloc.h"
-#include "handlers/sha256.h"
 
 #define SAFETY_S	10	/* give up on any wait after this long */
 #define MILLION		1000000
@@ -107,125 +107,6 @@ vector_data(const struct vector *v, size_t *len)
 	s[MILLION] = '\0';
 	return s;
 }
-
-static void
-digest_hex(const void *data, size_t len, char hex[SHA256_HEX_LEN + 1])
-{
-	unsigned char	 d[SHA256_DIGEST_LEN];
-
-	sha256_digest(data, len, d);
-	sha256_hex(d, hex);
-}
-
-/* -- sha256 ------------------------------------------------------------ */
-
-START_TEST(sha256_vectors)
-{
-	const struct vector	*v = &vectors[_i];
-	char			 hex[SHA256_HEX_LEN + 1], *data;
-	size_t			 len;
-
-	data = vector_data(v, &len);
-	digest_hex(data, len, hex);
-	ck_assert_msg(strcmp(hex, v->hex) == 0, "%s: %s", v->name, hex);
-	free(data);
-}
-END_TEST
-
-/* Every split of every vector into two updates gives the same digest. */
-START_TEST(sha256_split_anywhere)
-{
-	const struct vector	*v;
-	unsigned char		 d[SHA256_DIGEST_LEN];
-	struct sha256		 ctx;
-	char			 hex[SHA256_HEX_LEN + 1];
-	size_t			 i, k;
-
-	for (k = 0; k < NVECTORS; k++) {
-		v = &vectors[k];
-		if (v->data == NULL)
-			continue;
-		for (i = 0; i <= strlen(v->data); i++) {
-			sha256_init(&ctx);
-			sha256_update(&ctx, v->data, i);
-			sha256_update(&ctx, v->data + i, strlen(v->data) - i);
-			sha256_final(&ctx, d);
-			sha256_hex(d, hex);
-			ck_assert_msg(strcmp(hex, v->hex) == 0, "%s split "
-			    "at %zu: %s", v->name, i, hex);
-		}
-	}
-}
-END_TEST
-
-/* One million 'a' in pieces that straddle block boundaries every way. */
-START_TEST(sha256_million_in_pieces)
-{
-	static const size_t	 sizes[] = { 1, 3, 55, 63, 64, 65, 127, 1000 };
-	unsigned char		 d[SHA256_DIGEST_LEN];
-	struct sha256		 ctx;
-	char			 hex[SHA256_HEX_LEN + 1], *data;
-	size_t			 len, off, n, k;
-
-	data = vector_data(&vectors[NVECTORS - 1], &len);
-	for (k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
-		sha256_init(&ctx);
-		for (off = 0; off < len; off += n) {
-			n = len - off < sizes[k] ? len - off : sizes[k];
-			sha256_update(&ctx, data + off, n);
-		}
-		sha256_final(&ctx, d);
-		sha256_hex(d, hex);
-		ck_assert_msg(strcmp(hex, vectors[NVECTORS - 1].hex) == 0,
-		    "pieces of %zu: %s", sizes[k], hex);
-	}
-	free(data);
-}
-END_TEST
-
-/*
- * Padding edges: the length field fits in the last block (55), just
- * does not (56), and the block boundaries around 64 and 128. Message
- * bytes 0, 1, 2, ...; digests from Python's hashlib.
- */
-START_TEST(sha256_padding_edges)
-{
-	static const struct {
-		size_t		 len;
-		const char	*hex;
-	} cases[] = {
-		{ 55, "463eb28e72f82e0a96c0a4cc53690c57"
-		      "1281131f672aa229e0d45ae59b598b59" },
-		{ 56, "da2ae4d6b36748f2a318f23e7ab1dfdf"
-		      "45acdc9d049bd80e59de82a60895f562" },
-		{ 63, "29af2686fd53374a36b0846694cc3421"
-		      "77e428d1647515f078784d69cdb9e488" },
-		{ 64, "fdeab9acf3710362bd2658cdc9a29e8f"
-		      "9c757fcf9811603a8c447cd1d9151108" },
-		{ 65, "4bfd2c8b6f1eec7a2afeb48b934ee4b2"
-		      "694182027e6d0fc075074f2fabb31781" },
-		{ 119, "da18797ed7c3a777f0847f429724a2d8"
-		       "cd5138e6ed2895c3fa1a6d39d18f7ec6" },
-		{ 120, "f52b23db1fbb6ded89ef42a23ce0c892"
-		       "2c45f25c50b568a93bf1c075420bbb7c" },
-		{ 127, "92ca0fa6651ee2f97b884b7246a562fa"
-		       "71250fedefe5ebf270d31c546bfea976" },
-		{ 128, "471fb943aa23c511f6f72f8d1652d9c8"
-		       "80cfa392ad80503120547703e56a2be5" },
-	};
-	unsigned char	 msg[128];
-	char		 hex[SHA256_HEX_LEN + 1];
-	size_t		 i;
-
-	for (i = 0; i < sizeof(msg); i++)
-		msg[i] = (unsigned char)i;
-	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		digest_hex(msg, cases[i].len, hex);
-		ck_assert_msg(strcmp(hex, cases[i].hex) == 0, "length %zu: %s",
-		    cases[i].len, hex);
-	}
-}
-END_TEST
 
 /* -- registry ---------------------------------------------------------- */
 
@@ -1173,6 +1054,80 @@ START_TEST(echo_chunked)
 }
 END_TEST
 
+/* -- sy_url_decode ----------------------------------------------------- */
+
+/* What the static handler's paths and sy_req_query()'s values get. */
+START_TEST(url_decode_cases)
+{
+	static const struct {
+		const char	*src;
+		int		 flags;
+		ssize_t		 n;	/* -1: refused */
+		const char	*out;	/* n bytes */
+	} cases[] = {
+		{ "", 0, 0, "" },
+		{ "plain/path", 0, 10, "plain/path" },
+		{ "a%20b%2Fc%2fd", 0, 7, "a b/c/d" },
+		{ "%41%7a%5A", 0, 3, "AzZ" },
+		{ "%25", 0, 1, "%" },
+		{ "%2525", 0, 3, "%25" },		/* once, not twice */
+		{ "a+b", 0, 3, "a+b" },			/* a path's '+' */
+		{ "a+b", SY_URL_PLUS, 3, "a b" },
+		{ "%2B", SY_URL_PLUS, 1, "+" },
+		{ "%ff%80", 0, 2, "\xff\x80" },
+		{ "a%00b", 0, 3, "a\0b" },
+		{ "a%00b", SY_URL_NONUL, -1, NULL },
+		{ "%00", SY_URL_PLUS | SY_URL_NONUL, -1, NULL },
+		{ "%", 0, -1, NULL },			/* truncated */
+		{ "a%", 0, -1, NULL },
+		{ "a%4", 0, -1, NULL },
+		{ "%zz", 0, -1, NULL },
+		{ "%4g", 0, -1, NULL },
+		{ "%g4", 0, -1, NULL },
+		{ "% 41", 0, -1, NULL },
+		{ "%+41", SY_URL_PLUS, -1, NULL },
+		{ "%-1", 0, -1, NULL },
+	};
+	char	 buf[32];
+	size_t	 i;
+	ssize_t	 n;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		n = sy_url_decode(cases[i].src, strlen(cases[i].src), buf,
+		    sizeof(buf), cases[i].flags);
+		ck_assert_msg(n == cases[i].n, "\"%s\": %zd, not %zd",
+		    cases[i].src, n, cases[i].n);
+		if (n >= 0) {
+			ck_assert_mem_eq(buf, cases[i].out, (size_t)n);
+			ck_assert_int_eq(buf[n], '\0');
+		}
+	}
+}
+END_TEST
+
+/*
+ * The length bounds the input: an escape cut by it is malformed, never
+ * completed from the bytes after. The NUL needs its byte of dst.
+ */
+START_TEST(url_decode_bounds)
+{
+	char	 buf[8];
+
+	ck_assert_int_eq(sy_url_decode("a%41", 3, buf, sizeof(buf), 0), -1);
+	ck_assert_int_eq(sy_url_decode("a%41", 1, buf, sizeof(buf), 0), 1);
+	ck_assert_str_eq(buf, "a");
+	ck_assert_int_eq(sy_url_decode("abc", 3, buf, 4, 0), 3);
+	ck_assert_str_eq(buf, "abc");
+	ck_assert_int_eq(sy_url_decode("abcd", 4, buf, 4, 0), -1);
+	ck_assert_int_eq(sy_url_decode("%41%42%43", 9, buf, 4, 0), 3);
+	ck_assert_str_eq(buf, "ABC");
+	ck_assert_int_eq(sy_url_decode("%41%42%43%44", 12, buf, 4, 0), -1);
+	ck_assert_int_eq(sy_url_decode("", 0, buf, 1, 0), 0);
+	ck_assert_int_eq(sy_url_decode("", 0, buf, 0, 0), -1);
+	ck_assert_int_eq(sy_url_decode("x", 1, buf, 0, 0), -1);
+}
+END_TEST
+
 /*
  * sy_req_id() is what the connection chose; X-Request-Id is the
  * server's header, refused to a handler in any case.
@@ -1642,19 +1597,19 @@ hash_request(const char *body, size_t len, size_t *rawlen)
 	return raw;
 }
 
-START_TEST(hash_body_vectors)
+/* POST data to hash_body through a real pool: its digest is hex. */
+static void
+hash_body_check(const void *data, size_t len, const char *hex)
 {
-	const struct vector	*v = &vectors[_i];
 	struct event_base	*base;
 	struct pool		*pool;
 	struct treq		 t;
 	json_t			*j;
-	char			*data, *raw;
-	size_t			 len, rawlen;
+	char			*raw;
+	size_t			 rawlen;
 
 	ck_assert_ptr_nonnull(base = event_base_new());
 	ck_assert_ptr_nonnull(pool = pool_new(base, 2, 16));
-	data = vector_data(v, &len);
 	raw = hash_request(data, len, &rawlen);
 	treq_start(&t, "hash_body", NULL, raw, rawlen, base, pool);
 	ck_assert_int_eq(treq_handle(&t), SY_PENDING);
@@ -1666,7 +1621,7 @@ START_TEST(hash_body_vectors)
 	j = treq_json(&t);
 	ck_assert_uint_eq(json_object_size(j), 2);
 	ck_assert_str_eq(json_string_value(json_object_get(j, "sha256")),
-	    v->hex);
+	    hex);
 	ck_assert_int_eq(json_integer_value(json_object_get(j, "bytes")),
 	    (json_int_t)len);
 	json_decref(j);
@@ -1674,9 +1629,60 @@ START_TEST(hash_body_vectors)
 	pool_free(pool);
 	event_base_free(base);
 	free(raw);
+}
+
+START_TEST(hash_body_vectors)
+{
+	const struct vector	*v = &vectors[_i];
+	char			*data;
+	size_t			 len;
+
+	data = vector_data(v, &len);
+	hash_body_check(data, len, v->hex);
 	free(data);
 }
 END_TEST
+
+/*
+ * Padding edges: the length field fits in the last block (55), just
+ * does not (56), and the block boundaries around 64 and 128. Message
+ * bytes 0, 1, 2, ...; digests from Python's hashlib.
+ */
+START_TEST(hash_body_padding_edges)
+{
+	static const struct {
+		size_t		 len;
+		const char	*hex;
+	} cases[] = {
+		{ 55, "463eb28e72f82e0a96c0a4cc53690c57"
+		      "1281131f672aa229e0d45ae59b598b59" },
+		{ 56, "da2ae4d6b36748f2a318f23e7ab1dfdf"
+		      "45acdc9d049bd80e59de82a60895f562" },
+		{ 63, "29af2686fd53374a36b0846694cc3421"
+		      "77e428d1647515f078784d69cdb9e488" },
+		{ 64, "fdeab9acf3710362bd2658cdc9a29e8f"
+		      "9c757fcf9811603a8c447cd1d9151108" },
+		{ 65, "4bfd2c8b6f1eec7a2afeb48b934ee4b2"
+		      "694182027e6d0fc075074f2fabb31781" },
+		{ 119, "da18797ed7c3a777f0847f429724a2d8"
+		       "cd5138e6ed2895c3fa1a6d39d18f7ec6" },
+		{ 120, "f52b23db1fbb6ded89ef42a23ce0c892"
+		       "2c45f25c50b568a93bf1c075420bbb7c" },
+		{ 127, "92ca0fa6651ee2f97b884b7246a562fa"
+		       "71250fedefe5ebf270d31c546bfea976" },
+		{ 128, "471fb943aa23c511f6f72f8d1652d9c8"
+		       "80cfa392ad80503120547703e56a2be5" },
+	};
+	unsigned char	 msg[128];
+	size_t		 i;
+
+	for (i = 0; i < sizeof(msg); i++)
+		msg[i] = (unsigned char)i;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		hash_body_check(msg, cases[i].len, cases[i].hex);
+}
+END_TEST
+
 
 /* The client left while the pool hashed: finish, answer nothing. */
 START_TEST(hash_body_aborted)
@@ -1887,18 +1893,16 @@ handlers_suite(void)
 	Suite	*s = suite_create("handlers");
 	TCase	*tc;
 
-	tc = tcase_create("sha256");
-	tcase_add_loop_test(tc, sha256_vectors, 0, NVECTORS);
-	tcase_add_test(tc, sha256_split_anywhere);
-	tcase_add_test(tc, sha256_million_in_pieces);
-	tcase_add_test(tc, sha256_padding_edges);
-	suite_add_tcase(s, tc);
-
 	tc = tcase_create("registry");
 	tcase_add_loop_test(tc, registry_has_them, 0,
 	    sizeof(my_handlers) / sizeof(my_handlers[0]));
 	tcase_add_test(tc, registry_sorted);
 	tcase_add_test(tc, registry_refuses);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("url_decode");
+	tcase_add_test(tc, url_decode_cases);
+	tcase_add_test(tc, url_decode_bounds);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("args");
@@ -1933,6 +1937,7 @@ handlers_suite(void)
 	tc = tcase_create("hash_body");
 	tcase_set_timeout(tc, 3 * SAFETY_S);
 	tcase_add_loop_test(tc, hash_body_vectors, 0, NVECTORS);
+	tcase_add_test(tc, hash_body_padding_edges);
 	tcase_add_test(tc, hash_body_aborted);
 	tcase_add_test(tc, async_sleep_abort);
 	tcase_add_test(tc, abort_callback_rules);
