@@ -499,25 +499,35 @@ api_req_abort(struct sy_req *req)
 	cb(req, req->abort_arg);
 }
 
-int
-sy_resp_file(struct sy_req *req, int fd, off_t offset, off_t length)
+struct evbuffer_file_segment *
+api_file_share(int fd)
 {
 	struct evbuffer_file_segment	*seg;
-	size_t				 at = evbuffer_get_length(req->body);
-	int				 rc;
 
 	/*
 	 * A segment, not evbuffer_add_file(): the same call covers HEAD
 	 * (drained unsent) and keeps the fd's life tied to the buffer.
 	 */
-	seg = evbuffer_file_segment_new(fd, offset, length,
-	    EVBUF_FS_CLOSE_ON_FREE);
-	if (seg == NULL) {
+	if ((seg = evbuffer_file_segment_new(fd, 0, -1,
+	    EVBUF_FS_CLOSE_ON_FREE)) == NULL)
 		(void)close(fd);
-		return -1;
-	}
-	rc = evbuffer_add_file_segment(req->body, seg, 0, length);
-	evbuffer_file_segment_free(seg);	/* the buffer holds a reference */
+	return seg;
+}
+
+void
+api_file_unshare(struct evbuffer_file_segment *seg)
+{
+	evbuffer_file_segment_free(seg);
+}
+
+int
+api_resp_file_piece(struct sy_req *req, struct evbuffer_file_segment *seg,
+    int fd, off_t offset, off_t length)
+{
+	size_t	 at = evbuffer_get_length(req->body);
+	int	 rc;
+
+	rc = evbuffer_add_file_segment(req->body, seg, offset, length);
 	if (rc == 0 && evbuffer_get_length(req->body) > at) {
 		if (req->nfiles == req->files_size) {
 			req->files_size = req->files_size ? req->files_size * 2 : 2;
@@ -529,6 +539,19 @@ sy_resp_file(struct sy_req *req, int fd, off_t offset, off_t length)
 		    .offset = offset, .length = (off_t)(evbuffer_get_length(
 		    req->body) - at), .fd = fd };
 	}
+	return rc;
+}
+
+int
+sy_resp_file(struct sy_req *req, int fd, off_t offset, off_t length)
+{
+	struct evbuffer_file_segment	*seg;
+	int				 rc;
+
+	if ((seg = api_file_share(fd)) == NULL)
+		return -1;
+	rc = api_resp_file_piece(req, seg, fd, offset, length);
+	api_file_unshare(seg);		/* the buffer holds a reference */
 	return rc;
 }
 

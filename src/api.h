@@ -119,13 +119,28 @@ void	api_req_abort(struct sy_req *req);
 /*
  * The response is complete: apply the route's content coding. On a
  * "compress" route every answer gets "Vary: Accept-Encoding", and one
- * worth it is gzipped in place (compress.c): the client accepts gzip, the body is at least COMPRESS_MIN_BYTES in
+ * worth it is gzipped in place (compress.c): the client accepts gzip,
+ * the body is at least COMPRESS_MIN_BYTES in
  * memory (not a file), its type compressible, no Content-Encoding set,
  * not a HEAD, 204, 206 or 304. Runs on the thread that ran the handler
  * (a pool thread for a blocking route), once per response, before the
  * loop writes it.
  */
 void	api_resp_encode(struct sy_req *req);
+
+/*
+ * Several pieces of one file in one response (multipart/byteranges):
+ * api_file_share() makes fd, owned from then on, one segment over the
+ * whole file (NULL, fd closed, on failure); api_resp_file_piece() appends
+ * offset..offset+length of it to req's body, as sy_resp_file() does;
+ * api_file_unshare() drops the caller's reference (the body holds its
+ * own). However many pieces, the response holds one descriptor.
+ */
+struct evbuffer_file_segment	*api_file_share(int fd);
+int	api_resp_file_piece(struct sy_req *req,
+	    struct evbuffer_file_segment *seg, int fd, off_t offset,
+	    off_t length);
+void	api_file_unshare(struct evbuffer_file_segment *seg);
 
 /* The request whose embedded job is job (pool callbacks). */
 struct sy_req	*api_req_of_job(struct pool_job *job);

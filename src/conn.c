@@ -35,8 +35,10 @@
  *
  * Responses are appended to the bufferevent's output: head and body in
  * one buffer, written by libevent as the socket allows. When the output
- * holds more than CONN_OUTPUT_MAX (a client pipelining faster than it
- * reads) parsing stops until it drains.
+ * holds more than CONN_OUTPUT_MAX bytes or CONN_QUEUED_MAX answers (a
+ * client pipelining faster than it reads) parsing stops until it drains:
+ * the count bounds what small answers can hold that bytes do not show,
+ * such as the open file of each static one.
  */
 #include "autoconfig.h"
 
@@ -70,6 +72,7 @@
 #include "xmalloc.h"
 
 #define CONN_OUTPUT_MAX		(256 * 1024)	/* pause parsing above */
+#define CONN_QUEUED_MAX		32		/* answers, the same */
 #define CONN_INPUT_MAX		(64 * 1024)	/* read at most this ahead */
 #define CONN_READ_SIZE		16384		/* one recv(2) */
 #define CONN_LINGER_MS		2000
@@ -118,6 +121,7 @@ struct conn {
 	unsigned		 close_after_write:1;
 	unsigned		 linger:1;	/* shut down, then drain input */
 	unsigned		 write_blocked:1;	/* output over the max */
+	unsigned		 queued;	/* answers in the output */
 	unsigned		 in_env:1;	/* on env->conns */
 	unsigned		 reading:1;	/* rev is added */
 	unsigned		 timed_out:1;	/* 504 sent, handler still busy */
@@ -442,6 +446,7 @@ conn_respond(struct conn *c)
 
 	conn_account(c, head.status, head.body_len, now.tv_sec, 1);
 
+	c->queued++;
 	r->id[0] = '\0';		/* the next request gets its own */
 	api_req_answered(r);
 	c->requests++;
@@ -667,7 +672,8 @@ conn_process(struct conn *c)
 	int			 rc;
 
 	while (c->state == CONN_ACTIVE && !c->close_after_write) {
-		if (evbuffer_get_length(out) > CONN_OUTPUT_MAX) {
+		if (evbuffer_get_length(out) > CONN_OUTPUT_MAX ||
+		    c->queued >= CONN_QUEUED_MAX) {
 			c->write_blocked = 1;	/* the write callback resumes */
 			break;
 		}
@@ -904,6 +910,7 @@ conn_written(struct conn *c)
 {
 	struct bufferevent	*bev = c->bev;
 
+	c->queued = 0;
 	if (c->close_after_write) {
 		if (!c->linger || c->read_eof) {
 			conn_close(c, "response sent");

@@ -68,6 +68,7 @@
 #include <unistd.h>
 
 #include "switchyard.h"
+#include "api.h"
 #include "handlers/handlers.h"
 #include "handlers/ranges.h"
 
@@ -625,50 +626,48 @@ send_range(struct sy_req *req, int fd, off_t size, const struct range *r)
 
 /*
  * 206 with a multipart/byteranges body (RFC 9110 14.6): each range of
- * fd (owned by this) is its own file segment, sent by sendfile(2) like
- * a whole file, between the part headers. A segment closes its fd when
- * it is freed, so each but the last gets a dup(2): at most RANGES_MAX
- * descriptors for one response. The boundary is random, so a file
- * cannot be made to contain it.
+ * fd (owned by this) is a piece of one shared file segment, sent by
+ * sendfile(2) like a whole file, between the part headers; the response
+ * holds one descriptor however many parts it has, so a client pipelining
+ * many-part requests cannot pile up descriptors. The boundary is random,
+ * so a file cannot be made to contain it.
  */
 static int
 send_multipart(struct sy_req *req, int fd, off_t size, const char *type,
     const struct range *r, size_t n)
 {
-	char		 boundary[24], ctype[80], cr[80];
-	uint64_t	 rnd;
-	size_t		 i;
-	int		 part_fd;
+	struct evbuffer_file_segment	*seg;
+	char				 boundary[24], ctype[80], cr[80];
+	uint64_t			 rnd;
+	size_t				 i;
+	int				 rc = SY_DONE;
 
 	if (getrandom(&rnd, sizeof(rnd), GRND_NONBLOCK) != sizeof(rnd)) {
 		(void)close(fd);
 		return SY_ERROR;
 	}
+	if ((seg = api_file_share(fd)) == NULL)
+		return SY_ERROR;
 	(void)snprintf(boundary, sizeof(boundary), "%016llx",
 	    (unsigned long long)rnd);
 	(void)snprintf(ctype, sizeof(ctype),
 	    "multipart/byteranges; boundary=%s", boundary);
 	sy_resp_content_type(req, ctype);
 	sy_resp_status(req, 206);
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < n && rc == SY_DONE; i++) {
 		content_range_format(&r[i], size, cr, sizeof(cr));
-		part_fd = i + 1 < n ? fcntl(fd, F_DUPFD_CLOEXEC, 0) : fd;
-		if (part_fd == -1 || sy_resp_printf(req, "%s--%s\r\n"
-		    "Content-Type: %s\r\nContent-Range: %s\r\n\r\n",
-		    i > 0 ? "\r\n" : "", boundary, type, cr) == -1) {
-			if (part_fd != -1 && part_fd != fd)
-				(void)close(part_fd);
-			(void)close(fd);
-			return SY_ERROR;
-		}
-		if (sy_resp_file(req, part_fd, r[i].start, r[i].len) == -1) {
-			if (part_fd != fd)
-				(void)close(fd);
-			return SY_ERROR;
-		}
+		if (sy_resp_printf(req, "%s--%s\r\nContent-Type: %s\r\n"
+		    "Content-Range: %s\r\n\r\n", i > 0 ? "\r\n" : "",
+		    boundary, type, cr) == -1 ||
+		    api_resp_file_piece(req, seg, fd, r[i].start,
+		    r[i].len) == -1)
+			rc = SY_ERROR;
 	}
-	return sy_resp_printf(req, "\r\n--%s--\r\n", boundary) == -1 ?
-	    SY_ERROR : SY_DONE;
+	api_file_unshare(seg);		/* the body holds its own */
+	if (rc == SY_DONE && sy_resp_printf(req, "\r\n--%s--\r\n",
+	    boundary) == -1)
+		rc = SY_ERROR;
+	return rc;
 }
 
 /* -- handle -------------------------------------------------------------- */

@@ -206,4 +206,39 @@ code=$(sy_curl --max-time 60 -C - -o "$OUT" -w '%{http_code}' "$(sy_url /s/big.b
 check "curl -C - resumes with 206 ($code)" [ "$code" = 206 ]
 check "curl -C -: the resumed file is identical to the original" cmp -s "$OUT" "$BIG"
 
+# -- a pipelining client that does not read: descriptors stay bounded -------------
+# Many-part answers of 1-byte ranges are tiny, so the output's byte cap
+# alone would let hundreds queue, each holding the file open. The answers
+# of a connection share one descriptor each, and at most 32 wait.
+W=$(sy_worker_pids | head -1)
+fds() { ls "/proc/$W/fd" 2>/dev/null | wc -l; }
+fd0=$(fds)
+spec=$(seq -s, 0 2 30 | sed 's/\([0-9]*\)/\1-\1/g')
+python3 - "$SY_PORT" "$spec" >"$SY_TMP/hold.out" 2>&1 <<'PY' &
+import socket, sys, time
+port, spec = int(sys.argv[1]), sys.argv[2]
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+s.connect(("127.0.0.1", port))
+req = ("GET /s/f.bin HTTP/1.1\r\nHost: t\r\nRange: bytes=%s\r\n\r\n" % spec).encode()
+s.sendall(req * 400)
+print("sent", flush=True)
+time.sleep(30)		# hold, unread, until the test kills us
+PY
+hold=$!
+wait_for 'grep -q sent "$SY_TMP/hold.out"' 20
+# Sample the worker's descriptors while the client holds its answers.
+max=$(fds)
+for _ in $(seq 1 20); do
+	n=$(fds)
+	[ "$n" -gt "$max" ] && max=$n
+	python3 -c 'import time; time.sleep(0.1)'
+done
+kill "$hold" 2>/dev/null
+wait "$hold" 2>/dev/null
+check "a non-reading client with 400 pipelined 16-part requests holds at most 40 descriptors ($((max - fd0)) more than before)" \
+    [ $((max - fd0)) -le 40 ]
+wait_for '[ "$(fds)" -le $((fd0 + 2)) ]' 10
+check "... and gives them back once it is gone ($(fds), before $fd0)" [ "$(fds)" -le $((fd0 + 2)) ]
+
 sy_stop
