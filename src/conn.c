@@ -191,8 +191,9 @@ conn_detach(struct conn *c)
 static void
 conn_reading(struct conn *c, int on)
 {
-	if (c->reading == (unsigned)on || c->rev == NULL)
-		return;
+	if (c->reading == (unsigned)on || c->rev == NULL ||
+	    (on && c->tls_read_blocked))
+		return;		/* conn_tls_read_unblock() turns it on */
 	if (on) {
 		event_add(c->rev, NULL);
 		/* Input OpenSSL read ahead while reading was paused. */
@@ -792,8 +793,13 @@ conn_read_cb(evutil_socket_t fd, short what, void *arg)
 	case TLS_WANT_READ:
 		return;
 	case TLS_WANT_WRITE:
-		/* A TLS message to answer first: read again once it went. */
+		/*
+		 * A TLS message to answer first: read again once it went.
+		 * Until then the socket's readability means nothing to us
+		 * (a level-triggered read would spin on it).
+		 */
 		c->tls_read_blocked = 1;
+		conn_reading(c, 0);
 		conn_tls_wait(c, EV_WRITE, 0);
 		return;
 	case TLS_EOF:
@@ -841,6 +847,20 @@ conn_tls_wait(struct conn *c, short what, int progress)
 	(void)event_add(c->tev, c->handshaking ? NULL : &c->env->tv_send);
 }
 
+/*
+ * The write a blocked SSL_read() needed has gone: watch the socket
+ * again and read once from the loop (c may be gone below the caller).
+ */
+static void
+conn_tls_read_unblock(struct conn *c)
+{
+	if (!c->tls_read_blocked)
+		return;
+	c->tls_read_blocked = 0;
+	conn_reading(c, 1);
+	event_active(c->rev, EV_READ, 1);
+}
+
 static void
 conn_tls_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -854,11 +874,7 @@ conn_tls_cb(evutil_socket_t fd, short what, void *arg)
 		conn_tls_handshake(c);
 		return;
 	}
-	if (c->tls_read_blocked) {
-		/* The read runs again from the loop: c may be gone below. */
-		c->tls_read_blocked = 0;
-		event_active(c->rev, EV_READ, 1);
-	}
+	conn_tls_read_unblock(c);
 	conn_flush(c);
 }
 
@@ -1070,6 +1086,8 @@ conn_tls_flush(struct conn *c)
 	switch (st) {
 	case TLS_OK:
 		event_del(c->tev);
+		/* The output went: so did what a blocked read waited for. */
+		conn_tls_read_unblock(c);
 		conn_written(c);
 		break;
 	case TLS_WANT_READ:
