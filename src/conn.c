@@ -19,26 +19,44 @@
  *              counts against max_connections, so clients that leave
  *              cannot pile up work the worker no longer sees.
  *
+ * Memory. A connection between requests is small: its socket, two
+ * events and the peer's address (struct conn). Everything a request
+ * needs (the parser, the handler's sy_req, input read ahead, output not
+ * yet written: struct conn_rq) is taken at the request's first byte from
+ * a per-worker spare list, and given back once its answer has gone and
+ * nothing more is buffered. So 10,000 idle keep-alive connections cost
+ * what nginx's do, and a keep-alive request allocates nothing. Input is
+ * read into one buffer per worker and parsed there; only what a read
+ * brings beyond what can be parsed now (pipelined requests while a
+ * handler runs, a partial PROXY header) is kept, in the request's input.
+ *
  * One timer follows what the connection waits for (enum conn_wait): the
  * next request (keep-alive), the rest of the header, the body, the
  * handler, the linger. It is re-armed only when that changes, which is
- * tracked explicitly, never by comparing durations. While an answer is
- * still going out, the client is what we wait for: the timer is off and
- * the bufferevent's write timeout (timeouts.send_ms) runs instead, reset
- * by every write that makes progress, so a slow reader gets a large file
- * whole however long it takes, and one that stops reading is dropped.
+ * tracked explicitly, never by comparing durations. The keep-alive
+ * deadline is the exception that makes keep-alive cheap: a request read
+ * and answered within one callback leaves it armed, and when it fires it
+ * is pushed back by the time since the last answer (conn_timer_cb()), so
+ * the timer moves once per keep-alive period, not once per request.
+ * While an answer is still going out, the client is what we wait for:
+ * the timer is off and the write event's timeout (timeouts.send_ms) runs
+ * instead, restarted by every write that makes progress, so a slow
+ * reader gets a large file whole however long it takes, and one that
+ * stops reading is dropped.
  *
  * End of input (the client's FIN) means "no more requests", not "gone":
  * the request in flight and every complete request already buffered are
  * still answered, then the connection closes. Only a reset or a failed
  * write is an abort.
  *
- * Responses are appended to the bufferevent's output: head and body in
- * one buffer, written by libevent as the socket allows. When the output
- * holds more than CONN_OUTPUT_MAX bytes or CONN_QUEUED_MAX answers (a
- * client pipelining faster than it reads) parsing stops until it drains:
- * the count bounds what small answers can hold that bytes do not show,
- * such as the open file of each static one.
+ * Responses are appended to the request's output: head and body in one
+ * buffer, written with one writev(2) (sendfile(2) for file segments) as
+ * soon as the callback that made them is done, so all pipelined answers
+ * of one read leave together and the usual case needs no EPOLLOUT round
+ * trip. When the output holds more than CONN_OUTPUT_MAX bytes or
+ * CONN_QUEUED_MAX answers (a client pipelining faster than it reads)
+ * parsing stops until it drains: the count bounds what small answers can
+ * hold that bytes do not show, such as the open file of each static one.
  */
 #include "autoconfig.h"
 
@@ -51,8 +69,8 @@
 #include <unistd.h>
 
 #include <event2/buffer.h>
-#include <event2/bufferevent.h>
 #include <event2/event.h>
+#include <event2/event_struct.h>
 
 #include "clock.h"
 #include "accesslog.h"
@@ -78,6 +96,7 @@
 #define CONN_LINGER_MS		2000
 #define CONN_PROXY_MS		3000	/* the PROXY header (capped: header_ms) */
 #define CONN_TLS_RECORD		16384	/* plaintext of one TLS record */
+#define CONN_SPARE		128	/* spare conns and requests kept */
 
 enum conn_state {
 	CONN_ACTIVE,
@@ -99,29 +118,42 @@ enum conn_wait {
 	CONN_WAIT_LINGER	/* the client's close after an error */
 };
 
-struct conn {
-	TAILQ_ENTRY(conn)	 entry;
-	struct conn_env		*env;
-	struct bufferevent	*bev;		/* writes; NULL once closed */
-	struct event		*rev;		/* reads: see conn_read_cb */
-	struct tls		*tls;		/* NULL: plain */
-	struct event		*tev;		/* TLS waits: conn_tls_wait */
+/* A request, from its first byte until its answer has gone. */
+struct conn_rq {
+	struct conn_rq		*next;		/* on env->spare_rq */
+	struct http_req		 http;
+	struct sy_req		 req;
+	struct evbuffer		*in;		/* read, not yet parsed */
+	struct evbuffer		*out;		/* answers not yet written */
 	/*
-	 * TLS: the file segments in the output, each at its position in
-	 * the stream of bytes written (out_sent counts them), from
+	 * TLS: the file segments in out, each at its position in the
+	 * stream of bytes written (out_sent counts them), from
 	 * files[files_head]; conn_tls_next() reads them.
 	 */
 	struct api_file		*files;
 	size_t			 nfiles, files_head, files_size;
 	size_t			 out_sent;
-	struct evbuffer		*in;		/* read, not yet parsed */
-	struct event		*timer;
-	enum conn_state		 state;
-	enum conn_wait		 wait;		/* what timer is armed for */
+	const struct config_route *route;
+	unsigned		 allowed;	/* Allow methods for a 405 */
+	struct timespec		 start;		/* first byte of the request */
+	char			 client[64];	/* X-Forwarded-For's */
+};
+
+struct conn {
+	TAILQ_ENTRY(conn)	 entry;		/* env->conns, orphans, spare */
+	struct conn_env		*env;
+	struct conn_rq		*rq;		/* NULL between requests */
+	struct tls		*tls;		/* NULL: plain */
+	struct event		*wev;		/* waits to write (TLS: either
+						   way); made when first needed */
+	struct event		 rev;		/* reads: see conn_read_cb */
+	struct event		 timer;
+	evutil_socket_t		 fd;		/* -1 once closed */
+	unsigned char		 state;		/* enum conn_state */
+	unsigned char		 wait;		/* enum conn_wait: timer's */
 	unsigned		 close_after_write:1;
 	unsigned		 linger:1;	/* shut down, then drain input */
 	unsigned		 write_blocked:1;	/* output over the max */
-	unsigned		 queued;	/* answers in the output */
 	unsigned		 in_env:1;	/* on env->conns */
 	unsigned		 reading:1;	/* rev is added */
 	unsigned		 timed_out:1;	/* 504 sent, handler still busy */
@@ -129,21 +161,31 @@ struct conn {
 	unsigned		 proxy_wait:1;	/* a PROXY header comes first */
 	unsigned		 handshaking:1;	/* TLS handshake not done */
 	unsigned		 tls_read_blocked:1;	/* SSL_read wants to write */
+	unsigned		 queued;	/* answers in the output */
 	unsigned		 requests;	/* answered on this connection */
-	unsigned		 allowed;	/* Allow methods for a 405 */
-	const struct config_route *route;
-	struct timespec		 start;		/* first byte of the request */
-	struct http_req		 http;
-	struct sy_req		 req;
+	struct timeval		 answered;	/* the last answer (loop clock) */
 	char			 peer[64];	/* the socket's peer, or PROXY's */
-	struct sockaddr_storage	 peer_sa;	/* the same, for trusted_proxies */
-	char			 client[64];	/* X-Forwarded-For's, per request */
+	union {					/* the same, for trusted_proxies */
+		struct sockaddr		sa;
+		struct sockaddr_in	sin;
+		struct sockaddr_in6	sin6;
+	}			 peer_sa;
 };
 
+/*
+ * Input is read here and parsed in place: a connection keeps only what
+ * could not be parsed yet (conn_keep_input()). One per worker: the loop
+ * is its only reader.
+ */
+static char	conn_rbuf[CONN_READ_SIZE];
+
 static void	conn_process(struct conn *);
+static void	conn_process_end(struct conn *);
 static void	conn_flush(struct conn *);
 static void	conn_tls_flush(struct conn *);
-static void	conn_tls_cb(evutil_socket_t, short, void *);
+static void	conn_wait_cb(evutil_socket_t, short, void *);
+static void	conn_finish_cb(struct sy_req *, void *);
+static int	conn_headers_cb(struct http_req *, void *);
 
 static void
 conn_gauge(struct conn_env *env)
@@ -152,25 +194,129 @@ conn_gauge(struct conn_env *env)
 	    memory_order_relaxed);
 }
 
+static size_t
+conn_out_len(const struct conn *c)
+{
+	return c->rq != NULL ? evbuffer_get_length(c->rq->out) : 0;
+}
+
+static enum http_state
+conn_http_state(const struct conn *c)
+{
+	return c->rq != NULL ? c->rq->http.state : HTTP_IDLE;
+}
+
+static void
+conn_rq_free(struct conn_rq *rq)
+{
+	http_req_cleanup(&rq->http);
+	api_req_cleanup(&rq->req);
+	if (rq->in != NULL)
+		evbuffer_free(rq->in);
+	if (rq->out != NULL)
+		evbuffer_free(rq->out);
+	free(rq->files);
+	free(rq);
+}
+
+/*
+ * c's request state, from the spare list or new: 0, or -1 when out of
+ * memory. Its parser and sy_req are ready for a request.
+ */
+static int
+conn_rq_get(struct conn *c)
+{
+	struct conn_env	*env = c->env;
+	struct conn_rq	*rq;
+
+	if ((rq = env->spare_rq) != NULL) {
+		env->spare_rq = rq->next;
+		env->nspare_rq--;
+	} else {
+		if ((rq = calloc(1, sizeof(*rq))) == NULL)
+			return -1;
+		http_req_init(&rq->http, &env->conf->limits, conn_headers_cb,
+		    NULL);
+		if (api_req_init(&rq->req, env->base, env->pool,
+		    conn_finish_cb, NULL) == -1 ||
+		    (rq->in = evbuffer_new()) == NULL ||
+		    (rq->out = evbuffer_new()) == NULL) {
+			conn_rq_free(rq);
+			return -1;
+		}
+		/* File segments stay files, for sendfile(2). */
+		(void)evbuffer_set_flags(rq->out, EVBUFFER_FLAG_DRAINS_TO_FD);
+		rq->req.stats_slot = env->stats_slot;
+		rq->req.stats_cell = env->stats_cell;
+	}
+	rq->next = NULL;
+	rq->http.cb_arg = c;
+	rq->req.done_arg = c;
+	rq->req.client = c->peer;
+	c->rq = rq;
+	return 0;
+}
+
+/* Give c's request state back: nothing of it is in use. */
+static void
+conn_rq_put(struct conn *c)
+{
+	struct conn_env	*env = c->env;
+	struct conn_rq	*rq = c->rq;
+
+	c->rq = NULL;
+	/* The head buffers go back to their own spares, in any case. */
+	http_req_reset(&rq->http);
+	api_req_answered(&rq->req);
+	rq->route = NULL;
+	rq->allowed = 0;
+	rq->nfiles = rq->files_head = rq->out_sent = 0;
+	rq->req.id[0] = '\0';
+	if (env->nspare_rq >= CONN_SPARE || evbuffer_get_length(rq->in) > 0 ||
+	    evbuffer_get_length(rq->out) > 0 ||
+	    evbuffer_get_length(rq->req.body) > 0) {
+		conn_rq_free(rq);	/* a closed connection's leftovers */
+		return;
+	}
+	rq->next = env->spare_rq;
+	env->spare_rq = rq;
+	env->nspare_rq++;
+}
+
+/*
+ * Between requests, once the last answer has gone: the request state
+ * goes back to the spares (an idle connection holds only struct conn).
+ */
+static void
+conn_idle(struct conn *c)
+{
+	if (c->rq != NULL && c->state == CONN_ACTIVE &&
+	    c->rq->http.state == HTTP_IDLE && !c->close_after_write &&
+	    !c->write_blocked && !c->timed_out && !c->proxy_wait &&
+	    evbuffer_get_length(c->rq->in) == 0 &&
+	    evbuffer_get_length(c->rq->out) == 0)
+		conn_rq_put(c);
+}
+
 /* Free c (its socket is closed already) and give its slot back. */
 static void
 conn_free(struct conn *c)
 {
 	struct conn_env	*env = c->env;
 
-	http_req_cleanup(&c->http);
-	api_req_cleanup(&c->req);
-	if (c->timer != NULL)
-		event_free(c->timer);
-	if (c->rev != NULL)
-		event_free(c->rev);
-	if (c->tev != NULL)
-		event_free(c->tev);
+	if (c->rq != NULL)
+		conn_rq_put(c);
+	if (c->wev != NULL)
+		event_free(c->wev);
+	c->wev = NULL;
 	tls_free(c->tls);
-	free(c->files);
-	if (c->in != NULL)
-		evbuffer_free(c->in);
-	free(c);
+	c->tls = NULL;
+	/* The events are deleted: a spare is assigned again by conn_new(). */
+	if (env->nspare_conns < CONN_SPARE) {
+		TAILQ_INSERT_HEAD(&env->spare_conns, c, entry);
+		env->nspare_conns++;
+	} else
+		free(c);
 	env->nconns--;
 	conn_gauge(env);
 	if (env->closed_cb != NULL)
@@ -191,16 +337,16 @@ conn_detach(struct conn *c)
 static void
 conn_reading(struct conn *c, int on)
 {
-	if (c->reading == (unsigned)on || c->rev == NULL ||
+	if (c->reading == (unsigned)on || c->fd == -1 ||
 	    (on && c->tls_read_blocked))
 		return;		/* conn_tls_read_unblock() turns it on */
 	if (on) {
-		event_add(c->rev, NULL);
+		event_add(&c->rev, NULL);
 		/* Input OpenSSL read ahead while reading was paused. */
 		if (c->tls != NULL && !c->handshaking && tls_pending(c->tls))
-			event_active(c->rev, EV_READ, 1);
+			event_active(&c->rev, EV_READ, 1);
 	} else
-		event_del(c->rev);
+		event_del(&c->rev);
 	c->reading = on;
 }
 
@@ -210,35 +356,32 @@ conn_close(struct conn *c, const char *reason)
 	if (c->state == CONN_CLOSED)
 		return;
 	log_debug("%s: %s: %s", __func__, c->peer, reason);
-	conn_reading(c, 0);
-	if (c->tls != NULL) {
-		/* Also a read made active by hand (conn_tls_cb). */
-		event_del(c->rev);
-		event_del(c->tev);
+	/* Also a read made active by hand (conn_tls_cb). */
+	event_del(&c->rev);
+	c->reading = 0;
+	if (c->wev != NULL)
+		event_del(c->wev);
+	if (c->tls != NULL)
 		tls_shutdown(c->tls);	/* close_notify, if it can go */
-	}
-	if (c->bev != NULL) {
-		bufferevent_free(c->bev);	/* closes the socket */
-		c->bev = NULL;
-	}
-	evtimer_del(c->timer);
+	(void)close(c->fd);
+	c->fd = -1;
+	evtimer_del(&c->timer);
 	c->wait = CONN_WAIT_NONE;
 	conn_detach(c);
 	if (c->state == CONN_HANDLING &&
-	    dispatch_cancel(c->env->dispatch, &c->req) == -1) {
+	    dispatch_cancel(c->env->dispatch, &c->rq->req) == -1) {
 		/*
-		 * The handler holds c->req: free when it finishes. Until
-		 * then c still counts against max_connections. What the
-		 * client sent beyond this request is nobody's now.
+		 * The handler holds the request: free when it finishes.
+		 * Until then c still counts against max_connections. What
+		 * the client sent beyond this request is nobody's now.
 		 */
 		struct conn_env	*env = c->env;
 
 		c->state = CONN_CLOSED;
 		TAILQ_INSERT_TAIL(&env->orphans, c, entry);
 		env->norphans++;
-		evbuffer_free(c->in);
-		c->in = NULL;
-		api_req_abort(&c->req);		/* may finish and free c */
+		evbuffer_drain(c->rq->in, evbuffer_get_length(c->rq->in));
+		api_req_abort(&c->rq->req);	/* may finish and free c */
 		/* One client fewer to wait for: a drain may be over. */
 		if (env->closed_cb != NULL)
 			env->closed_cb(env->closed_arg);
@@ -275,10 +418,10 @@ conn_waiting_for(const struct conn *c)
 	 */
 	if (c->close_after_write || c->write_blocked || c->read_eof)
 		return CONN_WAIT_SEND;
-	switch (c->http.state) {
+	switch (conn_http_state(c)) {
 	case HTTP_IDLE:
 		/* An answer still going out: the client is reading it. */
-		if (evbuffer_get_length(bufferevent_get_output(c->bev)) > 0)
+		if (conn_out_len(c) > 0)
 			return CONN_WAIT_SEND;
 		/* A new connection gets the header timeout for its first. */
 		return c->requests == 0 ? CONN_WAIT_HEADER :
@@ -328,10 +471,10 @@ conn_timer_update(struct conn *c)
 		tv = env->tv_linger;
 		break;
 	default:
-		evtimer_del(c->timer);
+		evtimer_del(&c->timer);
 		return;
 	}
-	evtimer_add(c->timer, tv);
+	evtimer_add(&c->timer, tv);
 }
 
 /*
@@ -345,15 +488,16 @@ conn_account(struct conn *c, int status, size_t body_bytes, time_t now,
     int job_times)
 {
 	struct conn_env		*env = c->env;
-	const struct sy_req	*r = &c->req;
+	const struct conn_rq	*rq = c->rq;
+	const struct sy_req	*r = &rq->req;
 	struct stats_route_hot	*sr;
 	struct accesslog_entry	 e;
-	double			 duration = clock_since_s(&c->start);
+	double			 duration = clock_since_s(&rq->start);
 	int			 ran = job_times && r->mode != STATS_MODE_LOOP &&
 				    r->job.start_ns != 0;
 
 	sr = stats_route_hot(env->stats, env->stats_slot,
-	    c->route != NULL ? c->route->stats_index : 0);
+	    rq->route != NULL ? rq->route->stats_index : 0);
 	atomic_fetch_add_explicit(&sr->requests[r->mode][stats_code_index(
 	    status)], 1, memory_order_relaxed);
 	stats_hist_add(&sr->duration, duration);
@@ -366,66 +510,67 @@ conn_account(struct conn *c, int status, size_t body_bytes, time_t now,
 	if (env->alog == NULL)
 		return;
 	e.peer = r->client;
-	e.http = &c->http;	/* the connection's; a handler only reads it */
+	e.http = &rq->http;	/* the connection's; a handler only reads it */
 	e.status = status;
-	e.body_bytes = c->http.head ? 0 : body_bytes;
+	e.body_bytes = rq->http.head ? 0 : body_bytes;
 	e.duration_s = duration;
 	e.mode = stats_mode_name[r->mode];
 	e.queue_wait_s = ran && r->job.start_ns > r->job.submit_ns ?
 	    (double)(r->job.start_ns - r->job.submit_ns) / 1e9 : 0;
 	e.now = now;
 	e.request_id = r->id;
-	e.route = c->route != NULL ? c->route->path : NULL;
+	e.route = rq->route != NULL ? rq->route->path : NULL;
 	accesslog_write(env->alog, &e);
 }
 
 /*
- * Over TLS: note where the file segments of r's body will be once it is
+ * Over TLS: note where the file segments of the body will be once it is
  * appended to the output, which holds out_len bytes now.
  */
 static void
-conn_tls_files(struct conn *c, const struct sy_req *r, size_t out_len)
+conn_tls_files(struct conn_rq *rq, size_t out_len)
 {
-	size_t	 i;
+	const struct sy_req	*r = &rq->req;
+	size_t			 i;
 
-	if (c->files_head == c->nfiles)
-		c->files_head = c->nfiles = 0;
-	if (c->nfiles + r->nfiles > c->files_size) {
-		c->files_size = c->nfiles + r->nfiles + 4;
-		c->files = xreallocarray(c->files, c->files_size,
-		    sizeof(*c->files));
+	if (rq->files_head == rq->nfiles)
+		rq->files_head = rq->nfiles = 0;
+	if (rq->nfiles + r->nfiles > rq->files_size) {
+		rq->files_size = rq->nfiles + r->nfiles + 4;
+		rq->files = xreallocarray(rq->files, rq->files_size,
+		    sizeof(*rq->files));
 	}
 	for (i = 0; i < r->nfiles; i++) {
-		c->files[c->nfiles] = r->files[i];
-		c->files[c->nfiles++].at += c->out_sent + out_len;
+		rq->files[rq->nfiles] = r->files[i];
+		rq->files[rq->nfiles++].at += rq->out_sent + out_len;
 	}
 }
 
-/* Write the response in c->req and get ready for the next request. */
+/* Write the response in the request's sy_req; ready for the next one. */
 static void
 conn_respond(struct conn *c)
 {
 	struct conn_env		*env = c->env;
-	struct sy_req		*r = &c->req;
-	struct evbuffer		*out = bufferevent_get_output(c->bev);
+	struct conn_rq		*rq = c->rq;
+	struct sy_req		*r = &rq->req;
+	struct evbuffer		*out = rq->out;
 	struct http_resp_head	 head;
-	struct timeval		 now;
 	int			 keepalive;
 
 	/* After a FIN, the last buffered request's answer says close. */
-	keepalive = c->http.state == HTTP_COMPLETE && c->http.keepalive &&
+	keepalive = rq->http.state == HTTP_COMPLETE && rq->http.keepalive &&
 	    !env->draining && env->conf->timeouts.keepalive_ms > 0 &&
-	    !(c->read_eof && evbuffer_get_length(c->in) == 0);
+	    !(c->read_eof && evbuffer_get_length(rq->in) == 0);
 	head.status = r->status;
 	head.content_type = r->content_type[0] ? r->content_type : NULL;
 	head.extra = r->headers;
 	head.extra_len = r->headers_len;
 	head.body_len = evbuffer_get_length(r->body);
 	/* The loop's cached clock: no system call per response. */
-	(void)event_base_gettimeofday_cached(env->base, &now);
-	head.date = date_format(now.tv_sec);
+	(void)event_base_gettimeofday_cached(env->base, &c->answered);
+	head.date = date_format(c->answered.tv_sec);
 	head.keepalive = keepalive;
-	head.http10 = c->http.minor == 0;
+	head.http10 = rq->http.minor == 0;
 	head.request_id = r->id;
 	if (http_resp_head_write(out, &head) == -1) {
 		/* Out of memory: end the connection once the output drains. */
@@ -435,39 +580,45 @@ conn_respond(struct conn *c)
 		return;
 	}
 	/* HEAD, and statuses without a body (their head has no length). */
-	if (c->http.head || head.status < 200 || head.status == 204 ||
+	if (rq->http.head || head.status < 200 || head.status == 204 ||
 	    head.status == 304)
 		evbuffer_drain(r->body, head.body_len);
 	else {
 		if (c->tls != NULL)
-			conn_tls_files(c, r, evbuffer_get_length(out));
+			conn_tls_files(rq, evbuffer_get_length(out));
 		evbuffer_add_buffer(out, r->body);
 	}
 	r->nfiles = 0;
 
-	conn_account(c, head.status, head.body_len, now.tv_sec, 1);
+	conn_account(c, head.status, head.body_len, c->answered.tv_sec, 1);
 
 	c->queued++;
 	r->id[0] = '\0';		/* the next request gets its own */
 	api_req_answered(r);
 	c->requests++;
-	c->route = NULL;
-	c->allowed = 0;
-	c->req.client = c->peer;	/* until the next one's headers say */
+	rq->route = NULL;
+	rq->allowed = 0;
+	r->client = c->peer;		/* until the next one's headers say */
 	c->state = CONN_ACTIVE;
-	c->wait = CONN_WAIT_NONE;	/* that request's deadline is over */
+	/*
+	 * That request's deadline is over. A keep-alive wait that is still
+	 * armed (the request came whole in one read) stays so: its timer
+	 * counts from c->answered when it fires (conn_timer_cb()).
+	 */
+	if (c->wait != CONN_WAIT_KEEPALIVE)
+		c->wait = CONN_WAIT_NONE;
 	if (!keepalive) {
-		/* Nothing more is read; the write callback closes. */
+		/* Nothing more is read; conn_written() closes. */
 		c->close_after_write = 1;
-		c->linger = c->http.state == HTTP_ERROR;
+		c->linger = rq->http.state == HTTP_ERROR;
 		conn_reading(c, 0);
 		return;
 	}
-	http_req_reset(&c->http);
+	http_req_reset(&rq->http);
 }
 
 /*
- * Start c->req for c->http. Its id, chosen once per request: the
+ * Start the request's sy_req. Its id, chosen once per request: the
  * client's X-Request-Id when valid, else a new one. An error answered
  * before the head was complete takes the client's id if its field was
  * read whole, and a new one for bytes that never made a request.
@@ -475,19 +626,20 @@ conn_respond(struct conn *c)
 static void
 conn_req_start(struct conn *c)
 {
+	struct conn_rq	*rq = c->rq;
 	const char	*v;
 
-	api_req_start(&c->req, &c->http, c->route);
-	if (c->req.id[0] != '\0')
+	api_req_start(&rq->req, &rq->http, rq->route);
+	if (rq->req.id[0] != '\0')
 		return;			/* a 504 for a job taken back */
-	if ((v = http_req_header(&c->http, "x-request-id")) == NULL ||
-	    reqid_copy(c->req.id, v) == -1)
-		reqid_next(&c->env->reqid, c->req.id);
+	if ((v = http_req_header(&rq->http, "x-request-id")) == NULL ||
+	    reqid_copy(rq->req.id, v) == -1)
+		reqid_next(&c->env->reqid, rq->req.id);
 }
 
 /*
  * Answer status with a FastAPI-style error body: the parser's verdict
- * (c->http.status: 400, 413, ...; 404 and 405 from routing) or the
+ * (its status: 400, 413, ...; 404 and 405 from routing) or the
  * connection's own (408, 504). The parser's state is only read here.
  */
 static void
@@ -497,9 +649,10 @@ conn_answer_status(struct conn *c, int status)
 
 	conn_req_start(c);
 	if (status == 405)
-		(void)sy_resp_header(&c->req, "Allow",
-		    config_methods_format(c->allowed, allow, sizeof(allow)));
-	(void)sy_resp_error(&c->req, status, http_status_reason(status));
+		(void)sy_resp_header(&c->rq->req, "Allow",
+		    config_methods_format(c->rq->allowed, allow,
+		    sizeof(allow)));
+	(void)sy_resp_error(&c->rq->req, status, http_status_reason(status));
 	conn_respond(c);
 }
 
@@ -509,12 +662,12 @@ conn_handle(struct conn *c)
 {
 	struct conn_env	*env = c->env;
 
-	if (c->http.status != 0) {		/* 404, 405 from routing */
-		conn_answer_status(c, c->http.status);
+	if (c->rq->http.status != 0) {		/* 404, 405 from routing */
+		conn_answer_status(c, c->rq->http.status);
 		return;
 	}
 	conn_req_start(c);
-	if (dispatch_run(env->dispatch, &c->req) == SY_PENDING) {
+	if (dispatch_run(env->dispatch, &c->rq->req) == SY_PENDING) {
 		c->state = CONN_HANDLING;	/* conn_flush() arms the timer */
 		return;
 	}
@@ -528,6 +681,7 @@ conn_finish_cb(struct sy_req *req, void *arg)
 	struct conn	*c = arg;
 	struct conn_env	*env = c->env;
 
+	(void)req;
 	if (c->state == CONN_CLOSED) {
 		/* The client left while the handler ran; drop the answer. */
 		TAILQ_REMOVE(&env->orphans, c, entry);
@@ -536,11 +690,11 @@ conn_finish_cb(struct sy_req *req, void *arg)
 		return;
 	}
 	c->state = CONN_ACTIVE;
-	evtimer_del(c->timer);
+	evtimer_del(&c->timer);
 	c->wait = CONN_WAIT_NONE;
 	if (c->timed_out) {
 		/* The 504 went out instead; close once it has been sent. */
-		if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
+		if (conn_out_len(c) == 0)
 			conn_close(c, "handler finished after its deadline");
 		return;
 	}
@@ -560,25 +714,20 @@ conn_proxy_refused(struct conn *c, const char *why)
 }
 
 /*
- * The PROXY header, on a listener that asks for one, before any HTTP:
- * 1 once read (the client address is the one it carries), 0 when more
- * is needed, -1 when the connection was closed for a bad one.
+ * The PROXY header, on a listener that asks for one, before any HTTP, at
+ * the start of the len bytes at b: 1 once read (*used is its length; the
+ * client address is the one it carries), 0 when more is needed, -1 when
+ * the connection was closed for a bad one.
  */
 static int
-conn_proxy(struct conn *c)
+conn_proxy(struct conn *c, const unsigned char *b, size_t len, size_t *used)
 {
 	struct sockaddr_storage	 ss;
 	socklen_t		 sslen;
-	size_t			 len = evbuffer_get_length(c->in);
 	ssize_t			 n;
-	unsigned char		*b;
 
 	if (len > CLIENT_PROXY_MAX)
 		len = CLIENT_PROXY_MAX;
-	if ((b = evbuffer_pullup(c->in, (ssize_t)len)) == NULL) {
-		conn_close(c, "out of memory");
-		return -1;
-	}
 	if ((n = client_proxy_parse(b, len, &ss, &sslen)) == 0) {
 		if (len < CLIENT_PROXY_MAX)
 			return 0;
@@ -588,12 +737,15 @@ conn_proxy(struct conn *c)
 		conn_proxy_refused(c, "invalid PROXY header");
 		return -1;
 	}
-	evbuffer_drain(c->in, (size_t)n);
+	*used = (size_t)n;
 	c->proxy_wait = 0;
 	c->wait = CONN_WAIT_NONE;	/* the request's own deadline now */
 	/* LOCAL and UNKNOWN name nobody: the balancer itself. */
 	if (ss.ss_family != AF_UNSPEC) {
-		c->peer_sa = ss;
+		if ((size_t)sslen <= sizeof(c->peer_sa))
+			memcpy(&c->peer_sa, &ss, (size_t)sslen);
+		else
+			c->peer_sa.sa.sa_family = ss.ss_family;
 		(void)listener_format_host((struct sockaddr *)&ss, c->peer,
 		    sizeof(c->peer));
 	}
@@ -609,13 +761,13 @@ static void
 conn_forwarded(struct conn *c)
 {
 	const struct config	*conf = c->env->conf;
-	const struct http_req	*h = &c->http;
+	const struct http_req	*h = &c->rq->http;
 	struct sockaddr_storage	 ss;
 	const char		*xff[16], *fwd[16];
 	size_t			 nxff = 0, nfwd = 0;
 	unsigned		 i;
 
-	c->req.client = c->peer;
+	c->rq->req.client = c->peer;
 	if (conf->ntrusted == 0 || !client_cidr_match(conf->trusted,
 	    conf->ntrusted, (struct sockaddr *)&c->peer_sa))
 		return;
@@ -638,71 +790,135 @@ conn_forwarded(struct conn *c)
 	}
 	if ((nxff > 0 || nfwd > 0) && client_forwarded(xff, nxff, fwd, nfwd,
 	    conf->trusted, conf->ntrusted, &ss)) {
-		(void)listener_format_host((struct sockaddr *)&ss, c->client,
-		    sizeof(c->client));
-		c->req.client = c->client;
+		(void)listener_format_host((struct sockaddr *)&ss, c->rq->client,
+		    sizeof(c->rq->client));
+		c->rq->req.client = c->rq->client;
 	}
 }
-
 /* Routing, once the headers are in: 0, or the status to answer. */
 static int
 conn_headers_cb(struct http_req *http, void *arg)
 {
 	static const char	 cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
 	struct conn		*c = arg;
+	struct conn_rq		*rq = c->rq;
 
 	conn_forwarded(c);
-	c->route = router_match(c->env->router, config_method_bit(http->method),
-	    http->path, http->path_len, &c->allowed);
-	if (c->route == NULL)
-		return c->allowed ? 405 : 404;
+	rq->route = router_match(c->env->router,
+	    config_method_bit(http->method), http->path, http->path_len,
+	    &rq->allowed);
+	if (rq->route == NULL)
+		return rq->allowed ? 405 : 404;
 	if (http->expect_continue)
-		(void)evbuffer_add(bufferevent_get_output(c->bev), cont,
-		    sizeof(cont) - 1);
+		(void)evbuffer_add(rq->out, cont, sizeof(cont) - 1);
 	return 0;
 }
 
-/* Parse what is buffered and answer every complete request. */
+/*
+ * Parse the len bytes at p and answer every complete request, as long as
+ * the connection may go on: *used says how many were taken. -1 when c
+ * was closed (and is gone).
+ */
+static int
+conn_parse(struct conn *c, const char *p, size_t len, size_t *used)
+{
+	struct conn_rq	*rq;
+	size_t		 n;
+
+	*used = 0;
+	if (c->rq == NULL && conn_rq_get(c) == -1) {
+		conn_close(c, "out of memory");
+		return -1;
+	}
+	rq = c->rq;
+	while (*used < len && c->state == CONN_ACTIVE &&
+	    !c->close_after_write) {
+		if (evbuffer_get_length(rq->out) > CONN_OUTPUT_MAX ||
+		    c->queued >= CONN_QUEUED_MAX) {
+			c->write_blocked = 1;	/* conn_written() resumes */
+			break;
+		}
+		if (c->proxy_wait) {
+			switch (conn_proxy(c, (const unsigned char *)p + *used,
+			    len - *used, &n)) {
+			case -1:
+				return -1;	/* closed: c is gone */
+			case 0:
+				return 0;	/* more to come */
+			default:
+				*used += n;
+				continue;	/* what follows it is HTTP */
+			}
+		}
+		if (rq->http.state == HTTP_IDLE)
+			clock_now(&rq->start);
+		*used += http_req_feed(&rq->http, p + *used, len - *used);
+		if (rq->http.state == HTTP_ERROR) {
+			log_debug("%s: %s: %d: %s", __func__, c->peer,
+			    rq->http.status, rq->http.reason);
+			conn_answer_status(c, rq->http.status);
+			break;
+		}
+		if (rq->http.state == HTTP_COMPLETE)
+			conn_handle(c);
+	}
+	return 0;
+}
+
+/*
+ * Parse what a read brought, in the worker's read buffer, and keep what
+ * could not be parsed yet (a request waits for its handler, the output
+ * for the client, a PROXY header for its end) in the request's input.
+ */
+static void
+conn_process_read(struct conn *c, const char *p, size_t len)
+{
+	size_t	 used;
+
+	if (conn_parse(c, p, len, &used) == -1)
+		return;
+	if (used < len && c->state != CONN_LINGERING &&
+	    evbuffer_add(c->rq->in, p + used, len - used) == -1) {
+		conn_close(c, "out of memory");
+		return;
+	}
+	conn_process_end(c);
+}
+
+/* Parse what the request's input holds, and answer what is complete. */
 static void
 conn_process(struct conn *c)
 {
-	struct evbuffer		*in = c->in;
-	struct evbuffer		*out = bufferevent_get_output(c->bev);
 	struct evbuffer_iovec	 v;
-	size_t			 n;
-	int			 rc;
+	size_t			 used;
 
-	while (c->state == CONN_ACTIVE && !c->close_after_write) {
-		if (evbuffer_get_length(out) > CONN_OUTPUT_MAX ||
-		    c->queued >= CONN_QUEUED_MAX) {
-			c->write_blocked = 1;	/* the write callback resumes */
-			break;
+	while (c->rq != NULL && evbuffer_get_length(c->rq->in) > 0) {
+		/* A PROXY header is parsed whole: make it one piece. */
+		if (c->proxy_wait && evbuffer_pullup(c->rq->in,
+		    CLIENT_PROXY_MAX) == NULL && evbuffer_pullup(c->rq->in,
+		    -1) == NULL) {
+			conn_close(c, "out of memory");
+			return;
 		}
-		if (evbuffer_peek(in, -1, NULL, &v, 1) < 1 || v.iov_len == 0)
+		if (evbuffer_peek(c->rq->in, -1, NULL, &v, 1) < 1)
 			break;
-		if (c->proxy_wait) {
-			if ((rc = conn_proxy(c)) < 0)
-				return;	/* closed: c is gone */
-			if (rc == 0)
-				break;	/* more to come */
-			continue;	/* what follows it is HTTP */
-		}
-		if (c->http.state == HTTP_IDLE)
-			clock_now(&c->start);
-		n = http_req_feed(&c->http, v.iov_base, v.iov_len);
-		evbuffer_drain(in, n);
-		if (c->http.state == HTTP_ERROR) {
-			log_debug("%s: %s: %d: %s", __func__, c->peer,
-			    c->http.status, c->http.reason);
-			conn_answer_status(c, c->http.status);
-			break;
-		}
-		if (c->http.state == HTTP_COMPLETE)
-			conn_handle(c);
+		if (conn_parse(c, v.iov_base, v.iov_len, &used) == -1)
+			return;
+		evbuffer_drain(c->rq->in, used);
+		if (used < v.iov_len)
+			break;			/* stopped: not for want of bytes */
 	}
+	conn_process_end(c);
+}
+
+/* After parsing: read on if there is room, and write what was answered. */
+static void
+conn_process_end(struct conn *c)
+{
 	/* Room again after a pause for a full input buffer. */
 	if (c->state == CONN_ACTIVE && !c->close_after_write &&
-	    !c->read_eof && evbuffer_get_length(in) < CONN_INPUT_MAX)
+	    !c->read_eof && (c->rq == NULL ||
+	    evbuffer_get_length(c->rq->in) < CONN_INPUT_MAX))
 		conn_reading(c, 1);
 	conn_flush(c);			/* and arms the timer */
 }
@@ -721,8 +937,7 @@ conn_eof(struct conn *c)
 	conn_reading(c, 0);
 	if (c->state == CONN_LINGERING ||
 	    (c->state == CONN_ACTIVE && !c->write_blocked &&
-	    !c->close_after_write &&
-	    evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)) {
+	    !c->close_after_write && conn_out_len(c) == 0)) {
 		conn_close(c, "client closed");
 		return;
 	}
@@ -735,14 +950,13 @@ conn_eof(struct conn *c)
  * The plain one says EAGAIN as TLS_WANT_READ, so both read alike.
  */
 static enum tls_status
-conn_recv(struct conn *c, evutil_socket_t fd, void *buf, size_t len,
-    size_t *n)
+conn_recv(struct conn *c, void *buf, size_t len, size_t *n)
 {
 	ssize_t	 r;
 
 	if (c->tls != NULL)
 		return tls_read(c->tls, buf, len, n);
-	if ((r = recv(fd, buf, len, 0)) == -1)
+	if ((r = recv(c->fd, buf, len, 0)) == -1)
 		return errno == EAGAIN || errno == EINTR ? TLS_WANT_READ :
 		    TLS_ERROR;
 	if (r == 0)
@@ -759,15 +973,16 @@ conn_io_error(const struct conn *c, int err)
 }
 
 static void	conn_tls_handshake(struct conn *);
-static void	conn_tls_wait(struct conn *, short, int);
+static int	conn_wait(struct conn *, short, int);
 
 /*
- * Input. A plain recv(2) into the input buffer, not the bufferevent's
- * reading: libevent's evbuffer_read() asks the kernel how much is
- * readable (ioctl FIONREAD) before every read, one system call per
- * request for nothing. While the input holds CONN_INPUT_MAX unparsed
- * bytes (a handler is running, pipelined requests wait) reading pauses.
- * Over TLS the same, with SSL_read() in place of recv(2) (conn_recv()).
+ * Input: a plain recv(2), not libevent's evbuffer_read(), which asks the
+ * kernel how much is readable (ioctl FIONREAD) before every read, one
+ * system call per request for nothing. Into the worker's read buffer, or
+ * behind what the request's input already holds. While that holds
+ * CONN_INPUT_MAX unparsed bytes (a handler is running, pipelined requests
+ * wait) reading pauses. Over TLS the same, with SSL_read() in place of
+ * recv(2) (conn_recv()).
  */
 static void
 conn_read_cb(evutil_socket_t fd, short what, void *arg)
@@ -776,18 +991,27 @@ conn_read_cb(evutil_socket_t fd, short what, void *arg)
 	struct evbuffer_iovec	 v;
 	enum tls_status		 st;
 	size_t			 n = 0;
+	int			 kept;
 
+	(void)fd;
+	(void)what;
 	if (c->state == CONN_CLOSED)
 		return;		/* made active by hand before the close */
 	if (c->handshaking) {
 		conn_tls_handshake(c);
 		return;
 	}
-	if (evbuffer_reserve_space(c->in, CONN_READ_SIZE, &v, 1) < 1) {
+	kept = c->rq != NULL && evbuffer_get_length(c->rq->in) > 0 &&
+	    c->state != CONN_LINGERING;
+	if (!kept) {
+		v.iov_base = conn_rbuf;
+		v.iov_len = sizeof(conn_rbuf);
+	} else if (evbuffer_reserve_space(c->rq->in, CONN_READ_SIZE, &v,
+	    1) < 1) {
 		conn_close(c, "out of memory");
 		return;
 	}
-	switch ((st = conn_recv(c, fd, v.iov_base, v.iov_len, &n))) {
+	switch ((st = conn_recv(c, v.iov_base, v.iov_len, &n))) {
 	case TLS_OK:
 		break;
 	case TLS_WANT_READ:
@@ -800,7 +1024,7 @@ conn_read_cb(evutil_socket_t fd, short what, void *arg)
 		 */
 		c->tls_read_blocked = 1;
 		conn_reading(c, 0);
-		conn_tls_wait(c, EV_WRITE, 0);
+		conn_wait(c, EV_WRITE, 0);
 		return;
 	case TLS_EOF:
 		conn_eof(c);
@@ -809,42 +1033,53 @@ conn_read_cb(evutil_socket_t fd, short what, void *arg)
 		conn_close(c, conn_io_error(c, errno));
 		return;
 	}
-	v.iov_len = n;
-	(void)evbuffer_commit_space(c->in, &v, 1);
 	/*
 	 * A read returns one record at most, and OpenSSL reads ahead: what
 	 * it holds, the socket will not announce. Read again from the loop.
 	 */
 	if (c->tls != NULL && c->reading && tls_pending(c->tls))
-		event_active(c->rev, EV_READ, 1);
-	if (c->state == CONN_LINGERING) {
-		evbuffer_drain(c->in, evbuffer_get_length(c->in));
+		event_active(&c->rev, EV_READ, 1);
+	if (c->state == CONN_LINGERING)
+		return;			/* what we refused: dropped */
+	if (!kept) {
+		conn_process_read(c, conn_rbuf, n);
 		return;
 	}
-	if (evbuffer_get_length(c->in) >= CONN_INPUT_MAX)
+	v.iov_len = n;
+	(void)evbuffer_commit_space(c->rq->in, &v, 1);
+	if (evbuffer_get_length(c->rq->in) >= CONN_INPUT_MAX)
 		conn_reading(c, 0);
 	conn_process(c);
 }
 
 /*
- * The TLS session waits for the socket to become what (EV_READ or
- * EV_WRITE): the handshake's messages, a record that did not fit, or the
- * answer to a message of the client's. Writing keeps the plain path's
- * rule for timeouts.send_ms: the deadline restarts only after progress.
+ * Wait for the socket to become what (EV_READ or EV_WRITE): an answer
+ * that did not fit, or over TLS the handshake's messages, a record that
+ * did not fit, or the answer to a message of the client's. Writing keeps
+ * one rule for timeouts.send_ms: the deadline restarts only after
+ * progress. -1 when c was closed (out of memory).
  */
-static void
-conn_tls_wait(struct conn *c, short what, int progress)
+static int
+conn_wait(struct conn *c, short what, int progress)
 {
-	short	 pending;
+	short	 pending = 0;
 
-	pending = event_pending(c->tev, EV_READ | EV_WRITE, NULL);
-	if ((pending | what) == pending && !progress)
-		return;		/* the same wait: its deadline stands */
-	event_del(c->tev);
-	(void)event_assign(c->tev, c->env->base, bufferevent_getfd(c->bev),
-	    pending | what, conn_tls_cb, c);
+	if (c->wev == NULL) {
+		c->wev = event_new(c->env->base, c->fd, what, conn_wait_cb, c);
+		if (c->wev == NULL) {
+			conn_close(c, "out of memory");
+			return -1;
+		}
+	} else
+		pending = event_pending(c->wev, EV_READ | EV_WRITE, NULL);
+	if (pending != 0 && (pending | what) == pending && !progress)
+		return 0;	/* the same wait: its deadline stands */
+	event_del(c->wev);
+	(void)event_assign(c->wev, c->env->base, c->fd, pending | what,
+	    conn_wait_cb, c);
 	/* During the handshake, its own deadline (the timer) runs. */
-	(void)event_add(c->tev, c->handshaking ? NULL : &c->env->tv_send);
+	(void)event_add(c->wev, c->handshaking ? NULL : &c->env->tv_send);
+	return 0;
 }
 
 /*
@@ -858,14 +1093,15 @@ conn_tls_read_unblock(struct conn *c)
 		return;
 	c->tls_read_blocked = 0;
 	conn_reading(c, 1);
-	event_active(c->rev, EV_READ, 1);
+	event_active(&c->rev, EV_READ, 1);
 }
 
 static void
-conn_tls_cb(evutil_socket_t fd, short what, void *arg)
+conn_wait_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct conn	*c = arg;
 
+	(void)fd;
 	if (what & EV_TIMEOUT) {
 		conn_close(c, "send timeout");
 		return;
@@ -898,17 +1134,17 @@ conn_tls_handshake(struct conn *c)
 	case TLS_OK:
 		break;
 	case TLS_WANT_READ:
-		event_del(c->tev);	/* rev is on */
+		event_del(c->wev);	/* rev is on */
 		return;
 	case TLS_WANT_WRITE:
-		conn_tls_wait(c, EV_WRITE, 0);
+		(void)conn_wait(c, EV_WRITE, 0);
 		return;
 	default:
 		conn_tls_failed(c, why, tls_error(c->tls));
 		return;
 	}
 	c->handshaking = 0;
-	event_del(c->tev);
+	event_del(c->wev);
 	atomic_fetch_add_explicit(&c->env->stats_slot->tls_handshakes, 1,
 	    memory_order_relaxed);
 	if (tls_resumed(c->tls))
@@ -917,15 +1153,13 @@ conn_tls_handshake(struct conn *c)
 	/* The first request's own deadline now. */
 	conn_timer_update(c);
 	/* It may have come with the client's Finished. */
-	event_active(c->rev, EV_READ, 1);
+	event_active(&c->rev, EV_READ, 1);
 }
 
 /* The output has drained: close, linger, or go on parsing. */
 static void
 conn_written(struct conn *c)
 {
-	struct bufferevent	*bev = c->bev;
-
 	c->queued = 0;
 	if (c->close_after_write) {
 		if (!c->linger || c->read_eof) {
@@ -940,7 +1174,7 @@ conn_written(struct conn *c)
 		c->close_after_write = 0;
 		if (c->tls != NULL)
 			tls_shutdown(c->tls);
-		(void)shutdown(bufferevent_getfd(bev), SHUT_WR);
+		(void)shutdown(c->fd, SHUT_WR);
 		conn_reading(c, 1);
 		conn_timer_update(c);
 		return;
@@ -955,54 +1189,48 @@ conn_written(struct conn *c)
 		conn_close(c, "client closed, everything answered");
 		return;
 	}
+	conn_idle(c);
 	conn_timer_update(c);
 }
 
 /*
  * Write what the output holds now, straight from the callback that made
- * it: all pipelined answers of one read leave in one write(2), and the
- * usual case needs no EPOLLOUT round trip. Only a short write hands the
- * rest to libevent (EV_WRITE, with timeouts.send_ms). c may be freed on
- * return.
+ * it: all pipelined answers of one read leave in one writev(2), and the
+ * usual case needs no EPOLLOUT round trip. Only a short write waits for
+ * the socket (EV_WRITE, with timeouts.send_ms). c may be freed on return.
  */
 static void
 conn_flush(struct conn *c)
 {
-	struct evbuffer	*out = bufferevent_get_output(c->bev);
-	int		 n, err;
+	struct evbuffer	*out;
+	int		 n;
 
 	if (c->tls != NULL) {
 		conn_tls_flush(c);
 		return;
 	}
-	if (evbuffer_get_length(out) == 0) {
+	if (c->rq == NULL || evbuffer_get_length(out = c->rq->out) == 0) {
 		conn_written(c);
 		return;
 	}
-	/*
-	 * A bufferevent keeps its output's start frozen so only it drains
-	 * it (evbuffer_write would fail without touching errno): thaw it
-	 * for this write, as libevent's own write callback does.
-	 */
-	evbuffer_unfreeze(out, 1);
-	n = evbuffer_write(out, bufferevent_getfd(c->bev));
-	err = errno;
-	evbuffer_freeze(out, 1);
-	if (n == -1 && err != EAGAIN && err != EINTR) {
-		conn_close(c, strerror(err));
+	if ((n = evbuffer_write(out, c->fd)) == -1 && errno != EAGAIN &&
+	    errno != EINTR) {
+		conn_close(c, strerror(errno));
+		return;
+	}
+	if (n == 0) {
+		/* sendfile(2) at the end of a file that shrank under it. */
+		conn_close(c, "file shrank under its response");
 		return;
 	}
 	if (evbuffer_get_length(out) > 0) {
-		/*
-		 * Enabling restarts the write timeout: right after progress
-		 * (this write's), never without (the client reads nothing,
-		 * and pipelined answers pile up).
-		 */
-		if (n > 0 || !(bufferevent_get_enabled(c->bev) & EV_WRITE))
-			bufferevent_enable(c->bev, EV_WRITE);
+		if (conn_wait(c, EV_WRITE, n > 0) == -1)
+			return;
 		conn_timer_update(c);
 		return;
 	}
+	if (c->wev != NULL)
+		event_del(c->wev);
 	conn_written(c);
 }
 
@@ -1018,29 +1246,28 @@ conn_flush(struct conn *c)
  * may move (SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER). Loop thread only.
  */
 static unsigned char *
-conn_tls_next(struct conn *c, struct evbuffer *out, size_t *len,
-    const char **why)
+conn_tls_next(struct conn_rq *rq, size_t *len, const char **why)
 {
 	static unsigned char	 buf[CONN_TLS_RECORD];
 	struct api_file		*f = NULL;
 	size_t			 skip, want;
 	ssize_t			 n;
 
-	while (c->files_head < c->nfiles && c->files[c->files_head].at +
-	    (size_t)c->files[c->files_head].length <= c->out_sent)
-		c->files_head++;
-	if (c->files_head < c->nfiles)
-		f = &c->files[c->files_head];
+	while (rq->files_head < rq->nfiles && rq->files[rq->files_head].at +
+	    (size_t)rq->files[rq->files_head].length <= rq->out_sent)
+		rq->files_head++;
+	if (rq->files_head < rq->nfiles)
+		f = &rq->files[rq->files_head];
 	if (*len > CONN_TLS_RECORD)
 		*len = CONN_TLS_RECORD;
-	if (f == NULL || f->at > c->out_sent) {
+	if (f == NULL || f->at > rq->out_sent) {
 		/* Memory, up to the next file if any. */
-		if (f != NULL && f->at - c->out_sent < *len)
-			*len = f->at - c->out_sent;
+		if (f != NULL && f->at - rq->out_sent < *len)
+			*len = f->at - rq->out_sent;
 		*why = "out of memory";
-		return evbuffer_pullup(out, (ssize_t)*len);
+		return evbuffer_pullup(rq->out, (ssize_t)*len);
 	}
-	skip = c->out_sent - f->at;
+	skip = rq->out_sent - f->at;
 	want = (size_t)f->length - skip;
 	if (want > *len)
 		want = *len;
@@ -1053,47 +1280,43 @@ conn_tls_next(struct conn *c, struct evbuffer *out, size_t *len,
 	*len = (size_t)n;
 	return buf;
 }
-
 /*
  * conn_flush() over TLS: SSL_write() a record's worth at a time from the
- * front of the output (conn_tls_next()). A write that cannot finish
- * waits on tev, not on the bufferevent, whose own writing would send the
- * plaintext.
+ * front of the output (conn_tls_next()); what cannot go now waits on
+ * wev (conn_wait()).
  */
 static void
 conn_tls_flush(struct conn *c)
 {
-	struct evbuffer	*out = bufferevent_get_output(c->bev);
+	struct conn_rq	*rq = c->rq;
 	enum tls_status	 st = TLS_OK;
 	unsigned char	*p;
 	const char	*why;
 	size_t		 len, n, sent = 0;
 
-	evbuffer_unfreeze(out, 1);
-	while ((len = evbuffer_get_length(out)) > 0) {
-		if ((p = conn_tls_next(c, out, &len, &why)) == NULL) {
-			evbuffer_freeze(out, 1);
+	while (rq != NULL && (len = evbuffer_get_length(rq->out)) > 0) {
+		if ((p = conn_tls_next(rq, &len, &why)) == NULL) {
 			conn_close(c, why);
 			return;
 		}
 		if ((st = tls_write(c->tls, p, len, &n)) != TLS_OK)
 			break;
-		evbuffer_drain(out, n);
-		c->out_sent += n;
+		evbuffer_drain(rq->out, n);
+		rq->out_sent += n;
 		sent += n;
 	}
-	evbuffer_freeze(out, 1);
 	switch (st) {
 	case TLS_OK:
-		event_del(c->tev);
+		event_del(c->wev);
 		/* The output went: so did what a blocked read waited for. */
 		conn_tls_read_unblock(c);
 		conn_written(c);
 		break;
 	case TLS_WANT_READ:
 	case TLS_WANT_WRITE:
-		conn_tls_wait(c, st == TLS_WANT_READ ? EV_READ : EV_WRITE,
-		    sent > 0);
+		if (conn_wait(c, st == TLS_WANT_READ ? EV_READ : EV_WRITE,
+		    sent > 0) == -1)
+			return;
 		conn_timer_update(c);
 		break;
 	default:
@@ -1102,57 +1325,26 @@ conn_tls_flush(struct conn *c)
 	}
 }
 
-static void
-conn_write_cb(struct bufferevent *bev, void *arg)
-{
-	struct conn	*c = arg;
-
-	/* Drained: writing goes back to conn_flush(). */
-	bufferevent_disable(bev, EV_WRITE);
-	conn_written(c);
-}
-
-static void
-conn_event_cb(struct bufferevent *bev, short what, void *arg)
-{
-	struct conn	*c = arg;
-
-	if (what & BEV_EVENT_TIMEOUT) {
-		conn_close(c, "send timeout");
-		return;
-	}
-	/*
-	 * An error, or "EOF" while writing: sendfile(2) returning 0 on a
-	 * file that shrank under it. Either way the answer cannot finish.
-	 */
-	if (what & (BEV_EVENT_ERROR | BEV_EVENT_WRITING)) {
-		conn_close(c, evutil_socket_error_to_string(
-		    EVUTIL_SOCKET_ERROR()));
-		return;
-	}
-	conn_eof(c);
-}
-
 /*
  * timeouts.handler_ms has passed. A job still queued is taken back and
- * answered 504 as usual. Otherwise the handler still holds c->req, so the
- * 504 is written without it and the connection closes after it.
+ * answered 504 as usual. Otherwise the handler still holds the request,
+ * so the 504 is written without it and the connection closes after it.
  */
 static void
 conn_handler_timeout(struct conn *c)
 {
 	static const char	 body[] =
 	    "{\"detail\":\"Gateway Timeout: handler deadline passed\"}";
+	struct conn_rq		*rq = c->rq;
 	struct http_resp_head	 head;
-	struct evbuffer		*out = bufferevent_get_output(c->bev);
 	struct timeval		 now;
 
 	log_warnx_limited("route %s (handler %s): no answer after %u ms: 504 "
-	    "(request %s)", c->route->path, c->route->handler->name,
-	    c->env->conf->timeouts.handler_ms, c->req.id);
+	    "(request %s)", rq->route->path, rq->route->handler->name,
+	    c->env->conf->timeouts.handler_ms, rq->req.id);
 	atomic_fetch_add_explicit(&c->env->stats_slot->timeouts_504, 1,
 	    memory_order_relaxed);
-	if (dispatch_cancel(c->env->dispatch, &c->req) == 0) {
+	if (dispatch_cancel(c->env->dispatch, &rq->req) == 0) {
 		c->state = CONN_ACTIVE;
 		conn_answer_status(c, 504);
 		conn_process(c);
@@ -1165,15 +1357,15 @@ conn_handler_timeout(struct conn *c)
 	head.body_len = sizeof(body) - 1;
 	head.date = date_format(now.tv_sec);
 	/* Set before the job was queued; the handler only reads it too. */
-	head.request_id = c->req.id;
+	head.request_id = rq->req.id;
 	head.keepalive = 0;
 	/* HEAD: the length a GET would have had, and no body. */
-	if (http_resp_head_write(out, &head) == -1 || (!c->http.head &&
-	    evbuffer_add(out, body, sizeof(body) - 1) == -1)) {
+	if (http_resp_head_write(rq->out, &head) == -1 || (!rq->http.head &&
+	    evbuffer_add(rq->out, body, sizeof(body) - 1) == -1)) {
 		conn_close(c, "out of memory");
 		return;
 	}
-	/* The handler still owns c->req: its job's times are not ours. */
+	/* The handler still owns the sy_req: its job's times are not ours. */
 	conn_account(c, 504, sizeof(body) - 1, now.tv_sec, 0);
 	c->timed_out = 1;
 	c->close_after_write = 1;
@@ -1184,16 +1376,41 @@ conn_handler_timeout(struct conn *c)
 	 * may stop now (its sy_req_finish() lands in conn_finish_cb(),
 	 * which waits for the 504 to leave).
 	 */
-	api_req_abort(&c->req);
+	api_req_abort(&rq->req);
 	conn_flush(c);
+}
+
+/*
+ * The keep-alive deadline fired. It was armed when the connection first
+ * went idle and left alone by the requests since (conn_respond()): 1
+ * with *tv set to what is left of keep-alive after the last answer, 0 when
+ * the connection has been idle that long.
+ */
+static int
+conn_keepalive_left(const struct conn *c, struct timeval *tv)
+{
+	struct timeval	 now, idle, ka = clock_tv(
+			    c->env->conf->timeouts.keepalive_ms);
+
+	(void)event_base_gettimeofday_cached(c->env->base, &now);
+	if (!timercmp(&now, &c->answered, >))
+		return 0;	/* the clock went back: end it anyway */
+	timersub(&now, &c->answered, &idle);
+	if (!timercmp(&idle, &ka, <))
+		return 0;
+	timersub(&ka, &idle, tv);
+	return 1;
 }
 
 static void
 conn_timer_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct conn	*c = arg;
+	struct timeval	 tv;
 	enum conn_wait	 wait = c->wait;
 
+	(void)fd;
+	(void)what;
 	c->wait = CONN_WAIT_NONE;
 	switch (wait) {
 	case CONN_WAIT_HANDLER:
@@ -1204,9 +1421,10 @@ conn_timer_cb(evutil_socket_t fd, short what, void *arg)
 		break;
 	case CONN_WAIT_HEADER:
 	case CONN_WAIT_BODY:
-		if (c->http.state == HTTP_HEADERS || c->http.state == HTTP_BODY) {
+		if (conn_http_state(c) == HTTP_HEADERS ||
+		    conn_http_state(c) == HTTP_BODY) {
 			/* The stream is cut mid-request: nothing after it. */
-			c->http.state = HTTP_ERROR;
+			c->rq->http.state = HTTP_ERROR;
 			log_debug("%s: %s: request timeout", __func__, c->peer);
 			conn_answer_status(c, 408);
 			conn_flush(c);
@@ -1216,6 +1434,11 @@ conn_timer_cb(evutil_socket_t fd, short what, void *arg)
 		conn_close(c, "header timeout");
 		break;
 	case CONN_WAIT_KEEPALIVE:
+		if (conn_keepalive_left(c, &tv)) {
+			c->wait = CONN_WAIT_KEEPALIVE;
+			evtimer_add(&c->timer, &tv);
+			break;
+		}
 		conn_close(c, "keep-alive timeout");
 		break;
 	case CONN_WAIT_PROXY:
@@ -1236,52 +1459,43 @@ conn_new(struct conn_env *env, int fd, const struct sockaddr *sa,
 	struct conn	*c;
 
 	/* TCP_NODELAY comes from the listener (worker_main). */
-	c = xcalloc(1, sizeof(*c));
-	c->env = env;
-	env->nconns++;		/* conn_free() gives it back */
-	c->bev = bufferevent_socket_new(env->base, fd, BEV_OPT_CLOSE_ON_FREE);
-	c->timer = evtimer_new(env->base, conn_timer_cb, c);
-	c->rev = event_new(env->base, fd, EV_READ | EV_PERSIST, conn_read_cb, c);
-	c->in = evbuffer_new();
-	if (l->tls != NULL) {
-		c->tls = tls_new(l->tls, fd);
-		c->tev = event_new(env->base, fd, EV_WRITE, conn_tls_cb, c);
-		c->handshaking = 1;
-	}
-	if (c->bev == NULL || c->timer == NULL || c->rev == NULL ||
-	    c->in == NULL || (l->tls != NULL && (c->tls == NULL ||
-	    c->tev == NULL)) ||
-	    api_req_init(&c->req, env->base, env->pool, conn_finish_cb,
-	    c) == -1) {
-		if (c->bev != NULL)
-			bufferevent_free(c->bev);
-		else
-			(void)close(fd);
-		conn_free(c);
+	if ((c = TAILQ_FIRST(&env->spare_conns)) != NULL) {
+		TAILQ_REMOVE(&env->spare_conns, c, entry);
+		env->nspare_conns--;
+		memset(c, 0, sizeof(*c));
+	} else if ((c = calloc(1, sizeof(*c))) == NULL) {
+		(void)close(fd);
 		return -1;
 	}
-	http_req_init(&c->http, &env->conf->limits, conn_headers_cb, c);
-	c->req.stats_slot = env->stats_slot;
-	c->req.stats_cell = env->stats_cell;
+	c->env = env;
+	c->fd = fd;
+	env->nconns++;		/* conn_free() gives it back */
+	(void)event_assign(&c->rev, env->base, fd, EV_READ | EV_PERSIST,
+	    conn_read_cb, c);
+	(void)evtimer_assign(&c->timer, env->base, conn_timer_cb, c);
+	if (l->tls != NULL) {
+		c->tls = tls_new(l->tls, fd);
+		c->wev = event_new(env->base, fd, EV_WRITE, conn_wait_cb, c);
+		c->handshaking = 1;
+		if (c->tls == NULL || c->wev == NULL) {
+			(void)close(fd);
+			conn_free(c);
+			return -1;
+		}
+	}
 	/* Handlers may ask (sy_req_client()), not only the access log. */
 	(void)listener_format_host(sa, c->peer, sizeof(c->peer));
 	if ((size_t)salen <= sizeof(c->peer_sa))
 		memcpy(&c->peer_sa, sa, (size_t)salen);
-	c->req.client = c->peer;
+	else
+		c->peer_sa.sa.sa_family = sa->sa_family;	/* AF_UNIX */
 	c->proxy_wait = l->proxy_protocol != 0;
-	bufferevent_setcb(c->bev, NULL, conn_write_cb, conn_event_cb, c);
-	(void)bufferevent_set_timeouts(c->bev, NULL, &env->tv_send);
 	c->state = CONN_ACTIVE;
 	TAILQ_INSERT_TAIL(&env->conns, c, entry);
 	c->in_env = 1;
 	conn_gauge(env);
 	atomic_fetch_add_explicit(&env->stats_slot->accepted, 1,
 	    memory_order_relaxed);
-	/*
-	 * Writing is ours (conn_flush) until a write falls short; reading is
-	 * always ours (conn_read_cb).
-	 */
-	bufferevent_disable(c->bev, EV_READ | EV_WRITE);
 	conn_reading(c, 1);
 	conn_timer_update(c);
 	return 0;
@@ -1316,6 +1530,7 @@ conn_env_init(struct conn_env *env, struct event_base *base,
 	env->closed_arg = parts->closed_arg;
 	TAILQ_INIT(&env->conns);
 	TAILQ_INIT(&env->orphans);
+	TAILQ_INIT(&env->spare_conns);
 	env->tv_header = common_timeout(base, t->header_ms);
 	/* A balancer sends its PROXY header at once: a short deadline. */
 	env->tv_proxy = common_timeout(base, t->header_ms < CONN_PROXY_MS ?
@@ -1353,9 +1568,8 @@ conn_env_close_idle(struct conn_env *env)
 
 	for (c = TAILQ_FIRST(&env->conns); c != NULL; c = next) {
 		next = TAILQ_NEXT(c, entry);
-		if (c->state == CONN_ACTIVE && c->http.state == HTTP_IDLE &&
-		    !c->close_after_write &&
-		    evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
+		if (c->state == CONN_ACTIVE && conn_http_state(c) ==
+		    HTTP_IDLE && !c->close_after_write && conn_out_len(c) == 0)
 			conn_close(c, "idle, closing");
 	}
 }
@@ -1373,10 +1587,22 @@ void
 conn_env_free_orphans(struct conn_env *env)
 {
 	struct conn	*c;
+	struct conn_rq	*rq;
 
 	while ((c = TAILQ_FIRST(&env->orphans)) != NULL) {
 		TAILQ_REMOVE(&env->orphans, c, entry);
 		env->norphans--;
 		conn_free(c);
 	}
+	/* And the spares, which conn_free() just added to. */
+	while ((c = TAILQ_FIRST(&env->spare_conns)) != NULL) {
+		TAILQ_REMOVE(&env->spare_conns, c, entry);
+		free(c);
+	}
+	env->nspare_conns = 0;
+	while ((rq = env->spare_rq) != NULL) {
+		env->spare_rq = rq->next;
+		conn_rq_free(rq);
+	}
+	env->nspare_rq = 0;
 }

@@ -26,6 +26,7 @@ struct stats;
 struct stats_slot;
 struct stats_cell;
 struct conn;
+struct conn_rq;
 
 /* What the connections of one worker share. Loop thread only. */
 struct conn_env {
@@ -62,6 +63,16 @@ struct conn_env {
 	unsigned		 nconns;
 	unsigned		 norphans;	/* length of orphans */
 	int			 draining;	/* no new requests */
+
+	/*
+	 * Freed connections and request states, kept for the next ones
+	 * (up to a bound): a keep-alive request, or a connection in the
+	 * usual churn, allocates nothing.
+	 */
+	TAILQ_HEAD(, conn)	 spare_conns;
+	unsigned		 nspare_conns;
+	struct conn_rq		*spare_rq;
+	unsigned		 nspare_rq;
 };
 
 /* What a worker hands its connections; every part but alog is required. */
@@ -111,8 +122,9 @@ void	conn_env_close_idle(struct conn_env *env);
 void	conn_env_close_all(struct conn_env *env);
 
 /*
- * Free the connections whose handlers never finished. Only once the loop
- * will not run again: their handlers' events must never fire.
+ * Free the connections whose handlers never finished, and the spares.
+ * Only once the loop will not run again: their handlers' events must
+ * never fire.
  */
 void	conn_env_free_orphans(struct conn_env *env);
 

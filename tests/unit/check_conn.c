@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -56,12 +57,13 @@ static const struct sy_handler *const test_handlers[] = {
 
 /* -- the worker around one connection ---------------------------------- */
 
-/* handler_ms: long, but for the deadline case (setup_deadline). */
+/* Long, but for the deadline cases (setup_deadline, setup_keepalive). */
 static unsigned	handler_ms = 60000;
+static unsigned	keepalive_ms = 60000;
 
 static const char conf_fmt[] =
 	"{\"threads\": 1, \"queue_limit\": 1,"
-	" \"timeouts\": {\"handler_ms\": %u, \"keepalive_ms\": 60000},"
+	" \"timeouts\": {\"handler_ms\": %u, \"keepalive_ms\": %u},"
 	" \"routes\": ["
 	"  {\"path\": \"/hi\", \"handler\": \"t_hi\", \"mode\": \"nonblocking\"},"
 	"  {\"path\": \"/pool\", \"handler\": \"t_hi\", \"mode\": \"blocking\"},"
@@ -110,7 +112,8 @@ setup(void)
 	size_t			 i;
 
 	registry_set_builtins(test_handlers);
-	(void)snprintf(json, sizeof(json), conf_fmt, handler_ms);
+	(void)snprintf(json, sizeof(json), conf_fmt, handler_ms,
+	    keepalive_ms);
 	conf = config_load_string(json, "conn.json", &err);
 	ck_assert_msg(conf != NULL, "config: %s", err.text);
 	ck_assert_msg(config_bind(conf, &err) == 0, "bind: %s", err.text);
@@ -149,6 +152,13 @@ static void
 setup_deadline(void)
 {
 	handler_ms = 200;
+	setup();
+}
+
+static void
+setup_keepalive(void)
+{
+	keepalive_ms = 400;
 	setup();
 }
 
@@ -518,6 +528,73 @@ START_TEST(drain_closes_after_the_next_answer)
 }
 END_TEST
 
+/*
+ * An idle keep-alive connection holds no request state: what one request
+ * needed is taken at its first byte and given back once it is answered,
+ * so the three connections below share the one the first one made.
+ */
+START_TEST(idle_connections_hold_no_request_state)
+{
+	struct client	 cl[3];
+	unsigned	 i;
+
+	for (i = 0; i < 3; i++) {
+		client_open(&cl[i]);
+		client_send(&cl[i], "GET /hi HTTP/1.1\r\nHost: t\r\n\r\n");
+		RUN_UNTIL(complete(&cl[i], 0));
+		ck_assert_uint_eq(env.nspare_rq, 1);
+	}
+	/* A request's first bytes take it; its answer gives it back. */
+	client_send(&cl[1], "GET /hi HTTP/1.1\r\n");
+	RUN_UNTIL(env.nspare_rq == 0);
+	client_send(&cl[1], "Host: t\r\n\r\n");
+	RUN_UNTIL(complete(&cl[1], 1));
+	ck_assert_uint_eq(env.nspare_rq, 1);
+	ck_assert_uint_eq(env.nconns, 3);
+	for (i = 0; i < 3; i++) {
+		ck_assert_int_eq(cl[i].eof, 0);
+		client_close(&cl[i]);
+	}
+}
+END_TEST
+
+static double
+now_s(void)
+{
+	struct timespec	 ts;
+
+	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/*
+ * The keep-alive deadline counts from the last answer: requests answered
+ * while it is armed leave it alone (it moves when it fires), so a request
+ * half-way through it must push the close back by a whole keepalive_ms.
+ */
+START_TEST(keepalive_counts_from_the_last_answer)
+{
+	struct client	 cl;
+	double		 first, last, ka = keepalive_ms / 1000.0;
+
+	client_open(&cl);
+	client_send(&cl, "GET /hi HTTP/1.1\r\nHost: t\r\n\r\n");
+	RUN_UNTIL(complete(&cl, 0));
+	first = now_s();
+	/* A second request half-way through the first deadline. */
+	RUN_UNTIL(now_s() - first >= ka / 2);
+	client_send(&cl, "GET /hi HTTP/1.1\r\nHost: t\r\n\r\n");
+	RUN_UNTIL(complete(&cl, 1));
+	last = now_s();
+	RUN_UNTIL(cl.eof);
+	/* Never before a whole keepalive_ms after the last answer. */
+	ck_assert_msg(now_s() - last >= ka - 0.02,
+	    "closed %.3f s after the last answer, keepalive is %.3f s",
+	    now_s() - last, ka);
+	client_close(&cl);
+}
+END_TEST
+
 static Suite *
 conn_suite(void)
 {
@@ -533,12 +610,19 @@ conn_suite(void)
 	tcase_add_test(tc, full_queue_is_503_and_connection_stays);
 	tcase_add_test(tc, vanished_client_takes_its_queued_job_back);
 	tcase_add_test(tc, drain_closes_after_the_next_answer);
+	tcase_add_test(tc, idle_connections_hold_no_request_state);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("deadline");
 	tcase_add_checked_fixture(tc, setup_deadline, teardown);
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, deadline_is_504_for_running_and_queued);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("keepalive");
+	tcase_add_checked_fixture(tc, setup_keepalive, teardown);
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, keepalive_counts_from_the_last_answer);
 	suite_add_tcase(s, tc);
 	return s;
 }
