@@ -1392,9 +1392,14 @@ conn_keepalive_left(const struct conn *c, struct timeval *tv)
 	struct timeval	 now, idle, ka = clock_tv(
 			    c->env->conf->timeouts.keepalive_ms);
 
+	/*
+	 * The same clock as c->answered's, cached per loop iteration: an
+	 * answer in this very iteration reads as now, no time idle. Should
+	 * the wall clock have gone back, so does it.
+	 */
 	(void)event_base_gettimeofday_cached(c->env->base, &now);
-	if (!timercmp(&now, &c->answered, >))
-		return 0;	/* the clock went back: end it anyway */
+	if (timercmp(&now, &c->answered, <))
+		now = c->answered;
 	timersub(&now, &c->answered, &idle);
 	if (!timercmp(&idle, &ka, <))
 		return 0;
@@ -1498,6 +1503,16 @@ conn_new(struct conn_env *env, int fd, const struct sockaddr *sa,
 	    memory_order_relaxed);
 	conn_reading(c, 1);
 	conn_timer_update(c);
+	/*
+	 * A client writes its request right after connect(2), so it is
+	 * often here already: read it now rather than after a trip through
+	 * epoll_wait(2). A connection answered and closed within this call
+	 * (HTTP/1.0, Connection: close) never reaches the kernel's epoll
+	 * set: the worker's loop defers its changes (changelist), and the
+	 * add and the delete cancel out.
+	 */
+	if (c->tls == NULL)
+		conn_read_cb(fd, EV_READ, c);
 	return 0;
 }
 

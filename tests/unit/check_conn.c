@@ -595,6 +595,34 @@ START_TEST(keepalive_counts_from_the_last_answer)
 }
 END_TEST
 
+/*
+ * A request read in the same loop iteration as its connection's
+ * keep-alive deadline fires is answered first (libevent runs I/O before
+ * timers), and that answer is the last: the deadline moves on. Both see
+ * one cached clock, so the answer reads as no time idle at all, not as
+ * a clock gone back.
+ */
+START_TEST(keepalive_answer_in_the_deadline_iteration)
+{
+	struct client	 cl;
+	double		 last, ka = keepalive_ms / 1000.0;
+
+	client_open(&cl);
+	client_send(&cl, "GET /hi HTTP/1.1\r\nHost: t\r\n\r\n");
+	RUN_UNTIL(complete(&cl, 0));
+	/* Past the deadline, with the loop stopped: both come due at once. */
+	(void)usleep((useconds_t)(keepalive_ms + 100) * 1000);
+	client_send(&cl, "GET /hi HTTP/1.1\r\nHost: t\r\n\r\n");
+	RUN_UNTIL(complete(&cl, 1) || cl.eof);
+	ck_assert_msg(complete(&cl, 1), "no answer to the second request");
+	last = now_s();
+	RUN_UNTIL(now_s() - last >= ka / 2 || cl.eof);
+	ck_assert_msg(!cl.eof, "closed %.3f s after its last answer",
+	    now_s() - last);
+	client_close(&cl);
+}
+END_TEST
+
 static Suite *
 conn_suite(void)
 {
@@ -623,6 +651,7 @@ conn_suite(void)
 	tcase_add_checked_fixture(tc, setup_keepalive, teardown);
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, keepalive_counts_from_the_last_answer);
+	tcase_add_test(tc, keepalive_answer_in_the_deadline_iteration);
 	suite_add_tcase(s, tc);
 	return s;
 }
