@@ -593,38 +593,99 @@ name_match(struct http_req *req, const unsigned char *s, size_t len,
 #define HIGHS		0x8080808080808080ULL
 
 /*
+ * The bytes of the 8 in x that are under lowc or DEL, as their high bits:
+ * controls, and SP in a target. obs-text (high bit set) is never one.
+ * On the low seven bits of each byte, adding 0x80 - lowc sets bit 7 from
+ * lowc up and adding 1 sets it for DEL; neither carries into the next
+ * byte, so every byte is classified on its own.
+ */
+static inline uint64_t
+word_ctl(uint64_t x, unsigned char lowc)
+{
+	uint64_t	 b = x & ~HIGHS;
+
+	return ~(((b + (0x80 - lowc) * ONES) & ~(b + ONES)) | x) & HIGHS;
+}
+
+/*
+ * Which of the 8 bytes loaded at p, m = word_ctl() of them and lowc,
+ * comes first. In memory order the first byte is the least significant
+ * one on a little-endian machine; elsewhere a walk over the block finds
+ * it (m != 0: there is one).
+ */
+static inline size_t
+word_first(const unsigned char *p, uint64_t m, unsigned char lowc)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	(void)p;
+	(void)lowc;
+	return (size_t)__builtin_ctzll(m) / 8;
+#else
+	size_t	 i;
+
+	(void)m;
+	for (i = 0; p[i] >= lowc && p[i] != 0x7f; i++)
+		;
+	return i;
+#endif
+}
+
+/*
  * Skip the bytes at p, up to e, that are VCHAR or obs-text, and SP and
  * HTAB too in a value (ws): the scan of targets and values, the bulk of a
- * head. Eight bytes at a time while none is a control byte or DEL (or SP
- * in a target); a block with one is looked at byte by byte, then the fast
- * path resumes. Returns the first byte that does not pass, or e.
+ * head. Eight bytes at a time: the first control byte, DEL (or SP in a
+ * target) of a block is found in the block's mask, not byte by byte, so a
+ * value costs a few instructions per eight bytes and its line end is
+ * found in the same pass. HTAB is a control byte to the mask: in a value
+ * the scan steps over it and goes on. Only the last few bytes before e,
+ * less than a block, are looked at one by one. Returns the first byte
+ * that does not pass, or e.
  */
-static const unsigned char *
+static inline const unsigned char *
 skip_vchar(const unsigned char *p, const unsigned char *e, int ws)
 {
-	const uint64_t		 low = (ws ? 0x20 : 0x21) * ONES;
-	const unsigned		 class = ws ? C_VCHAR | C_WS : C_VCHAR;
-	const unsigned char	*lim;
-	uint64_t		 x;
+	const unsigned char lowc = ws ? 0x20 : 0x21;
+	const unsigned	 class = ws ? C_VCHAR | C_WS : C_VCHAR;
+	uint64_t	 x, m;
 
-	for (;;) {
-		while (e - p >= 8) {
-			memcpy(&x, p, sizeof(x));
-			/* A byte under low (not obs-text: high bit set)... */
-			if (((x - low) & ~x & HIGHS) != 0)
-				break;
-			/* ... or DEL. */
-			x ^= 0x7f * ONES;
-			if (((x - ONES) & ~x & HIGHS) != 0)
-				break;
+	while (e - p >= 8) {
+		memcpy(&x, p, sizeof(x));
+		if ((m = word_ctl(x, lowc)) == 0) {
 			p += 8;
+			continue;
 		}
-		lim = e - p > 8 ? p + 8 : e;
-		while (p < lim && IS(*p, class))
-			p++;
-		if (p < lim || p == e)
+		p += word_first(p, m, lowc);
+		if (!ws || *p != '\t')
 			return p;
+		p++;
 	}
+	while (p < e && IS(*p, class))
+		p++;
+	return p;
+}
+
+/*
+ * Skip the token bytes at p, up to e: method tokens and field names.
+ * Token bytes are no range a mask can test, so this is the class table,
+ * four bytes per bounds check: names are short, and most of the cost of
+ * a byte-at-a-time loop is its bookkeeping.
+ */
+static inline const unsigned char *
+skip_tchar(const unsigned char *p, const unsigned char *e)
+{
+	for (; e - p >= 4; p += 4) {
+		if (!IS(p[0], C_TCHAR))
+			return p;
+		if (!IS(p[1], C_TCHAR))
+			return p + 1;
+		if (!IS(p[2], C_TCHAR))
+			return p + 2;
+		if (!IS(p[3], C_TCHAR))
+			return p + 3;
+	}
+	while (p < e && IS(*p, C_TCHAR))
+		p++;
+	return p;
 }
 
 static unsigned
@@ -673,8 +734,8 @@ frame_scan(struct http_req *req, const char **pp, const char *end)
 			req->fr_state = FR_METHOD;
 			/* FALLTHROUGH */
 		case FR_METHOD:
-			for (s = p; p < e && IS(*p, C_TCHAR); p++)
-				;
+			s = p;
+			p = skip_tchar(p, e);
 			/*
 			 * Bounded here: once http-parser has refused a method
 			 * it is not there to.
@@ -759,6 +820,7 @@ frame_scan(struct http_req *req, const char **pp, const char *end)
 		 * through: a whole line costs two dispatches, not five.
 		 */
 		case FR_VALUE:
+		value:
 			p = skip_vchar(p, e, 1);
 			if (p == e)
 				goto out;
@@ -801,8 +863,8 @@ frame_scan(struct http_req *req, const char **pp, const char *end)
 			req->fr_match = req->trailers ? MATCH_NONE : 0;
 			/* FALLTHROUGH */
 		case FR_NAME:
-			for (s = p; p < e && IS(*p, C_TCHAR); p++)
-				;
+			s = p;
+			p = skip_tchar(p, e);
 			name_match(req, s, (size_t)(p - s), p < e);
 			if (p == e)
 				goto out;
@@ -813,9 +875,15 @@ frame_scan(struct http_req *req, const char **pp, const char *end)
 				    "invalid field name");
 				goto out;
 			}
-			req->fr_state = req->fr_match == sizeof(cl_name) - 1 ?
-			    FR_CL_VALUE : FR_VALUE;
 			p++;
+			if (req->fr_match == sizeof(cl_name) - 1) {
+				req->fr_state = FR_CL_VALUE;
+				break;
+			}
+			/* The line goes round without a dispatch per piece. */
+			req->fr_state = FR_VALUE;
+			if (p < e)
+				goto value;
 			break;
 		case FR_CL_VALUE:
 			while (p < e && (IS(*p, C_VCHAR) || *p == ' '))

@@ -1280,6 +1280,158 @@ START_TEST(test_value_bytes_every_position)
 }
 END_TEST
 
+/*
+ * Feed the len bytes at s to a fresh request, whole (cut 0) or in two
+ * pieces at cut, the way conn.c does. Returns the state it ends in, with
+ * the status, and in *value a copy of header X's value, if any.
+ */
+static enum http_state
+feed_once(const char *s, size_t len, size_t cut, int *status, char *value,
+    size_t value_size)
+{
+	struct http_req	 req;
+	enum http_state	 st;
+	const char	*v;
+	size_t		 n;
+
+	http_req_init(&req, &limits, NULL, NULL);
+	n = http_req_feed(&req, s, cut > 0 ? cut : len);
+	if (cut > 0 && req.state != HTTP_COMPLETE && req.state != HTTP_ERROR) {
+		ck_assert_uint_eq(n, cut);
+		(void)http_req_feed(&req, s + cut, len - cut);
+	}
+	st = req.state;
+	*status = req.status;
+	value[0] = '\0';
+	if (st == HTTP_COMPLETE && (v = http_req_header(&req, "x")) != NULL)
+		(void)snprintf(value, value_size, "%s", v);
+	http_req_cleanup(&req);
+	return st;
+}
+
+/*
+ * The scan's word-at-a-time paths: every byte value at every position of
+ * a 24-byte method, target, field name and value (three blocks, every
+ * place in a block), the stream whole and cut around the byte so that
+ * the byte-by-byte tail meets it too. The reference is the byte class
+ * of RFC 9110 and 9112, spelled out here byte by byte.
+ */
+START_TEST(test_scan_every_byte)
+{
+	static const char	 tchars[] = "!#$%&'*+-.^_`|~";
+	char			 piece[25], s[160], value[64], want[32];
+	size_t			 pos, len, off, cuts[4], k;
+	int			 c, vchar, tchar, status;
+	enum http_state		 st;
+
+	for (c = 0; c < 256; c++) {
+		vchar = (c > 0x20 && c < 0x7f) || c >= 0x80;
+		tchar = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
+		    (c >= 'A' && c <= 'Z') ||
+		    (c != 0 && strchr(tchars, c) != NULL);
+		for (pos = 0; pos < 24; pos++) {
+			memset(piece, 'A', 24);
+			piece[24] = '\0';
+			piece[pos] = (char)c;
+
+			/* A value: VCHAR, obs-text, SP, HTAB; OWS trimmed. */
+			len = (size_t)snprintf(s, sizeof(s),
+			    "GET / HTTP/1.1\r\nHost: h\r\nX: %24s\r\n\r\n", "");
+			off = strlen("GET / HTTP/1.1\r\nHost: h\r\nX: ");
+			memcpy(s + off, piece, 24);
+			if (c == ' ' || c == '\t')
+				(void)snprintf(want, sizeof(want), "%.*s%s%s",
+				    (int)pos, piece, pos > 0 && pos < 23 ?
+				    (c == ' ' ? " " : "\t") : "",
+				    pos < 23 ? piece + pos + 1 : "");
+			else
+				(void)snprintf(want, sizeof(want), "%s",
+				    piece);
+			cuts[0] = 0;
+			cuts[1] = off + pos;
+			cuts[2] = off + pos + 1;
+			cuts[3] = off + pos - 5;
+			for (k = 0; k < 4; k++) {
+				st = feed_once(s, len, cuts[k], &status, value,
+				    sizeof(value));
+				if (vchar || c == ' ' || c == '\t') {
+					ck_assert_msg(st == HTTP_COMPLETE,
+					    "value byte %#x at %zu cut %zu", c,
+					    pos, cuts[k]);
+					ck_assert_str_eq(value, want);
+				} else
+					ck_assert_msg(st == HTTP_ERROR &&
+					    status == 400,
+					    "value byte %#x at %zu cut %zu", c,
+					    pos, cuts[k]);
+			}
+
+			/* A target: VCHAR and obs-text, SP ends it. */
+			len = (size_t)snprintf(s, sizeof(s),
+			    "GET /%24s HTTP/1.1\r\nHost: h\r\n\r\n", "");
+			off = strlen("GET /");
+			memcpy(s + off, piece, 24);
+			cuts[1] = off + pos;
+			cuts[2] = off + pos + 1;
+			cuts[3] = off + pos > 5 ? off + pos - 5 : 1;
+			for (k = 0; k < 4; k++) {
+				st = feed_once(s, len, cuts[k], &status, value,
+				    sizeof(value));
+				/* http-parser may refuse some VCHARs still. */
+				if (!vchar)
+					ck_assert_msg(st == HTTP_ERROR &&
+					    status == 400,
+					    "target byte %#x at %zu cut %zu",
+					    c, pos, cuts[k]);
+				else if (c >= '0' && c <= 'z' && c != '?' &&
+				    c != '\\')
+					ck_assert_msg(st == HTTP_COMPLETE,
+					    "target byte %#x at %zu cut %zu",
+					    c, pos, cuts[k]);
+			}
+
+			/* A field name: tokens; ':' ends it, if not first. */
+			len = (size_t)snprintf(s, sizeof(s),
+			    "GET / HTTP/1.1\r\nHost: h\r\n%24s: v\r\n\r\n", "");
+			off = strlen("GET / HTTP/1.1\r\nHost: h\r\n");
+			memcpy(s + off, piece, 24);
+			cuts[1] = off + pos;
+			cuts[2] = off + pos + 1;
+			cuts[3] = off + pos - 5;
+			for (k = 0; k < 4; k++) {
+				st = feed_once(s, len, cuts[k], &status, value,
+				    sizeof(value));
+				if (tchar || (c == ':' && pos > 0))
+					ck_assert_msg(st == HTTP_COMPLETE,
+					    "name byte %#x at %zu cut %zu", c,
+					    pos, cuts[k]);
+				else
+					ck_assert_msg(st == HTTP_ERROR &&
+					    status == 400,
+					    "name byte %#x at %zu cut %zu", c,
+					    pos, cuts[k]);
+			}
+
+			/* A method: a token (unknown: 501), then SP. */
+			len = (size_t)snprintf(s, sizeof(s),
+			    "%24s / HTTP/1.1\r\nHost: h\r\n\r\n", "");
+			memcpy(s, piece, 24);
+			cuts[1] = pos > 0 ? pos : 1;
+			cuts[2] = pos + 1;
+			cuts[3] = pos > 5 ? pos - 5 : 2;
+			for (k = 0; k < 4; k++) {
+				st = feed_once(s, len, cuts[k], &status, value,
+				    sizeof(value));
+				ck_assert_msg(st == HTTP_ERROR && status ==
+				    (tchar || (c == ' ' && pos > 0) ? 501 :
+				    400), "method byte %#x at %zu cut %zu: %d",
+				    c, pos, cuts[k], status);
+			}
+		}
+	}
+}
+END_TEST
+
 /* -- limits ----------------------------------------------------------- */
 
 START_TEST(test_body_limit_content_length)
@@ -1911,6 +2063,7 @@ http_suite(void)
 	tcase_add_test(tc, test_value_whitespace);
 	tcase_add_test(tc, test_method_unknown);
 	tcase_add_test(tc, test_value_bytes_every_position);
+	tcase_add_test(tc, test_scan_every_byte);
 	tcase_set_timeout(tc, 60);
 	suite_add_tcase(s, tc);
 
