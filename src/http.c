@@ -269,44 +269,84 @@ target_finish(struct http_req *req)
 }
 
 /*
- * The next element of the comma-separated list at *v (RFC 9110, 5.6.1):
- * whitespace around it trimmed, empty elements skipped. Sets *elem and
- * returns its length, 0 at the end of the list.
+ * Whether the len bytes at s are lc, a literal of lower-case letters and
+ * '-', in any case. Setting bit 5 of a byte maps only 'A'-'Z' onto
+ * 'a'-'z', and only CR (in no name or value) onto '-': so one OR per
+ * eight bytes compares exactly, with no libc call, the fields that
+ * every request has.
+ */
+static inline int
+lc_eq(const char *s, size_t len, const char *lc, size_t lc_len)
+{
+	uint64_t	 a, b;
+	uint32_t	 a4, b4;
+	uint16_t	 a2, b2;
+	size_t		 i;
+
+	/* Inlined with a constant lc_len, the steps below unroll. */
+	if (len != lc_len)
+		return 0;
+	for (i = 0; len - i >= 8; i += 8) {
+		memcpy(&a, s + i, sizeof(a));
+		memcpy(&b, lc + i, sizeof(b));
+		if ((a | 0x2020202020202020ULL) != b)
+			return 0;
+	}
+	if (len - i >= 4) {
+		memcpy(&a4, s + i, sizeof(a4));
+		memcpy(&b4, lc + i, sizeof(b4));
+		if ((a4 | 0x20202020U) != b4)
+			return 0;
+		i += 4;
+	}
+	if (len - i >= 2) {
+		memcpy(&a2, s + i, sizeof(a2));
+		memcpy(&b2, lc + i, sizeof(b2));
+		if ((uint16_t)(a2 | 0x2020U) != b2)
+			return 0;
+		i += 2;
+	}
+	return i == len || (s[i] | 0x20) == lc[i];
+}
+
+#define LC_EQ(s, len, lit)	lc_eq((s), (len), (lit), sizeof(lit) - 1)
+
+/*
+ * The next element of the comma-separated list from *v to end (RFC 9110,
+ * 5.6.1): whitespace around it trimmed, empty elements skipped. Sets
+ * *elem and returns its length, 0 at the end of the list.
  */
 static size_t
-list_next(const char **v, const char **elem)
+list_next(const char **v, const char *end, const char **elem)
 {
-	const char	*s = *v, *end;
+	const char	*s = *v, *c;
 	size_t		 len;
 
-	while (*s == ' ' || *s == '\t' || *s == ',')
+	while (s < end && (*s == ' ' || *s == '\t' || *s == ','))
 		s++;
-	if ((end = strchr(s, ',')) == NULL)
-		end = s + strlen(s);
-	len = (size_t)(end - s);
+	for (c = s; c < end && *c != ','; c++)
+		;
+	len = (size_t)(c - s);
 	while (len > 0 && (s[len - 1] == ' ' || s[len - 1] == '\t'))
 		len--;
 	*elem = s;
-	*v = end;
+	*v = c;
 	return len;
 }
-
-#define ELEM_IS(e, len, lit)						\
-	((len) == sizeof(lit) - 1 && strncasecmp((e), (lit), (len)) == 0)
 
 /*
  * Transfer-Encoding, each header in turn as one list (RFC 9112, 6.1).
  * "chunked;foo=bar" has parameters chunked never takes: unknown.
  */
 static void
-te_parse(struct http_req *req, const char *v)
+te_parse(struct http_req *req, const char *v, size_t v_len)
 {
-	const char	*e;
+	const char	*e, *end = v + v_len;
 	size_t		 len;
 
 	req->te_seen = 1;
-	while ((len = list_next(&v, &e)) > 0) {
-		if (ELEM_IS(e, len, "chunked")) {
+	while ((len = list_next(&v, end, &e)) > 0) {
+		if (LC_EQ(e, len, "chunked")) {
 			if (req->te_chunked)
 				req->te_twice = 1;
 			req->te_chunked = 1;
@@ -320,15 +360,15 @@ te_parse(struct http_req *req, const char *v)
 
 /* Connection's options (RFC 9112, 9.3, 9.6); others are not ours. */
 static void
-connection_parse(struct http_req *req, const char *v)
+connection_parse(struct http_req *req, const char *v, size_t v_len)
 {
-	const char	*e;
+	const char	*e, *end = v + v_len;
 	size_t		 len;
 
-	while ((len = list_next(&v, &e)) > 0) {
-		if (ELEM_IS(e, len, "close"))
+	while ((len = list_next(&v, end, &e)) > 0) {
+		if (LC_EQ(e, len, "close"))
 			req->conn_close = 1;
-		else if (ELEM_IS(e, len, "keep-alive"))
+		else if (LC_EQ(e, len, "keep-alive"))
 			req->conn_keepalive = 1;
 	}
 }
@@ -358,23 +398,22 @@ header_finish(struct http_req *req)
 	 */
 	switch (h->name[0] | 0x20) {
 	case 'h':
-		if (h->name_len != 4 || strcasecmp(h->name, "host") != 0)
+		if (!LC_EQ(h->name, h->name_len, "host"))
 			break;
 		if (req->seen_host)
 			return fail(req, 400, "repeated Host header");
 		req->seen_host = 1;
 		break;
 	case 't':
-		if (h->name_len == 17 &&
-		    strcasecmp(h->name, "transfer-encoding") == 0)
-			te_parse(req, v);
+		if (LC_EQ(h->name, h->name_len, "transfer-encoding"))
+			te_parse(req, v, len);
 		break;
 	case 'c':
-		if (h->name_len == 10 && strcasecmp(h->name, "connection") == 0)
-			connection_parse(req, v);
+		if (LC_EQ(h->name, h->name_len, "connection"))
+			connection_parse(req, v, len);
 		break;
 	case 'e':
-		if (h->name_len == 6 && strcasecmp(h->name, "expect") == 0)
+		if (LC_EQ(h->name, h->name_len, "expect"))
 			req->seen_expect = 1;
 		break;
 	}

@@ -1432,6 +1432,97 @@ START_TEST(test_scan_every_byte)
 }
 END_TEST
 
+/* Feed s whole to req, fresh; returns the state it ends in. */
+static enum http_state
+feed_whole(struct http_req *req, const char *s)
+{
+	http_req_init(req, &limits, NULL, NULL);
+	(void)http_req_feed(req, s, strlen(s));
+	return req->state;
+}
+
+/*
+ * The names and list elements http.c acts on are compared without regard
+ * to case, a block of bytes at a time: flip the case of one byte at every
+ * position and they still count; put another token byte there and they
+ * do not.
+ */
+START_TEST(test_name_case)
+{
+	static const char *const words[] = { "host", "connection",
+	    "transfer-encoding", "close", "keep-alive", "chunked" };
+	struct http_req	 req;
+	char		 w[32], s[160];
+	size_t		 i, j, k, len;
+	int		 variant, same;
+
+	for (i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
+		len = strlen(words[i]);
+		for (j = 0; j < len; j++) {
+			for (variant = 0; variant < 3; variant++) {
+				memcpy(w, words[i], len + 1);
+				if (variant == 0)	/* upper case from here */
+					for (k = j; k < len; k++)
+						w[k] = w[k] == '-' ? '-' :
+						    (char)(w[k] & ~0x20);
+				else if (variant == 1)	/* one flipped */
+					w[j] = w[j] == '-' ? '-' :
+					    (char)(w[j] ^ 0x20);
+				else			/* one other byte */
+					w[j] = w[j] == 'x' ? 'y' : 'x';
+				same = variant < 2;
+				switch (i) {
+				case 0:		/* a second Host is refused */
+					(void)snprintf(s, sizeof(s), "GET / "
+					    "HTTP/1.1\r\nHost: a\r\n%s: b\r\n"
+					    "\r\n", w);
+					ck_assert_int_eq(feed_whole(&req, s),
+					    same ? HTTP_ERROR : HTTP_COMPLETE);
+					break;
+				case 1:
+				case 3:		/* Connection: close */
+					(void)snprintf(s, sizeof(s), "GET / "
+					    "HTTP/1.1\r\nHost: a\r\n%s: %s\r\n"
+					    "\r\n", i == 1 ? w : "Connection",
+					    i == 1 ? "close" : w);
+					ck_assert_int_eq(feed_whole(&req, s),
+					    HTTP_COMPLETE);
+					ck_assert_int_eq(req.keepalive, !same);
+					break;
+				case 4:		/* keep-alive on HTTP/1.0 */
+					(void)snprintf(s, sizeof(s), "GET / "
+					    "HTTP/1.0\r\nConnection: %s\r\n"
+					    "\r\n", w);
+					ck_assert_int_eq(feed_whole(&req, s),
+					    HTTP_COMPLETE);
+					ck_assert_int_eq(req.keepalive, same);
+					break;
+				default:	/* Transfer-Encoding: chunked */
+					(void)snprintf(s, sizeof(s), "POST / "
+					    "HTTP/1.1\r\nHost: a\r\n%s: %s\r\n"
+					    "\r\n0\r\n\r\n",
+					    i == 2 ? w : "Transfer-Encoding",
+					    i == 2 ? "chunked" : w);
+					if (i == 5 && !same) {
+						/* A coding we do not know. */
+						ck_assert_int_eq(feed_whole(
+						    &req, s), HTTP_ERROR);
+						ck_assert_int_eq(req.status,
+						    501);
+						break;
+					}
+					ck_assert_int_eq(feed_whole(&req, s),
+					    HTTP_COMPLETE);
+					ck_assert_int_eq(req.has_body, same);
+					break;
+				}
+				http_req_cleanup(&req);
+			}
+		}
+	}
+}
+END_TEST
+
 /* -- limits ----------------------------------------------------------- */
 
 START_TEST(test_body_limit_content_length)
@@ -2064,6 +2155,7 @@ http_suite(void)
 	tcase_add_test(tc, test_method_unknown);
 	tcase_add_test(tc, test_value_bytes_every_position);
 	tcase_add_test(tc, test_scan_every_byte);
+	tcase_add_test(tc, test_name_case);
 	tcase_set_timeout(tc, 60);
 	suite_add_tcase(s, tc);
 
