@@ -1525,28 +1525,43 @@ put_uint(char *p, size_t v)
 	return put(p, tmp + n, sizeof(tmp) - n);
 }
 
-int
-http_resp_head_write(struct evbuffer *out, const struct http_resp_head *h)
+/*
+ * The status line of every status http-parser names, "HTTP/1.1 200 OK",
+ * as a literal: no number to format nor reason to measure per response.
+ * Returns its length, 0 for a status not in the table.
+ */
+static size_t
+status_line(int status, const char **line)
 {
-	struct evbuffer_iovec	 v;
-	const char		*reason = http_status_reason(h->status);
-	size_t			 reason_len = strlen(reason);
-	size_t			 ctype_len = h->content_type ?
-				    strlen(h->content_type) : 0;
-	size_t			 id_len = h->request_id ?
-				    strlen(h->request_id) : 0;
-	size_t			 max;
-	char			*p;
+	switch (status) {
+#define XX(num, name, string)						\
+	case num:							\
+		*line = "HTTP/1.1 " #num " " #string;			\
+		return sizeof("HTTP/1.1 " #num " " #string) - 1;
+	HTTP_STATUS_MAP(XX)
+#undef XX
+	default:
+		return 0;
+	}
+}
 
-	/* Fixed text + reason + type + id + extra + two numbers, generously. */
-	max = 256 + reason_len + ctype_len + id_len + h->extra_len;
-	if (evbuffer_reserve_space(out, (ev_ssize_t)max, &v, 1) < 1)
-		return -1;
-	p = v.iov_base;
-	p = PUT_LIT(p, "HTTP/1.1 ");
-	p = put_uint(p, h->status > 0 ? (size_t)h->status : 0);
-	*p++ = ' ';
-	p = put(p, reason, reason_len);
+/* The head at p, which has room for it (head_max); returns its end. */
+static char *
+head_format(char *p, const struct http_resp_head *h, size_t ctype_len,
+    size_t id_len)
+{
+	const char	*line, *reason;
+	size_t		 len;
+
+	if ((len = status_line(h->status, &line)) > 0)
+		p = put(p, line, len);
+	else {
+		reason = http_status_reason(h->status);
+		p = PUT_LIT(p, "HTTP/1.1 ");
+		p = put_uint(p, h->status > 0 ? (size_t)h->status : 0);
+		*p++ = ' ';
+		p = put(p, reason, strlen(reason));
+	}
 	p = PUT_LIT(p, "\r\nServer: " PACKAGE_NAME "/" PACKAGE_VERSION
 	    "\r\nDate: ");
 	p = put(p, h->date, strlen(h->date));
@@ -1570,7 +1585,40 @@ http_resp_head_write(struct evbuffer *out, const struct http_resp_head *h)
 	p = PUT_LIT(p, "\r\n");
 	if (h->extra_len > 0)
 		p = put(p, h->extra, h->extra_len);
-	p = PUT_LIT(p, "\r\n");
+	return PUT_LIT(p, "\r\n");
+}
+
+/* Heads up to this size are built on the stack: all but large extras. */
+#define HEAD_STACK	1024
+
+int
+http_resp_head_write(struct evbuffer *out, const struct http_resp_head *h)
+{
+	struct evbuffer_iovec	 v;
+	char			 buf[HEAD_STACK], *p;
+	size_t			 ctype_len = h->content_type ?
+				    strlen(h->content_type) : 0;
+	size_t			 id_len = h->request_id ?
+				    strlen(h->request_id) : 0;
+	size_t			 max;
+
+	/*
+	 * Fixed text, date and two numbers fit in 256 generously; the
+	 * reason phrase is at most 31 ("Network Authentication Required").
+	 */
+	max = 256 + 32 + ctype_len + id_len + h->extra_len;
+	/*
+	 * One evbuffer_add() of a head built on the stack costs a copy of
+	 * two hundred bytes; reserving and committing space in the buffer
+	 * costs two locked calls into libevent.
+	 */
+	if (max <= sizeof(buf)) {
+		p = head_format(buf, h, ctype_len, id_len);
+		return evbuffer_add(out, buf, (size_t)(p - buf));
+	}
+	if (evbuffer_reserve_space(out, (ev_ssize_t)max, &v, 1) < 1)
+		return -1;
+	p = head_format(v.iov_base, h, ctype_len, id_len);
 	v.iov_len = (size_t)(p - (char *)v.iov_base);
 	return evbuffer_commit_space(out, &v, 1);
 }

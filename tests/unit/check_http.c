@@ -2084,6 +2084,58 @@ START_TEST(test_resp_appends)
 }
 END_TEST
 
+/*
+ * Every status from 0 to 999, with and without each optional part, as
+ * the head is specified: the status line comes from a table for the
+ * statuses http-parser names and is formatted for the rest, and heads
+ * too large for the stack go another way; all must give the same bytes.
+ */
+START_TEST(test_resp_every_status)
+{
+	struct http_resp_head	 head;
+	char			*extra, *want;
+	int			 status, variant;
+
+	extra = repeat('e', 1200);
+	memcpy(extra, "X-Big: ", 7);
+	memcpy(extra + 1198, "\r\n", 2);
+	for (status = 0; status < 1000; status++) {
+		for (variant = 0; variant < 4; variant++) {
+			memset(&head, 0, sizeof(head));
+			head.status = status;
+			head.date = DATE;
+			head.body_len = 12345;
+			head.keepalive = variant != 1;
+			head.http10 = variant == 2;
+			if (variant >= 2) {
+				head.content_type = "text/plain";
+				head.request_id = "abc";
+			}
+			/* The last one is built in the buffer, not the stack. */
+			head.extra = variant == 3 ? extra : "X-A: b\r\n";
+			head.extra_len = variant == 3 ? 1200 :
+			    variant == 2 ? 8 : 0;
+			want = fmt("HTTP/1.1 %d %s\r\n" SERVER "Date: " DATE
+			    "\r\n%s%s%s%s%s%s%.*s\r\n", status,
+			    http_status_reason(status),
+			    head.content_type != NULL ?
+			    "Content-Type: text/plain\r\n" : "",
+			    status >= 200 && status != 204 && status != 304 ?
+			    "Content-Length: 12345\r\n" : "",
+			    !head.keepalive ? "Connection: close\r\n" :
+			    head.http10 ? "Connection: keep-alive\r\n" : "",
+			    head.request_id != NULL ? "X-Request-Id: " : "",
+			    head.request_id != NULL ? head.request_id : "",
+			    head.request_id != NULL ? "\r\n" : "",
+			    (int)head.extra_len, head.extra);
+			check_head(&head, want);
+			free(want);
+		}
+	}
+	free(extra);
+}
+END_TEST
+
 START_TEST(test_status_reason)
 {
 	ck_assert_str_eq(http_status_reason(200), "OK");
@@ -2192,6 +2244,7 @@ http_suite(void)
 	tcase_add_test(tc, test_resp_large_extra);
 	tcase_add_test(tc, test_resp_appends);
 	tcase_add_test(tc, test_status_reason);
+	tcase_add_test(tc, test_resp_every_status);
 	suite_add_tcase(s, tc);
 	return s;
 }
