@@ -269,44 +269,84 @@ target_finish(struct http_req *req)
 }
 
 /*
- * The next element of the comma-separated list at *v (RFC 9110, 5.6.1):
- * whitespace around it trimmed, empty elements skipped. Sets *elem and
- * returns its length, 0 at the end of the list.
+ * Whether the len bytes at s are lc, a literal of lower-case letters and
+ * '-', in any case. Setting bit 5 of a byte maps only 'A'-'Z' onto
+ * 'a'-'z', and only CR (in no name or value) onto '-': so one OR per
+ * eight bytes compares exactly, with no libc call, the fields that
+ * every request has.
+ */
+static inline int
+lc_eq(const char *s, size_t len, const char *lc, size_t lc_len)
+{
+	uint64_t	 a, b;
+	uint32_t	 a4, b4;
+	uint16_t	 a2, b2;
+	size_t		 i;
+
+	/* Inlined with a constant lc_len, the steps below unroll. */
+	if (len != lc_len)
+		return 0;
+	for (i = 0; len - i >= 8; i += 8) {
+		memcpy(&a, s + i, sizeof(a));
+		memcpy(&b, lc + i, sizeof(b));
+		if ((a | 0x2020202020202020ULL) != b)
+			return 0;
+	}
+	if (len - i >= 4) {
+		memcpy(&a4, s + i, sizeof(a4));
+		memcpy(&b4, lc + i, sizeof(b4));
+		if ((a4 | 0x20202020U) != b4)
+			return 0;
+		i += 4;
+	}
+	if (len - i >= 2) {
+		memcpy(&a2, s + i, sizeof(a2));
+		memcpy(&b2, lc + i, sizeof(b2));
+		if ((uint16_t)(a2 | 0x2020U) != b2)
+			return 0;
+		i += 2;
+	}
+	return i == len || (s[i] | 0x20) == lc[i];
+}
+
+#define LC_EQ(s, len, lit)	lc_eq((s), (len), (lit), sizeof(lit) - 1)
+
+/*
+ * The next element of the comma-separated list from *v to end (RFC 9110,
+ * 5.6.1): whitespace around it trimmed, empty elements skipped. Sets
+ * *elem and returns its length, 0 at the end of the list.
  */
 static size_t
-list_next(const char **v, const char **elem)
+list_next(const char **v, const char *end, const char **elem)
 {
-	const char	*s = *v, *end;
+	const char	*s = *v, *c;
 	size_t		 len;
 
-	while (*s == ' ' || *s == '\t' || *s == ',')
+	while (s < end && (*s == ' ' || *s == '\t' || *s == ','))
 		s++;
-	if ((end = strchr(s, ',')) == NULL)
-		end = s + strlen(s);
-	len = (size_t)(end - s);
+	for (c = s; c < end && *c != ','; c++)
+		;
+	len = (size_t)(c - s);
 	while (len > 0 && (s[len - 1] == ' ' || s[len - 1] == '\t'))
 		len--;
 	*elem = s;
-	*v = end;
+	*v = c;
 	return len;
 }
-
-#define ELEM_IS(e, len, lit)						\
-	((len) == sizeof(lit) - 1 && strncasecmp((e), (lit), (len)) == 0)
 
 /*
  * Transfer-Encoding, each header in turn as one list (RFC 9112, 6.1).
  * "chunked;foo=bar" has parameters chunked never takes: unknown.
  */
 static void
-te_parse(struct http_req *req, const char *v)
+te_parse(struct http_req *req, const char *v, size_t v_len)
 {
-	const char	*e;
+	const char	*e, *end = v + v_len;
 	size_t		 len;
 
 	req->te_seen = 1;
-	while ((len = list_next(&v, &e)) > 0) {
-		if (ELEM_IS(e, len, "chunked")) {
+	while ((len = list_next(&v, end, &e)) > 0) {
+		if (LC_EQ(e, len, "chunked")) {
 			if (req->te_chunked)
 				req->te_twice = 1;
 			req->te_chunked = 1;
@@ -320,15 +360,15 @@ te_parse(struct http_req *req, const char *v)
 
 /* Connection's options (RFC 9112, 9.3, 9.6); others are not ours. */
 static void
-connection_parse(struct http_req *req, const char *v)
+connection_parse(struct http_req *req, const char *v, size_t v_len)
 {
-	const char	*e;
+	const char	*e, *end = v + v_len;
 	size_t		 len;
 
-	while ((len = list_next(&v, &e)) > 0) {
-		if (ELEM_IS(e, len, "close"))
+	while ((len = list_next(&v, end, &e)) > 0) {
+		if (LC_EQ(e, len, "close"))
 			req->conn_close = 1;
-		else if (ELEM_IS(e, len, "keep-alive"))
+		else if (LC_EQ(e, len, "keep-alive"))
 			req->conn_keepalive = 1;
 	}
 }
@@ -358,23 +398,22 @@ header_finish(struct http_req *req)
 	 */
 	switch (h->name[0] | 0x20) {
 	case 'h':
-		if (h->name_len != 4 || strcasecmp(h->name, "host") != 0)
+		if (!LC_EQ(h->name, h->name_len, "host"))
 			break;
 		if (req->seen_host)
 			return fail(req, 400, "repeated Host header");
 		req->seen_host = 1;
 		break;
 	case 't':
-		if (h->name_len == 17 &&
-		    strcasecmp(h->name, "transfer-encoding") == 0)
-			te_parse(req, v);
+		if (LC_EQ(h->name, h->name_len, "transfer-encoding"))
+			te_parse(req, v, len);
 		break;
 	case 'c':
-		if (h->name_len == 10 && strcasecmp(h->name, "connection") == 0)
-			connection_parse(req, v);
+		if (LC_EQ(h->name, h->name_len, "connection"))
+			connection_parse(req, v, len);
 		break;
 	case 'e':
-		if (h->name_len == 6 && strcasecmp(h->name, "expect") == 0)
+		if (LC_EQ(h->name, h->name_len, "expect"))
 			req->seen_expect = 1;
 		break;
 	}
@@ -593,38 +632,99 @@ name_match(struct http_req *req, const unsigned char *s, size_t len,
 #define HIGHS		0x8080808080808080ULL
 
 /*
+ * The bytes of the 8 in x that are under lowc or DEL, as their high bits:
+ * controls, and SP in a target. obs-text (high bit set) is never one.
+ * On the low seven bits of each byte, adding 0x80 - lowc sets bit 7 from
+ * lowc up and adding 1 sets it for DEL; neither carries into the next
+ * byte, so every byte is classified on its own.
+ */
+static inline uint64_t
+word_ctl(uint64_t x, unsigned char lowc)
+{
+	uint64_t	 b = x & ~HIGHS;
+
+	return ~(((b + (0x80 - lowc) * ONES) & ~(b + ONES)) | x) & HIGHS;
+}
+
+/*
+ * Which of the 8 bytes loaded at p, m = word_ctl() of them and lowc,
+ * comes first. In memory order the first byte is the least significant
+ * one on a little-endian machine; elsewhere a walk over the block finds
+ * it (m != 0: there is one).
+ */
+static inline size_t
+word_first(const unsigned char *p, uint64_t m, unsigned char lowc)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	(void)p;
+	(void)lowc;
+	return (size_t)__builtin_ctzll(m) / 8;
+#else
+	size_t	 i;
+
+	(void)m;
+	for (i = 0; p[i] >= lowc && p[i] != 0x7f; i++)
+		;
+	return i;
+#endif
+}
+
+/*
  * Skip the bytes at p, up to e, that are VCHAR or obs-text, and SP and
  * HTAB too in a value (ws): the scan of targets and values, the bulk of a
- * head. Eight bytes at a time while none is a control byte or DEL (or SP
- * in a target); a block with one is looked at byte by byte, then the fast
- * path resumes. Returns the first byte that does not pass, or e.
+ * head. Eight bytes at a time: the first control byte, DEL (or SP in a
+ * target) of a block is found in the block's mask, not byte by byte, so a
+ * value costs a few instructions per eight bytes and its line end is
+ * found in the same pass. HTAB is a control byte to the mask: in a value
+ * the scan steps over it and goes on. Only the last few bytes before e,
+ * less than a block, are looked at one by one. Returns the first byte
+ * that does not pass, or e.
  */
-static const unsigned char *
+static inline const unsigned char *
 skip_vchar(const unsigned char *p, const unsigned char *e, int ws)
 {
-	const uint64_t		 low = (ws ? 0x20 : 0x21) * ONES;
-	const unsigned		 class = ws ? C_VCHAR | C_WS : C_VCHAR;
-	const unsigned char	*lim;
-	uint64_t		 x;
+	const unsigned char lowc = ws ? 0x20 : 0x21;
+	const unsigned	 class = ws ? C_VCHAR | C_WS : C_VCHAR;
+	uint64_t	 x, m;
 
-	for (;;) {
-		while (e - p >= 8) {
-			memcpy(&x, p, sizeof(x));
-			/* A byte under low (not obs-text: high bit set)... */
-			if (((x - low) & ~x & HIGHS) != 0)
-				break;
-			/* ... or DEL. */
-			x ^= 0x7f * ONES;
-			if (((x - ONES) & ~x & HIGHS) != 0)
-				break;
+	while (e - p >= 8) {
+		memcpy(&x, p, sizeof(x));
+		if ((m = word_ctl(x, lowc)) == 0) {
 			p += 8;
+			continue;
 		}
-		lim = e - p > 8 ? p + 8 : e;
-		while (p < lim && IS(*p, class))
-			p++;
-		if (p < lim || p == e)
+		p += word_first(p, m, lowc);
+		if (!ws || *p != '\t')
 			return p;
+		p++;
 	}
+	while (p < e && IS(*p, class))
+		p++;
+	return p;
+}
+
+/*
+ * Skip the token bytes at p, up to e: method tokens and field names.
+ * Token bytes are no range a mask can test, so this is the class table,
+ * four bytes per bounds check: names are short, and most of the cost of
+ * a byte-at-a-time loop is its bookkeeping.
+ */
+static inline const unsigned char *
+skip_tchar(const unsigned char *p, const unsigned char *e)
+{
+	for (; e - p >= 4; p += 4) {
+		if (!IS(p[0], C_TCHAR))
+			return p;
+		if (!IS(p[1], C_TCHAR))
+			return p + 1;
+		if (!IS(p[2], C_TCHAR))
+			return p + 2;
+		if (!IS(p[3], C_TCHAR))
+			return p + 3;
+	}
+	while (p < e && IS(*p, C_TCHAR))
+		p++;
+	return p;
 }
 
 static unsigned
@@ -673,8 +773,8 @@ frame_scan(struct http_req *req, const char **pp, const char *end)
 			req->fr_state = FR_METHOD;
 			/* FALLTHROUGH */
 		case FR_METHOD:
-			for (s = p; p < e && IS(*p, C_TCHAR); p++)
-				;
+			s = p;
+			p = skip_tchar(p, e);
 			/*
 			 * Bounded here: once http-parser has refused a method
 			 * it is not there to.
@@ -759,6 +859,7 @@ frame_scan(struct http_req *req, const char **pp, const char *end)
 		 * through: a whole line costs two dispatches, not five.
 		 */
 		case FR_VALUE:
+		value:
 			p = skip_vchar(p, e, 1);
 			if (p == e)
 				goto out;
@@ -801,8 +902,8 @@ frame_scan(struct http_req *req, const char **pp, const char *end)
 			req->fr_match = req->trailers ? MATCH_NONE : 0;
 			/* FALLTHROUGH */
 		case FR_NAME:
-			for (s = p; p < e && IS(*p, C_TCHAR); p++)
-				;
+			s = p;
+			p = skip_tchar(p, e);
 			name_match(req, s, (size_t)(p - s), p < e);
 			if (p == e)
 				goto out;
@@ -813,9 +914,15 @@ frame_scan(struct http_req *req, const char **pp, const char *end)
 				    "invalid field name");
 				goto out;
 			}
-			req->fr_state = req->fr_match == sizeof(cl_name) - 1 ?
-			    FR_CL_VALUE : FR_VALUE;
 			p++;
+			if (req->fr_match == sizeof(cl_name) - 1) {
+				req->fr_state = FR_CL_VALUE;
+				break;
+			}
+			/* The line goes round without a dispatch per piece. */
+			req->fr_state = FR_VALUE;
+			if (p < e)
+				goto value;
 			break;
 		case FR_CL_VALUE:
 			while (p < e && (IS(*p, C_VCHAR) || *p == ' '))
@@ -1418,28 +1525,43 @@ put_uint(char *p, size_t v)
 	return put(p, tmp + n, sizeof(tmp) - n);
 }
 
-int
-http_resp_head_write(struct evbuffer *out, const struct http_resp_head *h)
+/*
+ * The status line of every status http-parser names, "HTTP/1.1 200 OK",
+ * as a literal: no number to format nor reason to measure per response.
+ * Returns its length, 0 for a status not in the table.
+ */
+static size_t
+status_line(int status, const char **line)
 {
-	struct evbuffer_iovec	 v;
-	const char		*reason = http_status_reason(h->status);
-	size_t			 reason_len = strlen(reason);
-	size_t			 ctype_len = h->content_type ?
-				    strlen(h->content_type) : 0;
-	size_t			 id_len = h->request_id ?
-				    strlen(h->request_id) : 0;
-	size_t			 max;
-	char			*p;
+	switch (status) {
+#define XX(num, name, string)						\
+	case num:							\
+		*line = "HTTP/1.1 " #num " " #string;			\
+		return sizeof("HTTP/1.1 " #num " " #string) - 1;
+	HTTP_STATUS_MAP(XX)
+#undef XX
+	default:
+		return 0;
+	}
+}
 
-	/* Fixed text + reason + type + id + extra + two numbers, generously. */
-	max = 256 + reason_len + ctype_len + id_len + h->extra_len;
-	if (evbuffer_reserve_space(out, (ev_ssize_t)max, &v, 1) < 1)
-		return -1;
-	p = v.iov_base;
-	p = PUT_LIT(p, "HTTP/1.1 ");
-	p = put_uint(p, h->status > 0 ? (size_t)h->status : 0);
-	*p++ = ' ';
-	p = put(p, reason, reason_len);
+/* The head at p, which has room for it (head_max); returns its end. */
+static char *
+head_format(char *p, const struct http_resp_head *h, size_t ctype_len,
+    size_t id_len)
+{
+	const char	*line, *reason;
+	size_t		 len;
+
+	if ((len = status_line(h->status, &line)) > 0)
+		p = put(p, line, len);
+	else {
+		reason = http_status_reason(h->status);
+		p = PUT_LIT(p, "HTTP/1.1 ");
+		p = put_uint(p, h->status > 0 ? (size_t)h->status : 0);
+		*p++ = ' ';
+		p = put(p, reason, strlen(reason));
+	}
 	p = PUT_LIT(p, "\r\nServer: " PACKAGE_NAME "/" PACKAGE_VERSION
 	    "\r\nDate: ");
 	p = put(p, h->date, strlen(h->date));
@@ -1463,7 +1585,40 @@ http_resp_head_write(struct evbuffer *out, const struct http_resp_head *h)
 	p = PUT_LIT(p, "\r\n");
 	if (h->extra_len > 0)
 		p = put(p, h->extra, h->extra_len);
-	p = PUT_LIT(p, "\r\n");
+	return PUT_LIT(p, "\r\n");
+}
+
+/* Heads up to this size are built on the stack: all but large extras. */
+#define HEAD_STACK	1024
+
+int
+http_resp_head_write(struct evbuffer *out, const struct http_resp_head *h)
+{
+	struct evbuffer_iovec	 v;
+	char			 buf[HEAD_STACK], *p;
+	size_t			 ctype_len = h->content_type ?
+				    strlen(h->content_type) : 0;
+	size_t			 id_len = h->request_id ?
+				    strlen(h->request_id) : 0;
+	size_t			 max;
+
+	/*
+	 * Fixed text, date and two numbers fit in 256 generously; the
+	 * reason phrase is at most 31 ("Network Authentication Required").
+	 */
+	max = 256 + 32 + ctype_len + id_len + h->extra_len;
+	/*
+	 * One evbuffer_add() of a head built on the stack costs a copy of
+	 * two hundred bytes; reserving and committing space in the buffer
+	 * costs two locked calls into libevent.
+	 */
+	if (max <= sizeof(buf)) {
+		p = head_format(buf, h, ctype_len, id_len);
+		return evbuffer_add(out, buf, (size_t)(p - buf));
+	}
+	if (evbuffer_reserve_space(out, (ev_ssize_t)max, &v, 1) < 1)
+		return -1;
+	p = head_format(v.iov_base, h, ctype_len, id_len);
 	v.iov_len = (size_t)(p - (char *)v.iov_base);
 	return evbuffer_commit_space(out, &v, 1);
 }

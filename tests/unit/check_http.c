@@ -1280,6 +1280,249 @@ START_TEST(test_value_bytes_every_position)
 }
 END_TEST
 
+/*
+ * Feed the len bytes at s to a fresh request, whole (cut 0) or in two
+ * pieces at cut, the way conn.c does. Returns the state it ends in, with
+ * the status, and in *value a copy of header X's value, if any.
+ */
+static enum http_state
+feed_once(const char *s, size_t len, size_t cut, int *status, char *value,
+    size_t value_size)
+{
+	struct http_req	 req;
+	enum http_state	 st;
+	const char	*v;
+	size_t		 n;
+
+	http_req_init(&req, &limits, NULL, NULL);
+	n = http_req_feed(&req, s, cut > 0 ? cut : len);
+	if (cut > 0 && req.state != HTTP_COMPLETE && req.state != HTTP_ERROR) {
+		ck_assert_uint_eq(n, cut);
+		(void)http_req_feed(&req, s + cut, len - cut);
+	}
+	st = req.state;
+	*status = req.status;
+	value[0] = '\0';
+	if (st == HTTP_COMPLETE && (v = http_req_header(&req, "x")) != NULL)
+		(void)snprintf(value, value_size, "%s", v);
+	http_req_cleanup(&req);
+	return st;
+}
+
+/*
+ * The scan's word-at-a-time paths: every byte value at every position of
+ * a 24-byte method, target, field name and value (three blocks, every
+ * place in a block), the stream whole and cut around the byte so that
+ * the byte-by-byte tail meets it too. The reference is the byte class
+ * of RFC 9110 and 9112, spelled out here byte by byte.
+ */
+START_TEST(test_scan_every_byte)
+{
+	static const char	 tchars[] = "!#$%&'*+-.^_`|~";
+	char			 piece[25], s[160], value[64], want[32];
+	size_t			 pos, len, off, cuts[4], k;
+	int			 c, vchar, tchar, status;
+	enum http_state		 st;
+
+	for (c = 0; c < 256; c++) {
+		vchar = (c > 0x20 && c < 0x7f) || c >= 0x80;
+		tchar = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
+		    (c >= 'A' && c <= 'Z') ||
+		    (c != 0 && strchr(tchars, c) != NULL);
+		for (pos = 0; pos < 24; pos++) {
+			memset(piece, 'A', 24);
+			piece[24] = '\0';
+			piece[pos] = (char)c;
+
+			/* A value: VCHAR, obs-text, SP, HTAB; OWS trimmed. */
+			len = (size_t)snprintf(s, sizeof(s),
+			    "GET / HTTP/1.1\r\nHost: h\r\nX: %24s\r\n\r\n", "");
+			off = strlen("GET / HTTP/1.1\r\nHost: h\r\nX: ");
+			memcpy(s + off, piece, 24);
+			if (c == ' ' || c == '\t')
+				(void)snprintf(want, sizeof(want), "%.*s%s%s",
+				    (int)pos, piece, pos > 0 && pos < 23 ?
+				    (c == ' ' ? " " : "\t") : "",
+				    pos < 23 ? piece + pos + 1 : "");
+			else
+				(void)snprintf(want, sizeof(want), "%s",
+				    piece);
+			cuts[0] = 0;
+			cuts[1] = off + pos;
+			cuts[2] = off + pos + 1;
+			cuts[3] = off + pos - 5;
+			for (k = 0; k < 4; k++) {
+				st = feed_once(s, len, cuts[k], &status, value,
+				    sizeof(value));
+				if (vchar || c == ' ' || c == '\t') {
+					ck_assert_msg(st == HTTP_COMPLETE,
+					    "value byte %#x at %zu cut %zu", c,
+					    pos, cuts[k]);
+					ck_assert_str_eq(value, want);
+				} else
+					ck_assert_msg(st == HTTP_ERROR &&
+					    status == 400,
+					    "value byte %#x at %zu cut %zu", c,
+					    pos, cuts[k]);
+			}
+
+			/* A target: VCHAR and obs-text, SP ends it. */
+			len = (size_t)snprintf(s, sizeof(s),
+			    "GET /%24s HTTP/1.1\r\nHost: h\r\n\r\n", "");
+			off = strlen("GET /");
+			memcpy(s + off, piece, 24);
+			cuts[1] = off + pos;
+			cuts[2] = off + pos + 1;
+			cuts[3] = off + pos > 5 ? off + pos - 5 : 1;
+			for (k = 0; k < 4; k++) {
+				st = feed_once(s, len, cuts[k], &status, value,
+				    sizeof(value));
+				/* http-parser may refuse some VCHARs still. */
+				if (!vchar)
+					ck_assert_msg(st == HTTP_ERROR &&
+					    status == 400,
+					    "target byte %#x at %zu cut %zu",
+					    c, pos, cuts[k]);
+				else if (c >= '0' && c <= 'z' && c != '?' &&
+				    c != '\\')
+					ck_assert_msg(st == HTTP_COMPLETE,
+					    "target byte %#x at %zu cut %zu",
+					    c, pos, cuts[k]);
+			}
+
+			/* A field name: tokens; ':' ends it, if not first. */
+			len = (size_t)snprintf(s, sizeof(s),
+			    "GET / HTTP/1.1\r\nHost: h\r\n%24s: v\r\n\r\n", "");
+			off = strlen("GET / HTTP/1.1\r\nHost: h\r\n");
+			memcpy(s + off, piece, 24);
+			cuts[1] = off + pos;
+			cuts[2] = off + pos + 1;
+			cuts[3] = off + pos - 5;
+			for (k = 0; k < 4; k++) {
+				st = feed_once(s, len, cuts[k], &status, value,
+				    sizeof(value));
+				if (tchar || (c == ':' && pos > 0))
+					ck_assert_msg(st == HTTP_COMPLETE,
+					    "name byte %#x at %zu cut %zu", c,
+					    pos, cuts[k]);
+				else
+					ck_assert_msg(st == HTTP_ERROR &&
+					    status == 400,
+					    "name byte %#x at %zu cut %zu", c,
+					    pos, cuts[k]);
+			}
+
+			/* A method: a token (unknown: 501), then SP. */
+			len = (size_t)snprintf(s, sizeof(s),
+			    "%24s / HTTP/1.1\r\nHost: h\r\n\r\n", "");
+			memcpy(s, piece, 24);
+			cuts[1] = pos > 0 ? pos : 1;
+			cuts[2] = pos + 1;
+			cuts[3] = pos > 5 ? pos - 5 : 2;
+			for (k = 0; k < 4; k++) {
+				st = feed_once(s, len, cuts[k], &status, value,
+				    sizeof(value));
+				ck_assert_msg(st == HTTP_ERROR && status ==
+				    (tchar || (c == ' ' && pos > 0) ? 501 :
+				    400), "method byte %#x at %zu cut %zu: %d",
+				    c, pos, cuts[k], status);
+			}
+		}
+	}
+}
+END_TEST
+
+/* Feed s whole to req, fresh; returns the state it ends in. */
+static enum http_state
+feed_whole(struct http_req *req, const char *s)
+{
+	http_req_init(req, &limits, NULL, NULL);
+	(void)http_req_feed(req, s, strlen(s));
+	return req->state;
+}
+
+/*
+ * The names and list elements http.c acts on are compared without regard
+ * to case, a block of bytes at a time: flip the case of one byte at every
+ * position and they still count; put another token byte there and they
+ * do not.
+ */
+START_TEST(test_name_case)
+{
+	static const char *const words[] = { "host", "connection",
+	    "transfer-encoding", "close", "keep-alive", "chunked" };
+	struct http_req	 req;
+	char		 w[32], s[160];
+	size_t		 i, j, k, len;
+	int		 variant, same;
+
+	for (i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
+		len = strlen(words[i]);
+		for (j = 0; j < len; j++) {
+			for (variant = 0; variant < 3; variant++) {
+				memcpy(w, words[i], len + 1);
+				if (variant == 0)	/* upper case from here */
+					for (k = j; k < len; k++)
+						w[k] = w[k] == '-' ? '-' :
+						    (char)(w[k] & ~0x20);
+				else if (variant == 1)	/* one flipped */
+					w[j] = w[j] == '-' ? '-' :
+					    (char)(w[j] ^ 0x20);
+				else			/* one other byte */
+					w[j] = w[j] == 'x' ? 'y' : 'x';
+				same = variant < 2;
+				switch (i) {
+				case 0:		/* a second Host is refused */
+					(void)snprintf(s, sizeof(s), "GET / "
+					    "HTTP/1.1\r\nHost: a\r\n%s: b\r\n"
+					    "\r\n", w);
+					ck_assert_int_eq(feed_whole(&req, s),
+					    same ? HTTP_ERROR : HTTP_COMPLETE);
+					break;
+				case 1:
+				case 3:		/* Connection: close */
+					(void)snprintf(s, sizeof(s), "GET / "
+					    "HTTP/1.1\r\nHost: a\r\n%s: %s\r\n"
+					    "\r\n", i == 1 ? w : "Connection",
+					    i == 1 ? "close" : w);
+					ck_assert_int_eq(feed_whole(&req, s),
+					    HTTP_COMPLETE);
+					ck_assert_int_eq(req.keepalive, !same);
+					break;
+				case 4:		/* keep-alive on HTTP/1.0 */
+					(void)snprintf(s, sizeof(s), "GET / "
+					    "HTTP/1.0\r\nConnection: %s\r\n"
+					    "\r\n", w);
+					ck_assert_int_eq(feed_whole(&req, s),
+					    HTTP_COMPLETE);
+					ck_assert_int_eq(req.keepalive, same);
+					break;
+				default:	/* Transfer-Encoding: chunked */
+					(void)snprintf(s, sizeof(s), "POST / "
+					    "HTTP/1.1\r\nHost: a\r\n%s: %s\r\n"
+					    "\r\n0\r\n\r\n",
+					    i == 2 ? w : "Transfer-Encoding",
+					    i == 2 ? "chunked" : w);
+					if (i == 5 && !same) {
+						/* A coding we do not know. */
+						ck_assert_int_eq(feed_whole(
+						    &req, s), HTTP_ERROR);
+						ck_assert_int_eq(req.status,
+						    501);
+						break;
+					}
+					ck_assert_int_eq(feed_whole(&req, s),
+					    HTTP_COMPLETE);
+					ck_assert_int_eq(req.has_body, same);
+					break;
+				}
+				http_req_cleanup(&req);
+			}
+		}
+	}
+}
+END_TEST
+
 /* -- limits ----------------------------------------------------------- */
 
 START_TEST(test_body_limit_content_length)
@@ -1841,6 +2084,58 @@ START_TEST(test_resp_appends)
 }
 END_TEST
 
+/*
+ * Every status from 0 to 999, with and without each optional part, as
+ * the head is specified: the status line comes from a table for the
+ * statuses http-parser names and is formatted for the rest, and heads
+ * too large for the stack go another way; all must give the same bytes.
+ */
+START_TEST(test_resp_every_status)
+{
+	struct http_resp_head	 head;
+	char			*extra, *want;
+	int			 status, variant;
+
+	extra = repeat('e', 1200);
+	memcpy(extra, "X-Big: ", 7);
+	memcpy(extra + 1198, "\r\n", 2);
+	for (status = 0; status < 1000; status++) {
+		for (variant = 0; variant < 4; variant++) {
+			memset(&head, 0, sizeof(head));
+			head.status = status;
+			head.date = DATE;
+			head.body_len = 12345;
+			head.keepalive = variant != 1;
+			head.http10 = variant == 2;
+			if (variant >= 2) {
+				head.content_type = "text/plain";
+				head.request_id = "abc";
+			}
+			/* The last one is built in the buffer, not the stack. */
+			head.extra = variant == 3 ? extra : "X-A: b\r\n";
+			head.extra_len = variant == 3 ? 1200 :
+			    variant == 2 ? 8 : 0;
+			want = fmt("HTTP/1.1 %d %s\r\n" SERVER "Date: " DATE
+			    "\r\n%s%s%s%s%s%s%.*s\r\n", status,
+			    http_status_reason(status),
+			    head.content_type != NULL ?
+			    "Content-Type: text/plain\r\n" : "",
+			    status >= 200 && status != 204 && status != 304 ?
+			    "Content-Length: 12345\r\n" : "",
+			    !head.keepalive ? "Connection: close\r\n" :
+			    head.http10 ? "Connection: keep-alive\r\n" : "",
+			    head.request_id != NULL ? "X-Request-Id: " : "",
+			    head.request_id != NULL ? head.request_id : "",
+			    head.request_id != NULL ? "\r\n" : "",
+			    (int)head.extra_len, head.extra);
+			check_head(&head, want);
+			free(want);
+		}
+	}
+	free(extra);
+}
+END_TEST
+
 START_TEST(test_status_reason)
 {
 	ck_assert_str_eq(http_status_reason(200), "OK");
@@ -1911,6 +2206,8 @@ http_suite(void)
 	tcase_add_test(tc, test_value_whitespace);
 	tcase_add_test(tc, test_method_unknown);
 	tcase_add_test(tc, test_value_bytes_every_position);
+	tcase_add_test(tc, test_scan_every_byte);
+	tcase_add_test(tc, test_name_case);
 	tcase_set_timeout(tc, 60);
 	suite_add_tcase(s, tc);
 
@@ -1947,6 +2244,7 @@ http_suite(void)
 	tcase_add_test(tc, test_resp_large_extra);
 	tcase_add_test(tc, test_resp_appends);
 	tcase_add_test(tc, test_status_reason);
+	tcase_add_test(tc, test_resp_every_status);
 	suite_add_tcase(s, tc);
 	return s;
 }
