@@ -393,6 +393,7 @@ master_fork(struct master *m, struct config *conf, unsigned gen, unsigned k)
 	struct worker_params	 p;
 	struct wproc		*wp;
 	struct stats_cell	*cell;
+	struct sockets_load	*load;
 	int			 ready[2], *fds;
 	pid_t			 pid, self;
 	sigset_t		 all, old;
@@ -426,6 +427,7 @@ master_fork(struct master *m, struct config *conf, unsigned gen, unsigned k)
 			atomic_store(&cell->pool_running[i], 0);
 	fds = xcalloc(conf->nlisten, sizeof(int));
 	sockets_slot_fds(m->socks, conf, k, fds);
+	load = sockets_load_slot(m->socks, k);	/* child_close drops the map */
 	/*
 	 * Fork with every signal blocked: until the child has its own
 	 * handlers, a signal would run the master's (libevent's, writing
@@ -466,6 +468,7 @@ master_fork(struct master *m, struct config *conf, unsigned gen, unsigned k)
 		p.master_pid = self;
 		p.sigmask = old;
 		p.cell = cell;
+		p.load = load;
 		p.inherited = m->base;
 		worker_main(&p);
 	}
