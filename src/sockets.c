@@ -373,8 +373,9 @@ sockets_place(struct sockets *s, const struct config *serving_conf,
 		errno = s->load_errno;
 		if (a->spread == NULL && s->load != NULL)
 			a->spread = sockets_spread_new(s->load);
-		if (a->spread == NULL ||
-		    sockets_spread_set(a->spread, fds, n) == -1) {
+		if (a->spread == NULL || sockets_spread_set(a->spread, fds, n,
+		    serving_conf->threads < SOCKETS_FILL ?
+		    serving_conf->threads : SOCKETS_FILL) == -1) {
 			log_info("%s: connections placed by the kernel's "
 			    "hash (eBPF placement unavailable: %s)",
 			    a->l.text, strerror(errno));
@@ -534,7 +535,7 @@ sockets_free(struct sockets *s)
  * sockets_load: open + max(placed - accepted, 0)):
  *
  *	n = state.count; if n == 0: SK_PASS (kernel hash)
- *	if load(0) < SOCKETS_FILL: i = 0
+ *	if load(0) < state.fill: i = 0
  *	else: a = atomic_fetch_add(&state.next, 1) % n, b = (a + 1) % n
  *	      i = load(a) <= load(b) ? a : b
  *	if bpf_sk_select_reuseport(ctx, socks, &i, 0) == 0: load[i].placed++
@@ -544,12 +545,14 @@ sockets_free(struct sockets *s)
  * two workers exactly the less loaded one, with more a choice of two
  * that never scans the map (as "the power of two choices" has it), and
  * ties go round. So a light load stays on one worker, and a heavy one
- * (past SOCKETS_FILL connections) spreads evenly, connections held long
- * or short: a pool of blocking handlers gets its share of requests
- * instead of a hash's.
+ * (past the fill) spreads evenly, connections held long or short: a
+ * pool of blocking handlers gets its share of requests instead of a
+ * hash's. The fill is SOCKETS_FILL, or the pool's threads when there are
+ * fewer: connections waiting for a worker's last thread while another
+ * worker's pool idles would cost more than a second busy worker.
  *
  * socks is a REUSEPORT_SOCKARRAY of the group's sockets by slot, state
- * one 16-byte ARRAY value (the turn, the count), so the set can change
+ * one ARRAY value (the turn, the count, the fill), so the set can change
  * without loading the program again; the load map is one ARRAY value of
  * STATS_SLOTS entries, shared by every group and mapped into the
  * workers (BPF_F_MMAPABLE), who write it with plain atomics: no system
@@ -560,7 +563,10 @@ sockets_free(struct sockets *s)
  * No toolchain: the instructions are emitted below and loaded with
  * bpf(2). Needs Linux >= 5.12 (BPF_ATOMIC | BPF_FETCH) and CAP_BPF plus
  * CAP_NET_ADMIN (or CAP_SYS_ADMIN); without them sockets_spread_set()
- * fails and the group keeps the kernel hash.
+ * fails and the group keeps the kernel hash. Not CAP_PERFMON, which the
+ * systemd unit does not grant: without it the verifier refuses a pointer
+ * sum that two paths with different bounds reach, so each path computes
+ * its own load entry's address (and b is (a + 1) % n, not a branch).
  */
 
 #define LOAD_SHIFT		6	/* log2 sizeof(struct sockets_load) */
@@ -574,6 +580,7 @@ struct sockets_loadmap {
 struct spread_state {
 	uint64_t	 next;		/* the turn, past the fill */
 	uint64_t	 count;		/* sockets in the set; 0: hash */
+	uint64_t	 fill;		/* load below which slot 0 takes all */
 };
 
 struct sockets_spread {
@@ -672,9 +679,9 @@ spread_delete(int map_fd, uint32_t key)
 }
 
 static int
-spread_count_set(struct sockets_spread *sp, uint64_t n)
+spread_count_set(struct sockets_spread *sp, uint64_t n, uint64_t fill)
 {
-	struct spread_state	 st = { 0, n };
+	struct spread_state	 st = { 0, n, fill };
 
 	return spread_update(sp->state_fd, 0, &st);
 }
@@ -826,10 +833,18 @@ spread_prog_load(int socks_fd, int state_fd, int load_fd)
 	    offsetof(struct spread_state, count)));
 	emit_jump(&p, I_JMP_IMM(BPF_JEQ, BPF_REG_7, 0), L_PASS);
 	emit_ld_map(&p, BPF_REG_8, load_fd, 1);
-	/* r3 = 0 while load(0) < SOCKETS_FILL */
+	/*
+	 * r3 = the index, fp-16 = the address of its load entry. Without
+	 * CAP_PERFMON the verifier refuses a pointer sum that paths with
+	 * different bounds reach: each path makes its own, spilled.
+	 */
+	emit(&p, I_STX_MEM(BPF_DW, BPF_REG_10, BPF_REG_8, -16));
+	/* r3 = 0 while load(0) < state.fill */
 	emit_load(&p, BPF_REG_1, BPF_REG_8, BPF_REG_2);
+	emit(&p, I_LDX_MEM(BPF_DW, BPF_REG_2, BPF_REG_9,
+	    offsetof(struct spread_state, fill)));
 	emit(&p, I_MOV64_IMM(BPF_REG_3, 0));
-	emit_jump(&p, I_JMP_IMM(BPF_JLT, BPF_REG_1, SOCKETS_FILL), L_SELECT);
+	emit_jump(&p, I_JMP_REG(BPF_JLT, BPF_REG_1, BPF_REG_2), L_SELECT);
 	/* r1 = a = atomic_fetch_add(&state.next, 1) % n, r2 = b */
 	emit(&p, I_MOV64_IMM(BPF_REG_1, 1));
 	emit(&p, I_ATOMIC_FETCH_ADD64(BPF_REG_9, BPF_REG_1,
@@ -837,16 +852,17 @@ spread_prog_load(int socks_fd, int state_fd, int load_fd)
 	emit(&p, I_ALU64_REG(BPF_MOD, BPF_REG_1, BPF_REG_7));
 	emit(&p, I_MOV64_REG(BPF_REG_2, BPF_REG_1));
 	emit(&p, I_ALU64_IMM(BPF_ADD, BPF_REG_2, 1));
-	emit(&p, ((struct bpf_insn){ .code = BPF_JMP | BPF_JLT | BPF_X,
-	    .dst_reg = BPF_REG_2, .src_reg = BPF_REG_7, .off = 1 }));
-	emit(&p, I_MOV64_IMM(BPF_REG_2, 0));
+	emit(&p, I_ALU64_REG(BPF_MOD, BPF_REG_2, BPF_REG_7));	/* no branch */
 	/* r4 = load(a), r0 = load(b); r3 = the less loaded, a on a tie */
 	emit_slot_addr(&p, BPF_REG_3, BPF_REG_1);
 	emit_load(&p, BPF_REG_4, BPF_REG_3, BPF_REG_5);
+	emit(&p, I_STX_MEM(BPF_DW, BPF_REG_10, BPF_REG_3, -16));
 	emit_slot_addr(&p, BPF_REG_3, BPF_REG_2);
 	emit_load(&p, BPF_REG_0, BPF_REG_3, BPF_REG_5);
+	emit(&p, I_MOV64_REG(BPF_REG_5, BPF_REG_3));
 	emit(&p, I_MOV64_REG(BPF_REG_3, BPF_REG_1));
 	emit_jump(&p, I_JMP_REG(BPF_JLE, BPF_REG_4, BPF_REG_0), L_SELECT);
+	emit(&p, I_STX_MEM(BPF_DW, BPF_REG_10, BPF_REG_5, -16));
 	emit(&p, I_MOV64_REG(BPF_REG_3, BPF_REG_2));
 	/* bpf_sk_select_reuseport(ctx, socks, &(u32)r3, 0) */
 	emit_label(&p, L_SELECT);
@@ -859,8 +875,7 @@ spread_prog_load(int socks_fd, int state_fd, int load_fd)
 	emit(&p, I_CALL(BPF_FUNC_sk_select_reuseport));
 	/* Count it only if it went there: an empty entry means the hash. */
 	emit_jump(&p, I_JMP_IMM(BPF_JNE, BPF_REG_0, 0), L_PASS);
-	emit(&p, I_LDX_MEM(BPF_W, BPF_REG_1, BPF_REG_10, -8));
-	emit_slot_addr(&p, BPF_REG_3, BPF_REG_1);
+	emit(&p, I_LDX_MEM(BPF_DW, BPF_REG_3, BPF_REG_10, -16));
 	emit(&p, I_MOV64_IMM(BPF_REG_1, 1));
 	emit(&p, I_ATOMIC_ADD64(BPF_REG_3, BPF_REG_1,
 	    offsetof(struct sockets_load, placed)));
@@ -913,7 +928,8 @@ spread_load(struct sockets_spread *sp)
 }
 
 int
-sockets_spread_set(struct sockets_spread *sp, const int *fds, unsigned n)
+sockets_spread_set(struct sockets_spread *sp, const int *fds, unsigned n,
+    unsigned fill)
 {
 	uint64_t	 v;
 	unsigned	 i;
@@ -931,7 +947,7 @@ sockets_spread_set(struct sockets_spread *sp, const int *fds, unsigned n)
 	 * that left the set must not be picked again even while a draining
 	 * worker still holds it open.
 	 */
-	if (spread_count_set(sp, 0) == -1)
+	if (spread_count_set(sp, 0, 0) == -1)
 		return -1;
 	for (i = 0; i < sp->n; i++)
 		if (spread_delete(sp->socks_fd, i) == -1 && errno != ENOENT)
@@ -956,7 +972,7 @@ sockets_spread_set(struct sockets_spread *sp, const int *fds, unsigned n)
 	if (setsockopt(first, SOL_SOCKET, SO_ATTACH_REUSEPORT_EBPF,
 	    &sp->prog_fd, sizeof(sp->prog_fd)) == -1)
 		goto fail;
-	if (spread_count_set(sp, n) == -1)
+	if (spread_count_set(sp, n, fill) == -1)
 		goto fail;
 	return 0;
 

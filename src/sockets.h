@@ -77,7 +77,7 @@ void		 sockets_close(struct sockets *s);
 /*
  * Placement over one SO_REUSEPORT group: an eBPF SK_REUSEPORT program
  * that gives a new connection to the group's first socket while that
- * worker has fewer than SOCKETS_FILL connections, and otherwise to the
+ * worker has fewer than fill connections, and otherwise to the
  * less loaded of two neighbouring sockets taken in turn, instead of by
  * the kernel's 4-tuple hash (Linux >= 5.12, CAP_BPF and CAP_NET_ADMIN).
  * A worker's load is read from the load map, one struct sockets_load per
@@ -94,14 +94,17 @@ void		 sockets_close(struct sockets *s);
  * group, the set the program chooses from, fds[k] being slot k's (-1:
  * none; a connection the program would give it is hashed), attaching
  * the program on first use; call it again whenever the set changes.
- * n == 0 hands placement back to the kernel hash. On -1 (errno set:
+ * fill: the first socket takes every connection while its load is
+ * below it (sockets_place(): SOCKETS_FILL, or the config's threads if
+ * fewer). n == 0 hands placement back to the kernel hash. On -1 (errno set:
  * EPERM, EINVAL on an old kernel, ...) the group is left on the kernel
  * hash as well. sockets_spread_free() closes the maps and program; a
  * group still attached keeps them, so only call it once the sockets are
- * going, or after sockets_spread_set(sp, NULL, 0). It never changes the
+ * going, or after sockets_spread_set(sp, NULL, 0, 0). It never changes the
  * maps and so is safe in a forked child.
  */
-#define SOCKETS_FILL		32	/* connections before a second worker */
+/* sockets_place()'s fill: connections before a second worker gets any. */
+#define SOCKETS_FILL		32
 
 /*
  * What the program reads to place a connection, one cache line per
@@ -129,7 +132,7 @@ void		 sockets_loadmap_free(struct sockets_loadmap *lm);
 
 struct sockets_spread	*sockets_spread_new(struct sockets_loadmap *lm);
 int		 sockets_spread_set(struct sockets_spread *sp, const int *fds,
-		    unsigned n);
+		    unsigned n, unsigned fill);
 void		 sockets_spread_free(struct sockets_spread *sp);
 
 #endif /* SOCKETS_H */

@@ -558,7 +558,7 @@ load_of(struct sockets_load *ld)
 }
 
 /*
- * The eBPF placement fills the first socket up to SOCKETS_FILL, then
+ * The eBPF placement fills the first socket up to the fill, then
  * gives each connection to the less loaded socket, by what it placed
  * and what the workers say (open, accepted); it takes a smaller set
  * without reloading, and n == 0 hands back to the kernel hash. Nothing
@@ -587,7 +587,7 @@ START_TEST(test_spread_fill)
 	    256), 0);
 	if ((lm = sockets_loadmap_new()) == NULL ||
 	    (sp = sockets_spread_new(lm)) == NULL ||
-	    sockets_spread_set(sp, fds, 2) == -1) {
+	    sockets_spread_set(sp, fds, 2, SOCKETS_FILL) == -1) {
 		fprintf(stderr, "check_listener: eBPF placement unavailable "
 		    "(%s); only its failure path was tested\n",
 		    strerror(errno));
@@ -637,11 +637,20 @@ START_TEST(test_spread_fill)
 	spread_count(&ss, sslen, fds, 5, cnt);
 	ck_assert_int_eq(cnt[0], 5);
 
-	ck_assert_int_eq(sockets_spread_set(sp, fds, 1), 0);
+	ck_assert_int_eq(sockets_spread_set(sp, fds, 1, SOCKETS_FILL), 0);
 	atomic_store(&ld0->open, 10 * SOCKETS_FILL);
 	spread_count(&ss, sslen, fds, 10, cnt);
 	ck_assert_int_eq(cnt[0], 10);
-	ck_assert_int_eq(sockets_spread_set(sp, NULL, 0), 0);
+	/* A smaller fill (a pool of 4 threads): 4 on the first, then both. */
+	ck_assert_int_eq(sockets_spread_set(sp, fds, 2, 4), 0);
+	atomic_store(&ld0->accepted, atomic_load(&ld0->placed));
+	atomic_store(&ld1->accepted, atomic_load(&ld1->placed));
+	atomic_store(&ld0->open, 0);
+	atomic_store(&ld1->open, 0);
+	spread_count(&ss, sslen, fds, 6, cnt);
+	ck_assert_int_eq(cnt[0], 4);
+	ck_assert_int_eq(cnt[1], 2);
+	ck_assert_int_eq(sockets_spread_set(sp, NULL, 0, 0), 0);
 	spread_count(&ss, sslen, fds, 10, cnt);
  done:
 	sockets_spread_free(sp);
