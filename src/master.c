@@ -1131,7 +1131,7 @@ master_signal_cb(evutil_socket_t sig, short what, void *arg)
 		master_check_ready(m);
 }
 
-/* -- pid file ---------------------------------------------------------- */
+/* -- capabilities ----------------------------------------------------- */
 
 /*
  * A master that is not root holds CAP_BPF and CAP_NET_ADMIN for one
@@ -1178,6 +1178,8 @@ master_caps_drop(void)
 	else
 		log_info("placement set up: CAP_BPF and CAP_NET_ADMIN given up");
 }
+
+/* -- pid file ---------------------------------------------------------- */
 
 static int
 master_pid_file_write(struct master *m)
