@@ -44,6 +44,7 @@
 #include <sys/file.h>
 #include <netinet/in.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <stdio.h>
@@ -55,6 +56,8 @@
 #include <unistd.h>
 
 #include <event2/event.h>
+
+#include <linux/capability.h>
 
 #include "clock.h"
 #include "accesslog.h"
@@ -393,6 +396,7 @@ master_fork(struct master *m, struct config *conf, unsigned gen, unsigned k)
 	struct worker_params	 p;
 	struct wproc		*wp;
 	struct stats_cell	*cell;
+	struct sockets_load	*load;
 	int			 ready[2], *fds;
 	pid_t			 pid, self;
 	sigset_t		 all, old;
@@ -426,6 +430,7 @@ master_fork(struct master *m, struct config *conf, unsigned gen, unsigned k)
 			atomic_store(&cell->pool_running[i], 0);
 	fds = xcalloc(conf->nlisten, sizeof(int));
 	sockets_slot_fds(m->socks, conf, k, fds);
+	load = sockets_load_slot(m->socks, k);	/* child_close drops the map */
 	/*
 	 * Fork with every signal blocked: until the child has its own
 	 * handlers, a signal would run the master's (libevent's, writing
@@ -466,6 +471,7 @@ master_fork(struct master *m, struct config *conf, unsigned gen, unsigned k)
 		p.master_pid = self;
 		p.sigmask = old;
 		p.cell = cell;
+		p.load = load;
 		p.inherited = m->base;
 		worker_main(&p);
 	}
@@ -1125,6 +1131,54 @@ master_signal_cb(evutil_socket_t sig, short what, void *arg)
 		master_check_ready(m);
 }
 
+/* -- capabilities ----------------------------------------------------- */
+
+/*
+ * A master that is not root holds CAP_BPF and CAP_NET_ADMIN for one
+ * thing only: loading the placement program, which the first
+ * sockets_place() has done (the shipped systemd unit grants them for
+ * that). Give them up before any worker is forked, so that no process
+ * that reads a client's bytes ever has them; what a reload changes in
+ * the placement needs none (map updates, attaching a loaded program),
+ * but an address a reload adds is placed by the kernel's hash. Root
+ * keeps them: it can regain them anyway, and its workers lose
+ * everything when they switch user. Raw capget/capset: the only use,
+ * not worth a libcap dependency.
+ */
+static void
+master_caps_drop(void)
+{
+	struct __user_cap_header_struct	 h;
+	struct __user_cap_data_struct	 d[_LINUX_CAPABILITY_U32S_3];
+	const int			 caps[] = { CAP_BPF, CAP_NET_ADMIN };
+	size_t				 i;
+	int				 had = 0;
+
+	if (geteuid() == 0)
+		return;
+	memset(&h, 0, sizeof(h));
+	memset(d, 0, sizeof(d));
+	h.version = _LINUX_CAPABILITY_VERSION_3;
+	if (syscall(SYS_capget, &h, d) == -1) {
+		log_warn("capget");
+		return;
+	}
+	for (i = 0; i < sizeof(caps) / sizeof(caps[0]); i++) {
+		had |= (d[CAP_TO_INDEX(caps[i])].permitted &
+		    CAP_TO_MASK(caps[i])) != 0;
+		d[CAP_TO_INDEX(caps[i])].effective &= ~CAP_TO_MASK(caps[i]);
+		d[CAP_TO_INDEX(caps[i])].permitted &= ~CAP_TO_MASK(caps[i]);
+		d[CAP_TO_INDEX(caps[i])].inheritable &= ~CAP_TO_MASK(caps[i]);
+	}
+	if (!had)
+		return;
+	/* Out of permitted, out of the ambient set too (capabilities(7)). */
+	if (syscall(SYS_capset, &h, d) == -1)
+		log_warn("giving up CAP_BPF and CAP_NET_ADMIN");
+	else
+		log_info("placement set up: CAP_BPF and CAP_NET_ADMIN given up");
+}
+
 /* -- pid file ---------------------------------------------------------- */
 
 static int
@@ -1396,6 +1450,7 @@ master_run(struct config *conf, const char *path,
 		goto done;
 
 	sockets_place(m.socks, m.conf, m.nworkers);
+	master_caps_drop();
 	for (k = 0; k < m.nworkers; k++)
 		master_spawn(&m, k);
 	for (i = 0; i < conf->nlisten; i++)

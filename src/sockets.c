@@ -9,13 +9,16 @@
  * before any worker needs them (sockets_ensure); what the serving config
  * no longer uses is closed once it commits (sockets_prune). A unix
  * socket, or one systemd passed, cannot form a group: it is one socket,
- * dup'ed into every slot ("shared"). Balanced placement (sockets_place)
- * hands an address's new connections to the serving slots in turn with
- * an eBPF program, where the kernel allows one.
+ * dup'ed into every slot ("shared"). Placement (sockets_place) hands an
+ * address's new connections to the serving slots with an eBPF program,
+ * where the kernel allows one: to the first worker while it has few, so
+ * that a light load keeps one worker busy rather than several half idle,
+ * then to the least loaded.
  */
 #include "autoconfig.h"
 
 #include <sys/types.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
@@ -61,16 +64,33 @@ struct passed {
 };
 
 struct sockets {
+	struct sockets_loadmap	*load;		/* NULL: kernel hash only */
+	int			 load_errno;	/* why not */
 	struct laddr		*addrs;
 	size_t			 naddrs;
 	struct passed		*passed;	/* LISTEN_FDS */
 	size_t			 npassed;
 };
 
+/*
+ * The load map now, before any worker is forked, so that every worker
+ * shares its mapping; failing (no CAP_BPF) leaves the kernel hash.
+ */
 struct sockets *
 sockets_new(void)
 {
-	return xcalloc(1, sizeof(struct sockets));
+	struct sockets	*s;
+
+	s = xcalloc(1, sizeof(struct sockets));
+	if ((s->load = sockets_loadmap_new()) == NULL)
+		s->load_errno = errno;
+	return s;
+}
+
+struct sockets_load *
+sockets_load_slot(struct sockets *s, unsigned k)
+{
+	return s->load != NULL ? sockets_loadmap_slot(s->load, k) : NULL;
 }
 
 /*
@@ -322,8 +342,8 @@ sockets_prune(struct sockets *s, const struct config *conf,
 }
 
 /*
- * Balanced placement: the sockets of each serving address in the serving
- * slots 0..nworkers-1 take new connections in turn (sockets_spread_set()),
+ * Placement: the sockets of each serving address in the serving slots
+ * 0..nworkers-1 take new connections by the program (sockets_spread_set()),
  * not by the kernel's 4-tuple hash. Slots a reload adds join at its
  * commit, and a slot TTOU drops or a commit retires leaves the set at
  * once, though its draining worker still holds the socket. Where the
@@ -346,16 +366,18 @@ sockets_place(struct sockets *s, const struct config *serving_conf,
 		serving = conf_listens(serving_conf, &a->l);
 		if (!serving)
 			continue;	/* a reload's new address: at commit */
+		/* Index k is slot k's: the load map is by slot. */
 		fds = xcalloc(a->nfds + 1, sizeof(int));
 		for (k = n = 0; k < a->nfds && k < nworkers; k++)
-			if (a->fds[k] != -1)
-				fds[n++] = a->fds[k];
-		if (a->spread == NULL)
-			a->spread = sockets_spread_new();
-		if (a->spread == NULL ||
-		    sockets_spread_set(a->spread, fds, n) == -1) {
+			fds[n++] = a->fds[k];
+		errno = s->load_errno;
+		if (a->spread == NULL && s->load != NULL)
+			a->spread = sockets_spread_new(s->load);
+		if (a->spread == NULL || sockets_spread_set(a->spread, fds, n,
+		    serving_conf->threads < SOCKETS_FILL ?
+		    serving_conf->threads : SOCKETS_FILL) == -1) {
 			log_info("%s: connections placed by the kernel's "
-			    "hash (eBPF round robin unavailable: %s)",
+			    "hash (eBPF placement unavailable: %s)",
 			    a->l.text, strerror(errno));
 			sockets_spread_free(a->spread);
 			a->spread = NULL;
@@ -449,6 +471,9 @@ sockets_child_close(struct sockets *s, const int *keep, size_t nkeep)
 		sockets_spread_free(s->addrs[i].spread);
 		s->addrs[i].spread = NULL;
 	}
+	/* The worker keeps its load map entry mapped, not the descriptor. */
+	sockets_loadmap_close(s->load);
+	s->load = NULL;
 	for (i = 0; i < s->naddrs; i++)
 		for (k = 0; k < s->addrs[i].nfds; k++) {
 			mine = 0;
@@ -487,6 +512,7 @@ sockets_free(struct sockets *s)
 		free(s->addrs[i].fds);
 		sockets_spread_free(s->addrs[i].spread);
 	}
+	sockets_loadmap_free(s->load);
 	free(s->addrs);
 	for (i = 0; i < s->npassed; i++)
 		if (!s->passed[i].used)
@@ -495,36 +521,80 @@ sockets_free(struct sockets *s)
 	free(s);
 }
 
-/* -- balanced placement over a reuseport group ------------------------- */
+/* -- placement over a reuseport group ---------------------------------- */
 
 /*
  * The kernel hands a new connection to one socket of a SO_REUSEPORT
  * group by a hash of its 4-tuple, which spreads a few hundred
- * connections from one client quite unevenly. An SK_REUSEPORT program
- * picks instead the next socket in turn:
+ * connections from one client quite unevenly, and a few connections
+ * over every worker: with 10 busy keep-alive connections on 2 workers
+ * that share 2 cores with the client, two half-idle workers wake each
+ * other's cores for every batch, where one worker serving all 10 (as
+ * nginx's shared accept queue ends up doing) gets a third more done. An
+ * SK_REUSEPORT program picks instead, by each slot's load (struct
+ * sockets_load: open + max(placed - accepted, 0)):
  *
- *	n = state[1]; if n == 0: SK_PASS (kernel hash)
- *	i = atomic_fetch_add(&state[0], 1) % n
- *	bpf_sk_select_reuseport(ctx, socks, &i, 0); SK_PASS
+ *	n = state.count; if n == 0: SK_PASS (kernel hash)
+ *	if load(0) < state.fill: i = 0
+ *	else: a = atomic_fetch_add(&state.next, 1) % n, b = (a + 1) % n
+ *	      i = load(a) <= load(b) ? a : b
+ *	if bpf_sk_select_reuseport(ctx, socks, &i, 0) == 0: load[i].placed++
+ *	SK_PASS
  *
- * socks is a REUSEPORT_SOCKARRAY of the group's sockets and state an
- * ARRAY of two u64s (the counter, the socket count), so the set can
- * change without loading the program again. SK_PASS without a selected
- * socket (n == 0, an empty index) makes the kernel fall back to its
- * hash: the program never refuses a connection.
+ * Past the fill, the less loaded of two neighbours taken in turn: with
+ * two workers exactly the less loaded one, with more a choice of two
+ * that never scans the map (as "the power of two choices" has it), and
+ * ties go round. So a light load stays on one worker, and a heavy one
+ * (past the fill) spreads evenly, connections held long or short: a
+ * pool of blocking handlers gets its share of requests instead of a
+ * hash's. The fill is SOCKETS_FILL, or the pool's threads when there are
+ * fewer: connections waiting for a worker's last thread while another
+ * worker's pool idles would cost more than a second busy worker.
  *
- * No toolchain: the instructions are written out below and loaded with
+ * socks is a REUSEPORT_SOCKARRAY of the group's sockets by slot, state
+ * one ARRAY value (the turn, the count, the fill), so the set can change
+ * without loading the program again; the load map is one ARRAY value of
+ * STATS_SLOTS entries, shared by every group and mapped into the
+ * workers (BPF_F_MMAPABLE), who write it with plain atomics: no system
+ * call. The program reads both by direct value access. SK_PASS without
+ * a selected socket (n == 0, an empty index) makes the kernel fall back
+ * to its hash: the program never refuses a connection.
+ *
+ * No toolchain: the instructions are emitted below and loaded with
  * bpf(2). Needs Linux >= 5.12 (BPF_ATOMIC | BPF_FETCH) and CAP_BPF plus
  * CAP_NET_ADMIN (or CAP_SYS_ADMIN); without them sockets_spread_set()
- * fails and the group keeps the kernel hash.
+ * fails and the group keeps the kernel hash. Not CAP_PERFMON, which the
+ * systemd unit does not grant: without it the verifier refuses a pointer
+ * sum that two paths with different bounds reach, so each path computes
+ * its own load entry's address (and b is (a + 1) % n, not a branch).
  */
 
-struct sockets_spread {
-	int		 socks_fd;	/* REUSEPORT_SOCKARRAY, STATS_SLOTS */
-	int		 state_fd;	/* ARRAY of u64: [0] next, [1] count */
-	int		 prog_fd;
-	unsigned	 n;		/* entries filled in socks */
+#define LOAD_SHIFT		6	/* log2 sizeof(struct sockets_load) */
+#define LOAD_SIZE		(STATS_SLOTS << LOAD_SHIFT)
+
+struct sockets_loadmap {
+	int			 fd;		/* ARRAY, 1 value of LOAD_SIZE */
+	struct sockets_load	*slots;		/* mmap of it, STATS_SLOTS */
 };
+
+struct spread_state {
+	uint64_t	 next;		/* the turn, past the fill */
+	uint64_t	 count;		/* sockets in the set; 0: hash */
+	uint64_t	 fill;		/* load below which slot 0 takes all */
+};
+
+struct sockets_spread {
+	struct sockets_loadmap	*load;		/* borrowed */
+	int		 socks_fd;	/* REUSEPORT_SOCKARRAY, STATS_SLOTS */
+	int		 state_fd;	/* ARRAY, one struct spread_state */
+	int		 prog_fd;
+	unsigned	 n;		/* entries filled or tried in socks */
+};
+
+_Static_assert(sizeof(struct sockets_load) == 1 << LOAD_SHIFT,
+    "the program indexes the load map by shifting");
+_Static_assert((STATS_SLOTS & (STATS_SLOTS - 1)) == 0,
+    "the program bounds the slot index with a mask");
 
 /* struct bpf_insn by hand (the kernel's filter.h macros, trimmed). */
 #define I_ALU64_IMM(OP, DST, IMM) ((struct bpf_insn){			\
@@ -542,21 +612,23 @@ struct sockets_spread {
 #define I_STX_MEM(SIZE, DST, SRC, OFF) ((struct bpf_insn){		\
 	.code = BPF_STX | BPF_SIZE(SIZE) | BPF_MEM, .dst_reg = DST,	\
 	.src_reg = SRC, .off = OFF })
-#define I_ST_MEM(SIZE, DST, OFF, IMM) ((struct bpf_insn){		\
-	.code = BPF_ST | BPF_SIZE(SIZE) | BPF_MEM, .dst_reg = DST,	\
-	.off = OFF, .imm = IMM })
 /* SRC = atomic_fetch_add((u64 *)(DST + OFF), SRC) */
 #define I_ATOMIC_FETCH_ADD64(DST, SRC, OFF) ((struct bpf_insn){		\
 	.code = BPF_STX | BPF_DW | BPF_ATOMIC, .dst_reg = DST,		\
 	.src_reg = SRC, .off = OFF, .imm = BPF_ADD | BPF_FETCH })
-/* Two slots: DST = the map whose fd is FD. */
-#define I_LD_MAP_FD(DST, FD)						\
+/* atomic_add((u64 *)(DST + OFF), SRC) */
+#define I_ATOMIC_ADD64(DST, SRC, OFF) ((struct bpf_insn){		\
+	.code = BPF_STX | BPF_DW | BPF_ATOMIC, .dst_reg = DST,		\
+	.src_reg = SRC, .off = OFF, .imm = BPF_ADD })
+/* Two slots each: DST = the map whose fd is FD, or its value's address. */
+#define I_LD_IMM64_2(DST, SRC, FD)					\
 	((struct bpf_insn){ .code = BPF_LD | BPF_DW | BPF_IMM,		\
-	.dst_reg = DST, .src_reg = BPF_PSEUDO_MAP_FD, .imm = FD }),	\
-	((struct bpf_insn){ .code = 0 })
-#define I_JMP_IMM(OP, DST, IMM, OFF) ((struct bpf_insn){		\
-	.code = BPF_JMP | BPF_OP(OP) | BPF_K, .dst_reg = DST,		\
-	.off = OFF, .imm = IMM })
+	.dst_reg = DST, .src_reg = SRC, .imm = FD })
+#define I_JMP_IMM(OP, DST, IMM) ((struct bpf_insn){			\
+	.code = BPF_JMP | BPF_OP(OP) | BPF_K, .dst_reg = DST, .imm = IMM })
+#define I_JMP_REG(OP, DST, SRC) ((struct bpf_insn){			\
+	.code = BPF_JMP | BPF_OP(OP) | BPF_X, .dst_reg = DST,		\
+	.src_reg = SRC })
 #define I_CALL(FN) ((struct bpf_insn){					\
 	.code = BPF_JMP | BPF_CALL, .imm = FN })
 #define I_EXIT() ((struct bpf_insn){ .code = BPF_JMP | BPF_EXIT })
@@ -568,7 +640,8 @@ sys_bpf(int cmd, union bpf_attr *attr)
 }
 
 static int
-spread_map_new(unsigned type, unsigned value_size, unsigned entries)
+spread_map_new(unsigned type, unsigned value_size, unsigned entries,
+    unsigned flags)
 {
 	union bpf_attr	 a;
 
@@ -577,18 +650,19 @@ spread_map_new(unsigned type, unsigned value_size, unsigned entries)
 	a.key_size = sizeof(uint32_t);
 	a.value_size = value_size;
 	a.max_entries = entries;
+	a.map_flags = flags;
 	return sys_bpf(BPF_MAP_CREATE, &a);
 }
 
 static int
-spread_update(int map_fd, uint32_t key, uint64_t value)
+spread_update(int map_fd, uint32_t key, const void *value)
 {
 	union bpf_attr	 a;
 
 	memset(&a, 0, sizeof(a));
 	a.map_fd = (uint32_t)map_fd;
 	a.key = (uint64_t)(uintptr_t)&key;
-	a.value = (uint64_t)(uintptr_t)&value;
+	a.value = (uint64_t)(uintptr_t)value;
 	a.flags = BPF_ANY;
 	return sys_bpf(BPF_MAP_UPDATE_ELEM, &a);
 }
@@ -605,60 +679,231 @@ spread_delete(int map_fd, uint32_t key)
 }
 
 static int
-spread_prog_load(int socks_fd, int state_fd)
+spread_count_set(struct sockets_spread *sp, uint64_t n, uint64_t fill)
 {
-	/* Jump offsets count instructions (I_LD_MAP_FD is two) to pass. */
-	const struct bpf_insn	 insns[] = {
-		I_MOV64_REG(BPF_REG_6, BPF_REG_1),		/* ctx */
-		/* r7 = state[1] (the count), or pass */
-		I_ST_MEM(BPF_W, BPF_REG_10, -4, 1),
-		I_MOV64_REG(BPF_REG_2, BPF_REG_10),
-		I_ALU64_IMM(BPF_ADD, BPF_REG_2, -4),
-		I_LD_MAP_FD(BPF_REG_1, state_fd),
-		I_CALL(BPF_FUNC_map_lookup_elem),
-		I_JMP_IMM(BPF_JEQ, BPF_REG_0, 0, 20),		/* -> pass */
-		I_LDX_MEM(BPF_DW, BPF_REG_7, BPF_REG_0, 0),
-		I_JMP_IMM(BPF_JEQ, BPF_REG_7, 0, 18),		/* -> pass */
-		/* r1 = atomic_fetch_add(&state[0], 1) % r7 */
-		I_ST_MEM(BPF_W, BPF_REG_10, -4, 0),
-		I_MOV64_REG(BPF_REG_2, BPF_REG_10),
-		I_ALU64_IMM(BPF_ADD, BPF_REG_2, -4),
-		I_LD_MAP_FD(BPF_REG_1, state_fd),
-		I_CALL(BPF_FUNC_map_lookup_elem),
-		I_JMP_IMM(BPF_JEQ, BPF_REG_0, 0, 11),		/* -> pass */
-		I_MOV64_IMM(BPF_REG_1, 1),
-		I_ATOMIC_FETCH_ADD64(BPF_REG_0, BPF_REG_1, 0),
-		I_ALU64_REG(BPF_MOD, BPF_REG_1, BPF_REG_7),
-		/* bpf_sk_select_reuseport(ctx, socks, &(u32)r1, 0) */
-		I_STX_MEM(BPF_W, BPF_REG_10, BPF_REG_1, -8),
-		I_MOV64_REG(BPF_REG_1, BPF_REG_6),
-		I_LD_MAP_FD(BPF_REG_2, socks_fd),
-		I_MOV64_REG(BPF_REG_3, BPF_REG_10),
-		I_ALU64_IMM(BPF_ADD, BPF_REG_3, -8),
-		I_MOV64_IMM(BPF_REG_4, 0),
-		I_CALL(BPF_FUNC_sk_select_reuseport),
-		/* pass: whatever it returned; none selected means hash */
-		I_MOV64_IMM(BPF_REG_0, SK_PASS),
-		I_EXIT(),
-	};
-	union bpf_attr		 a;
+	struct spread_state	 st = { 0, n, fill };
+
+	return spread_update(sp->state_fd, 0, &st);
+}
+
+struct sockets_loadmap *
+sockets_loadmap_new(void)
+{
+	struct sockets_loadmap	*lm;
+	void			*m;
+	int			 saved;
+
+	if ((lm = calloc(1, sizeof(*lm))) == NULL)
+		return NULL;
+	if ((lm->fd = spread_map_new(BPF_MAP_TYPE_ARRAY, LOAD_SIZE, 1,
+	    BPF_F_MMAPABLE)) == -1) {
+		saved = errno;
+		free(lm);
+		errno = saved;
+		return NULL;
+	}
+	if ((m = mmap(NULL, LOAD_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED,
+	    lm->fd, 0)) == MAP_FAILED) {
+		saved = errno;
+		(void)close(lm->fd);
+		free(lm);
+		errno = saved;
+		return NULL;
+	}
+	lm->slots = m;
+	return lm;
+}
+
+struct sockets_load *
+sockets_loadmap_slot(struct sockets_loadmap *lm, unsigned k)
+{
+	return k < STATS_SLOTS ? &lm->slots[k] : NULL;
+}
+
+void
+sockets_loadmap_close(struct sockets_loadmap *lm)
+{
+	if (lm == NULL)
+		return;
+	(void)close(lm->fd);
+	free(lm);
+}
+
+void
+sockets_loadmap_free(struct sockets_loadmap *lm)
+{
+	if (lm == NULL)
+		return;
+	(void)munmap(lm->slots, LOAD_SIZE);
+	sockets_loadmap_close(lm);
+}
+
+/*
+ * A program being written: jumps are emitted with a label number and
+ * patched once every label has its place, so nobody counts instructions.
+ */
+#define PROG_MAX		96
+#define PROG_LABELS		4
+
+struct prog {
+	struct bpf_insn	 insn[PROG_MAX];
+	int		 n;
+	int		 label[PROG_LABELS];	/* instruction index, -1 */
+	int		 jump_to[PROG_MAX];	/* label of a jump, -1 */
+};
+
+static void
+emit(struct prog *p, struct bpf_insn insn)
+{
+	if (p->n >= PROG_MAX)
+		fatalx("%s: program too long", __func__);
+	p->jump_to[p->n] = -1;
+	p->insn[p->n++] = insn;
+}
+
+static void
+emit_jump(struct prog *p, struct bpf_insn insn, int label)
+{
+	emit(p, insn);
+	p->jump_to[p->n - 1] = label;
+}
+
+static void
+emit_label(struct prog *p, int label)
+{
+	p->label[label] = p->n;
+}
+
+/* DST = the map of fd, or (value) the address of its only value. */
+static void
+emit_ld_map(struct prog *p, int dst, int fd, int value)
+{
+	emit(p, I_LD_IMM64_2(dst, value ? BPF_PSEUDO_MAP_VALUE :
+	    BPF_PSEUDO_MAP_FD, fd));
+	emit(p, (struct bpf_insn){ .code = 0, .imm = 0 });	/* offset 0 */
+}
+
+/*
+ * DST = the load of the slot at address SLOT (which it clobbers, as TMP):
+ * open + max(placed - accepted, 0), as unsigned 64 bits.
+ */
+static void
+emit_load(struct prog *p, int dst, int slot, int tmp)
+{
+	emit(p, I_LDX_MEM(BPF_DW, dst, slot,
+	    offsetof(struct sockets_load, placed)));
+	emit(p, I_LDX_MEM(BPF_DW, tmp, slot,
+	    offsetof(struct sockets_load, accepted)));
+	emit(p, I_ALU64_REG(BPF_SUB, dst, tmp));
+	/* Accepted beyond placed (a reset raced an accept): none pending. */
+	emit(p, ((struct bpf_insn){ .code = BPF_JMP | BPF_JSGT | BPF_K,
+	    .dst_reg = dst, .off = 1, .imm = 0 }));
+	emit(p, I_MOV64_IMM(dst, 0));
+	emit(p, I_LDX_MEM(BPF_DW, tmp, slot,
+	    offsetof(struct sockets_load, open)));
+	emit(p, I_ALU64_REG(BPF_ADD, dst, tmp));
+}
+
+/* SLOT = the address of load entry IDX (masked: the verifier's bound). */
+static void
+emit_slot_addr(struct prog *p, int slot, int idx)
+{
+	emit(p, I_MOV64_REG(slot, idx));
+	emit(p, I_ALU64_IMM(BPF_AND, slot, STATS_SLOTS - 1));
+	emit(p, I_ALU64_IMM(BPF_LSH, slot, LOAD_SHIFT));
+	emit(p, I_ALU64_REG(BPF_ADD, slot, BPF_REG_8));
+}
+
+enum { L_PASS, L_SELECT };
+
+static int
+spread_prog_load(int socks_fd, int state_fd, int load_fd)
+{
+	struct prog	 p;
+	union bpf_attr	 a;
+	int		 i;
+
+	memset(&p, 0, sizeof(p));
+	for (i = 0; i < PROG_LABELS; i++)
+		p.label[i] = -1;
+	/* r6 = ctx, r9 = &state, r7 = n (or pass), r8 = the load map */
+	emit(&p, I_MOV64_REG(BPF_REG_6, BPF_REG_1));
+	emit_ld_map(&p, BPF_REG_9, state_fd, 1);
+	emit(&p, I_LDX_MEM(BPF_DW, BPF_REG_7, BPF_REG_9,
+	    offsetof(struct spread_state, count)));
+	emit_jump(&p, I_JMP_IMM(BPF_JEQ, BPF_REG_7, 0), L_PASS);
+	emit_ld_map(&p, BPF_REG_8, load_fd, 1);
+	/*
+	 * r3 = the index, fp-16 = the address of its load entry. Without
+	 * CAP_PERFMON the verifier refuses a pointer sum that paths with
+	 * different bounds reach: each path makes its own, spilled.
+	 */
+	emit(&p, I_STX_MEM(BPF_DW, BPF_REG_10, BPF_REG_8, -16));
+	/* r3 = 0 while load(0) < state.fill */
+	emit_load(&p, BPF_REG_1, BPF_REG_8, BPF_REG_2);
+	emit(&p, I_LDX_MEM(BPF_DW, BPF_REG_2, BPF_REG_9,
+	    offsetof(struct spread_state, fill)));
+	emit(&p, I_MOV64_IMM(BPF_REG_3, 0));
+	emit_jump(&p, I_JMP_REG(BPF_JLT, BPF_REG_1, BPF_REG_2), L_SELECT);
+	/* r1 = a = atomic_fetch_add(&state.next, 1) % n, r2 = b */
+	emit(&p, I_MOV64_IMM(BPF_REG_1, 1));
+	emit(&p, I_ATOMIC_FETCH_ADD64(BPF_REG_9, BPF_REG_1,
+	    offsetof(struct spread_state, next)));
+	emit(&p, I_ALU64_REG(BPF_MOD, BPF_REG_1, BPF_REG_7));
+	emit(&p, I_MOV64_REG(BPF_REG_2, BPF_REG_1));
+	emit(&p, I_ALU64_IMM(BPF_ADD, BPF_REG_2, 1));
+	emit(&p, I_ALU64_REG(BPF_MOD, BPF_REG_2, BPF_REG_7));	/* no branch */
+	/* r4 = load(a), r0 = load(b); r3 = the less loaded, a on a tie */
+	emit_slot_addr(&p, BPF_REG_3, BPF_REG_1);
+	emit_load(&p, BPF_REG_4, BPF_REG_3, BPF_REG_5);
+	emit(&p, I_STX_MEM(BPF_DW, BPF_REG_10, BPF_REG_3, -16));
+	emit_slot_addr(&p, BPF_REG_3, BPF_REG_2);
+	emit_load(&p, BPF_REG_0, BPF_REG_3, BPF_REG_5);
+	emit(&p, I_MOV64_REG(BPF_REG_5, BPF_REG_3));
+	emit(&p, I_MOV64_REG(BPF_REG_3, BPF_REG_1));
+	emit_jump(&p, I_JMP_REG(BPF_JLE, BPF_REG_4, BPF_REG_0), L_SELECT);
+	emit(&p, I_STX_MEM(BPF_DW, BPF_REG_10, BPF_REG_5, -16));
+	emit(&p, I_MOV64_REG(BPF_REG_3, BPF_REG_2));
+	/* bpf_sk_select_reuseport(ctx, socks, &(u32)r3, 0) */
+	emit_label(&p, L_SELECT);
+	emit(&p, I_STX_MEM(BPF_W, BPF_REG_10, BPF_REG_3, -8));
+	emit(&p, I_MOV64_REG(BPF_REG_1, BPF_REG_6));
+	emit_ld_map(&p, BPF_REG_2, socks_fd, 0);
+	emit(&p, I_MOV64_REG(BPF_REG_3, BPF_REG_10));
+	emit(&p, I_ALU64_IMM(BPF_ADD, BPF_REG_3, -8));
+	emit(&p, I_MOV64_IMM(BPF_REG_4, 0));
+	emit(&p, I_CALL(BPF_FUNC_sk_select_reuseport));
+	/* Count it only if it went there: an empty entry means the hash. */
+	emit_jump(&p, I_JMP_IMM(BPF_JNE, BPF_REG_0, 0), L_PASS);
+	emit(&p, I_LDX_MEM(BPF_DW, BPF_REG_3, BPF_REG_10, -16));
+	emit(&p, I_MOV64_IMM(BPF_REG_1, 1));
+	emit(&p, I_ATOMIC_ADD64(BPF_REG_3, BPF_REG_1,
+	    offsetof(struct sockets_load, placed)));
+	emit_label(&p, L_PASS);
+	emit(&p, I_MOV64_IMM(BPF_REG_0, SK_PASS));
+	emit(&p, I_EXIT());
+
+	for (i = 0; i < p.n; i++)
+		if (p.jump_to[i] != -1)
+			p.insn[i].off = (int16_t)(p.label[p.jump_to[i]] - i - 1);
 
 	memset(&a, 0, sizeof(a));
 	a.prog_type = BPF_PROG_TYPE_SK_REUSEPORT;
 	a.expected_attach_type = BPF_SK_REUSEPORT_SELECT;
-	a.insns = (uint64_t)(uintptr_t)insns;
-	a.insn_cnt = sizeof(insns) / sizeof(insns[0]);
+	a.insns = (uint64_t)(uintptr_t)p.insn;
+	a.insn_cnt = (uint32_t)p.n;
 	a.license = (uint64_t)(uintptr_t)"GPL";
 	return sys_bpf(BPF_PROG_LOAD, &a);
 }
 
 struct sockets_spread *
-sockets_spread_new(void)
+sockets_spread_new(struct sockets_loadmap *lm)
 {
 	struct sockets_spread	*sp;
 
 	if ((sp = calloc(1, sizeof(*sp))) == NULL)
 		return NULL;
+	sp->load = lm;
 	sp->socks_fd = sp->state_fd = sp->prog_fd = -1;
 	return sp;
 }
@@ -671,22 +916,24 @@ spread_load(struct sockets_spread *sp)
 		return 0;
 	if (sp->socks_fd == -1 && (sp->socks_fd = spread_map_new(
 	    BPF_MAP_TYPE_REUSEPORT_SOCKARRAY, sizeof(uint64_t),
-	    STATS_SLOTS)) == -1)
+	    STATS_SLOTS, 0)) == -1)
 		return -1;
 	if (sp->state_fd == -1 && (sp->state_fd = spread_map_new(
-	    BPF_MAP_TYPE_ARRAY, sizeof(uint64_t), 2)) == -1)
+	    BPF_MAP_TYPE_ARRAY, sizeof(struct spread_state), 1, 0)) == -1)
 		return -1;
-	if ((sp->prog_fd = spread_prog_load(sp->socks_fd,
-	    sp->state_fd)) == -1)
+	if ((sp->prog_fd = spread_prog_load(sp->socks_fd, sp->state_fd,
+	    sp->load->fd)) == -1)
 		return -1;
 	return 0;
 }
 
 int
-sockets_spread_set(struct sockets_spread *sp, const int *fds, unsigned n)
+sockets_spread_set(struct sockets_spread *sp, const int *fds, unsigned n,
+    unsigned fill)
 {
+	uint64_t	 v;
 	unsigned	 i;
-	int		 saved;
+	int		 saved, first = -1;
 
 	if (n > STATS_SLOTS) {
 		errno = E2BIG;
@@ -700,27 +947,32 @@ sockets_spread_set(struct sockets_spread *sp, const int *fds, unsigned n)
 	 * that left the set must not be picked again even while a draining
 	 * worker still holds it open.
 	 */
-	if (spread_update(sp->state_fd, 1, 0) == -1)
+	if (spread_count_set(sp, 0, 0) == -1)
 		return -1;
 	for (i = 0; i < sp->n; i++)
 		if (spread_delete(sp->socks_fd, i) == -1 && errno != ENOENT)
 			return -1;
 	sp->n = 0;
-	if (n == 0)
-		return 0;
 	for (i = 0; i < n; i++) {
-		if (spread_update(sp->socks_fd, i, (uint64_t)fds[i]) == -1)
-			goto fail;
 		sp->n = i + 1;
+		if (fds[i] == -1)
+			continue;	/* a connection given it is hashed */
+		v = (uint64_t)fds[i];
+		if (spread_update(sp->socks_fd, i, &v) == -1)
+			goto fail;
+		if (first == -1)
+			first = fds[i];
 	}
+	if (first == -1)
+		return 0;	/* nothing to place on: the hash */
 	/*
 	 * The group keeps its program until its last socket closes;
 	 * attaching again is harmless and covers a group made anew.
 	 */
-	if (setsockopt(fds[0], SOL_SOCKET, SO_ATTACH_REUSEPORT_EBPF,
+	if (setsockopt(first, SOL_SOCKET, SO_ATTACH_REUSEPORT_EBPF,
 	    &sp->prog_fd, sizeof(sp->prog_fd)) == -1)
 		goto fail;
-	if (spread_update(sp->state_fd, 1, n) == -1)
+	if (spread_count_set(sp, n, fill) == -1)
 		goto fail;
 	return 0;
 

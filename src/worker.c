@@ -8,6 +8,14 @@
  * are open, and for ACCEPT_RETRY_MS after EMFILE and friends: a listener
  * left armed then would wake the loop for ever without progress.
  *
+ * Placement (sockets.c) reads the worker's load from its slot's entry
+ * in the load map: the serving worker stores its open connections there
+ * after each accept and close, and adds up what it accepted, against
+ * what the program placed on its socket; at each tick, when none of its
+ * sockets has a connection waiting, it sets accepted to placed, so that
+ * connections placed but never accepted (a SYN never answered, a full
+ * queue) do not count against it for ever.
+ *
  * Draining (TERM or QUIT from the master at a reload or a stop, or the
  * master's pipe reaching EOF): accept what the kernel has queued on our
  * sockets, then close them, so nothing waits on a socket nobody will
@@ -29,6 +37,7 @@
 #include <malloc.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -44,6 +53,7 @@
 #include "log.h"
 #include "pool.h"
 #include "router.h"
+#include "sockets.h"
 #include "stats.h"
 #include "worker.h"
 #include "xmalloc.h"
@@ -73,6 +83,7 @@ struct worker {
 	unsigned		 beat_ms;	/* its period */
 	uint64_t		 beat_due_us;	/* when it should fire next */
 	struct stats_slot	*slot_stats;
+	struct sockets_load	*load;		/* placement entry; NULL: none */
 	int			 accepting;	/* accept events are added */
 	int			 stopping;
 	int			 fast;		/* INT: exit without joining */
@@ -111,12 +122,53 @@ worker_check_done(struct worker *w)
 		event_base_loopbreak(w->base);
 }
 
+/*
+ * Our open connections, for placement. Not once stopping: the slot's
+ * next worker (a reload's, a respawn's) writes it then, and a draining
+ * worker's connections are on their way out.
+ */
+static void
+worker_load_open(struct worker *w)
+{
+	if (w->load != NULL && !w->stopping)
+		atomic_store_explicit(&w->load->open, w->env.nconns,
+		    memory_order_relaxed);
+}
+
+/*
+ * At the tick: no connection waiting on any of our sockets, so none
+ * placed on them is still to be accepted. One that arrives between the
+ * poll and the store is forgotten until the next tick: placement's
+ * figure is an estimate, and the program takes accepted > placed as 0.
+ */
+static void
+worker_load_reset(struct worker *w)
+{
+	struct pollfd	 pfd[16];
+	size_t		 i;
+
+	if (w->load == NULL || w->stopping || !w->accepting ||
+	    w->naccept > sizeof(pfd) / sizeof(pfd[0]))
+		return;
+	for (i = 0; i < w->naccept; i++) {
+		pfd[i].fd = w->fds[i];
+		pfd[i].events = POLLIN;
+		pfd[i].revents = 0;
+	}
+	if (poll(pfd, w->naccept, 0) != 0)
+		return;		/* something waits, or an error: next time */
+	atomic_store_explicit(&w->load->accepted,
+	    atomic_load_explicit(&w->load->placed, memory_order_relaxed),
+	    memory_order_relaxed);
+}
+
 /* conn_env closed_cb: a connection slot is free again. */
 static void
 worker_conn_closed_cb(void *arg)
 {
 	struct worker	*w = arg;
 
+	worker_load_open(w);
 	if (w->stopping) {
 		worker_check_done(w);
 		return;
@@ -190,7 +242,11 @@ worker_accept_cb(evutil_socket_t fd, short what, void *arg)
 				return;
 			}
 		}
+		if (w->load != NULL)
+			atomic_fetch_add_explicit(&w->load->accepted, 1,
+			    memory_order_relaxed);
 		(void)conn_new(&w->env, cfd, (struct sockaddr *)&ss, sslen, l);
+		worker_load_open(w);
 	}
 }
 
@@ -232,6 +288,8 @@ worker_beat_cb(evutil_socket_t fd, short what, void *arg)
 	    memory_order_relaxed);
 	atomic_store_explicit(&w->cell->pool_queued, pool_queued(w->pool),
 	    memory_order_relaxed);
+	worker_load_open(w);	/* ours again after a reload's overlap */
+	worker_load_reset(w);
 }
 
 /*
@@ -540,6 +598,7 @@ worker_main(const struct worker_params *p)
 	w.naccept = p->nfds;
 	w.fds = p->fds;
 	w.cell = p->cell;
+	w.load = p->load;
 	w.accept_evs = xcalloc(p->nfds, sizeof(*w.accept_evs));
 	for (i = 0; i < p->nfds; i++) {
 		/*

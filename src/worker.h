@@ -16,6 +16,7 @@
 
 struct config;
 struct event_base;
+struct sockets_load;
 struct stats_cell;
 
 struct worker_params {
@@ -29,6 +30,7 @@ struct worker_params {
 	pid_t			 master_pid;	/* before the fork */
 	sigset_t		 sigmask;	/* to restore once ready */
 	struct stats_cell	*cell;		/* this worker's heartbeat */
+	struct sockets_load	*load;		/* placement entry, NULL: none */
 	struct event_base	*inherited;	/* the master's, reinit'd */
 };
 

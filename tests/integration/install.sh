@@ -98,8 +98,9 @@ fi
 want="ExecStartPre=$sbindir/switchyard -t -c $sysconfdir/switchyard/switchyard.json"
 check "the unit checks the configuration before starting" grep -qxF "$want" "$unit"
 for line in Type=notify 'ExecReload=/bin/kill -HUP $MAINPID' \
-    Restart=on-failure AmbientCapabilities=CAP_NET_BIND_SERVICE \
-    CapabilityBoundingSet=CAP_NET_BIND_SERVICE DynamicUser=yes \
+    Restart=on-failure "AmbientCapabilities=CAP_NET_BIND_SERVICE CAP_BPF CAP_NET_ADMIN" \
+    "CapabilityBoundingSet=CAP_NET_BIND_SERVICE CAP_BPF CAP_NET_ADMIN" DynamicUser=yes \
+    "SystemCallFilter=bpf capset" \
     RuntimeDirectory=switchyard LogsDirectory=switchyard; do
 	check "the unit sets $line" grep -qxF "$line" "$unit"
 done

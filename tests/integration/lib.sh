@@ -479,6 +479,37 @@ sy_close() {
 	eval "exec $1>&-"
 }
 
+# sy_hold N TAG: open N connections and keep them open, each having
+# sent GET /hello?TAG=I and read the status line of its answer (so a
+# worker has accepted it); the descriptors go in SY_HELD. Bash alone,
+# no process per connection: N in a few hundred milliseconds. Returns
+# 1, after a fail, when one gets no answer. TAG "-": send nothing (no
+# request to count; placement counts a connection from its SYN, and
+# timeouts.header_ms closes it).
+SY_HELD=()
+sy_hold() {
+	local i fd line
+	for ((i = 1; i <= $1; i++)); do
+		sy_open fd || return 1
+		SY_HELD+=("$fd")
+		[ "$2" = - ] && continue
+		printf 'GET /hello?%s=%d HTTP/1.1\r\nHost: x\r\n\r\n' "$2" "$i" >&"$fd" 2>/dev/null
+		if ! IFS= read -r -t 5 line <&"$fd"; then
+			fail "sy_hold: no answer on connection $i of $1"
+			return 1
+		fi
+	done
+}
+
+# sy_release: close the connections sy_hold opened.
+sy_release() {
+	local fd
+	for fd in "${SY_HELD[@]}"; do
+		sy_close "$fd"
+	done
+	SY_HELD=()
+}
+
 # sy_send FD BYTES: write BYTES (printf %b escapes: \r\n, \x00...).
 sy_send() {
 	printf '%b' "$2" >&"$1" 2>/dev/null

@@ -275,9 +275,13 @@ conf2='{
 }'
 sy_start "$conf2" || exit 1
 gen1=$(sy_worker_pids | tr '\n' ' ')
-load() { # N TAG: N requests, 4 at a time, new connections (both workers)
+load() { # N TAG: N requests, 4 at a time, new connections (both workers:
+	# placement gives a few at a time to the first one, so 64 idle
+	# connections are held meanwhile, 32 on each, and ties alternate)
 	local n=$1 out=$SY_TMP/ab.$2
+	sy_hold 64 -
 	timeout 60 ab -n "$n" -c 4 "$(sy_url "/hello?$2")" >"$out" 2>&1
+	sy_release
 	check "ab -n $n ($2): complete, none failed" \
 	    eval 'grep -Eq "^Complete requests: +$n\$" "$out" && grep -Eq "^Failed requests: +0\$" "$out"'
 }

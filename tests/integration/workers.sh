@@ -1,6 +1,7 @@
 #!/bin/bash
 # workers.sh - the process model: one SO_REUSEPORT listener per worker
-# slot, each worker a child of the master; a crashed worker is replaced
+# slot, each worker a child of the master; connections placed on one
+# worker while few, on both when many; a crashed worker is replaced
 # on the same socket; workers die with the master; -w overrides the
 # count; an IPv6 loopback listener works.
 . "$(dirname "$0")/lib.sh"
@@ -11,6 +12,7 @@ conf='{
   "listen": ["127.0.0.1:@PORT@"],
   "workers": 2,
   "access_log": "stderr",
+  "timeouts": {"keepalive_ms": 120000},
   "routes": [{"path": "/hello", "handler": "hello"}]
 }'
 
@@ -75,17 +77,56 @@ sy_start "$conf" || exit 1
 check_listeners "workers 2" 127.0.0.1 2
 check_hello "workers 2"
 
-# New connections reach both workers (the kernel spreads them over the
-# SO_REUSEPORT sockets by their addresses; all 40 on one worker would
-# happen once in 2^39 runs). The access log ends with the worker's pid
+# Placement. With the eBPF program (root or CAP_BPF; the master says
+# when it falls back to the kernel's hash): a few connections at a time
+# all go to one worker, the first, while it has fewer than 32 open; 80
+# held open at once (keepalive_ms long enough for a slow loop to open
+# them all) spread over both, none with more than 3/4. With the
+# kernel's hash, 40 connections reach both workers (the hash puts all
+# on one once in 2^39 runs). The access log ends with the worker's pid
 # and the request id.
-for i in $(seq 1 40); do
-	sy_get_status /hello >/dev/null
-done
-for w in $WORKERS; do
-	check "worker $w answered some of 40 connections" \
-	    wait_for "grep -q '\"GET /hello HTTP/1.1\" 200 .* $w [^ ]*\$' '$SY_LOG'" 5
-done
+# held_by: established connections to our port per pid, "pid count".
+held_by() {
+	ss -Htnp state established "( sport = :$SY_PORT )" 2>/dev/null |
+	    grep -o 'pid=[0-9]*' | cut -d= -f2 | sort | uniq -c |
+	    awk '{ print $2, $1 }'
+}
+# answered_by TAG: the pids that answered /hello?TAG=..., one per line.
+answered_by() {
+	grep "\"GET /hello?$1=[0-9]* HTTP/1.1\" 200 " "$SY_LOG" |
+	    awk '{ print $(NF - 1) }' | sort -u
+}
+if grep -q "kernel's hash" "$SY_LOG"; then
+	info "placement by the kernel's hash (no CAP_BPF): checking the spread"
+	for i in $(seq 1 40); do
+		sy_get_status "/hello?hash=$i" >/dev/null
+	done
+	for w in $WORKERS; do
+		check "worker $w answered some of 40 connections" \
+		    wait_for "answered_by hash | grep -qx $w" 5
+	done
+else
+	for i in $(seq 1 10); do
+		sy_get_status "/hello?few=$i" >/dev/null
+	done
+	check "placement: 10 connections one at a time, all answered by one worker" \
+	    wait_for '[ "$(answered_by few | grep -c .)" = 1 ] && [ "$(grep -c "GET /hello?few=" "$SY_LOG")" = 10 ]' 5
+	sy_hold 80 many
+	spread=$(held_by)
+	info "${#SY_HELD[@]} connections open, per worker pid: $(echo $spread)"
+	check "placement: 80 open connections, held by both workers" \
+	    [ "$(echo "$spread" | grep -c .)" = 2 ]
+	check "placement: 80 open connections, none of the workers holds more than 60" \
+	    awk '$2 > 60 { bad = 1 } END { exit bad }' <<<"$spread"
+	sy_release
+	check "placement: once they closed, connections go to one worker again" \
+	    wait_for '[ -z "$(held_by)" ]' 10
+	for i in $(seq 1 10); do
+		sy_get_status "/hello?again=$i" >/dev/null
+	done
+	check "placement: 10 more one at a time, one worker, the same as before" \
+	    wait_for '[ "$(grep -c "GET /hello?again=" "$SY_LOG")" = 10 ] && [ "$(answered_by again)" = "$(answered_by few)" ]' 5
+fi
 
 # A worker killed outright is replaced in its slot, on the same socket.
 set -- $WORKERS

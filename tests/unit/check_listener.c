@@ -27,6 +27,7 @@
 
 #include "listener.h"
 #include "sockets.h"
+#include "stats.h"
 
 #define NELEMS(a)	(sizeof(a) / sizeof((a)[0]))
 
@@ -547,49 +548,113 @@ spread_count(const struct sockaddr_storage *ss, socklen_t sslen,
 	ck_assert_int_eq(got, conns);
 }
 
+/* Slot k's load as the program reckons it (see sockets.h). */
+static uint64_t
+load_of(struct sockets_load *ld)
+{
+	uint64_t	 p = atomic_load(&ld->placed), a = atomic_load(&ld->accepted);
+
+	return atomic_load(&ld->open) + (p > a ? p - a : 0);
+}
+
 /*
- * The eBPF round robin alternates strictly between the group's sockets,
- * takes a smaller set without reloading, and n == 0 hands back to the
- * kernel hash. Without CAP_BPF or on an old kernel it must fail cleanly,
- * leaking no descriptor: that is all there is to check then.
+ * The eBPF placement fills the first socket up to the fill, then
+ * gives each connection to the less loaded socket, by what it placed
+ * and what the workers say (open, accepted); it takes a smaller set
+ * without reloading, and n == 0 hands back to the kernel hash. Nothing
+ * here accepts until the end of a batch, so every connection counts as
+ * placed and waiting, as in a burst. Without CAP_BPF or on an old
+ * kernel it must fail cleanly, leaking no descriptor: that is all there
+ * is to check then.
  */
-START_TEST(test_spread_round_robin)
+START_TEST(test_spread_fill)
 {
 	struct sockaddr_storage	 ss;
-	struct sockets_spread	*sp;
+	struct sockets_loadmap	*lm;
+	struct sockets_spread	*sp = NULL;
+	struct sockets_load	*ld0, *ld1;
 	socklen_t		 sslen;
-	int			 fds[2], cnt[2], before;
+	int			 fds[2], cnt[2], tot[2], before;
 
 	before = next_fd();
 	ck_assert_int_eq(listener_parse("127.0.0.1:1", &ss, &sslen, NULL, 0),
 	    0);
 	set_port(&ss, 0);
 	ck_assert_int_ge(fds[0] = listener_bind((struct sockaddr *)&ss, sslen,
-	    64), 0);
+	    256), 0);
 	set_port(&ss, bound_port(fds[0], &ss, &sslen));
 	ck_assert_int_ge(fds[1] = listener_bind((struct sockaddr *)&ss, sslen,
-	    64), 0);
-	ck_assert_ptr_nonnull(sp = sockets_spread_new());
-	if (sockets_spread_set(sp, fds, 2) == -1) {
-		fprintf(stderr, "check_listener: eBPF spread unavailable "
+	    256), 0);
+	if ((lm = sockets_loadmap_new()) == NULL ||
+	    (sp = sockets_spread_new(lm)) == NULL ||
+	    sockets_spread_set(sp, fds, 2, SOCKETS_FILL) == -1) {
+		fprintf(stderr, "check_listener: eBPF placement unavailable "
 		    "(%s); only its failure path was tested\n",
 		    strerror(errno));
 		spread_count(&ss, sslen, fds, 20, cnt);	/* hash still works */
 		goto done;
 	}
-	spread_count(&ss, sslen, fds, 40, cnt);
-	ck_assert_int_eq(cnt[0], 20);
-	ck_assert_int_eq(cnt[1], 20);
-	ck_assert_int_eq(sockets_spread_set(sp, fds, 1), 0);
+	ld0 = sockets_loadmap_slot(lm, 0);
+	ld1 = sockets_loadmap_slot(lm, 1);
+	ck_assert_ptr_null(sockets_loadmap_slot(lm, STATS_SLOTS));
+
+	/* Few: all on the first socket. */
 	spread_count(&ss, sslen, fds, 10, cnt);
 	ck_assert_int_eq(cnt[0], 10);
-	ck_assert_int_eq(sockets_spread_set(sp, fds, 2), 0);
-	spread_count(&ss, sslen, fds, 10, cnt);
+	ck_assert_int_eq(cnt[1], 0);
+	ck_assert_uint_eq(atomic_load(&ld0->placed), 10);
+
+	/* Many: the first fills, then both take turns, evenly. */
+	tot[0] = cnt[0];
+	tot[1] = cnt[1];
+	spread_count(&ss, sslen, fds, 3 * SOCKETS_FILL - 10, cnt);
+	tot[0] += cnt[0];
+	tot[1] += cnt[1];
+	ck_assert_int_ge(tot[1], SOCKETS_FILL);
+	ck_assert_int_le(abs(tot[0] - tot[1]), 1);
+	ck_assert_uint_eq(load_of(ld0), (uint64_t)tot[0]);
+	ck_assert_uint_eq(load_of(ld1), (uint64_t)tot[1]);
+
+	/*
+	 * The workers accepted them all (the tick's reset); the first has
+	 * SOCKETS_FILL open, the second none: the second takes the next
+	 * ones until it has as many. Then the first's close: it fills again.
+	 */
+	atomic_store(&ld0->accepted, atomic_load(&ld0->placed));
+	atomic_store(&ld1->accepted, atomic_load(&ld1->placed));
+	atomic_store(&ld0->open, SOCKETS_FILL);
+	atomic_store(&ld1->open, SOCKETS_FILL - 4);
+	spread_count(&ss, sslen, fds, 4, cnt);
+	ck_assert_int_eq(cnt[1], 4);
+	atomic_store(&ld0->accepted, atomic_load(&ld0->placed));
+	atomic_store(&ld1->accepted, atomic_load(&ld1->placed));
+	atomic_store(&ld0->open, 0);
+	spread_count(&ss, sslen, fds, 5, cnt);
 	ck_assert_int_eq(cnt[0], 5);
-	ck_assert_int_eq(sockets_spread_set(sp, NULL, 0), 0);
+
+	/* Accepted beyond placed (a reset that raced an accept) is 0. */
+	atomic_store(&ld0->accepted, atomic_load(&ld0->placed) + 100);
+	spread_count(&ss, sslen, fds, 5, cnt);
+	ck_assert_int_eq(cnt[0], 5);
+
+	ck_assert_int_eq(sockets_spread_set(sp, fds, 1, SOCKETS_FILL), 0);
+	atomic_store(&ld0->open, 10 * SOCKETS_FILL);
+	spread_count(&ss, sslen, fds, 10, cnt);
+	ck_assert_int_eq(cnt[0], 10);
+	/* A smaller fill (a pool of 4 threads): 4 on the first, then both. */
+	ck_assert_int_eq(sockets_spread_set(sp, fds, 2, 4), 0);
+	atomic_store(&ld0->accepted, atomic_load(&ld0->placed));
+	atomic_store(&ld1->accepted, atomic_load(&ld1->placed));
+	atomic_store(&ld0->open, 0);
+	atomic_store(&ld1->open, 0);
+	spread_count(&ss, sslen, fds, 6, cnt);
+	ck_assert_int_eq(cnt[0], 4);
+	ck_assert_int_eq(cnt[1], 2);
+	ck_assert_int_eq(sockets_spread_set(sp, NULL, 0, 0), 0);
 	spread_count(&ss, sslen, fds, 10, cnt);
  done:
 	sockets_spread_free(sp);
+	sockets_loadmap_free(lm);
 	(void)close(fds[1]);
 	(void)close(fds[0]);
 	ck_assert_int_eq(next_fd(), before);
@@ -620,7 +685,7 @@ listener_suite(void)
 	tcase_add_test(tc, test_bind_reuseport_ipv6);
 	tcase_add_test(tc, test_bind_in_use);
 	tcase_add_test(tc, test_bind_errors);
-	tcase_add_test(tc, test_spread_round_robin);
+	tcase_add_test(tc, test_spread_fill);
 	suite_add_tcase(s, tc);
 	return s;
 }
