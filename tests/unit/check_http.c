@@ -1316,11 +1316,31 @@ feed_once(const char *s, size_t len, size_t cut, int *status, char *value,
  * the byte-by-byte tail meets it too. The reference is the byte class
  * of RFC 9110 and 9112, spelled out here byte by byte.
  */
+/*
+ * The request head, 24 bytes of piece (NULs too), tail, in s; the places
+ * to cut it at in cuts: none, at the byte pos of the piece, after it, and
+ * five bytes before. The length.
+ */
+static size_t
+place(char *s, size_t size, const char *head, const char *piece,
+    const char *tail, size_t pos, size_t cuts[4])
+{
+	size_t	 off = strlen(head);
+	size_t	 len = (size_t)snprintf(s, size, "%s%24s%s", head, "", tail);
+
+	memcpy(s + off, piece, 24);
+	cuts[0] = 0;
+	cuts[1] = off + pos > 0 ? off + pos : 1;
+	cuts[2] = off + pos + 1;
+	cuts[3] = off + pos > 5 ? off + pos - 5 : 1;
+	return len;
+}
+
 START_TEST(test_scan_every_byte)
 {
 	static const char	 tchars[] = "!#$%&'*+-.^_`|~";
 	char			 piece[25], s[160], value[64], want[32];
-	size_t			 pos, len, off, cuts[4], k;
+	size_t			 pos, len, cuts[4], k;
 	int			 c, vchar, tchar, status;
 	enum http_state		 st;
 
@@ -1335,10 +1355,9 @@ START_TEST(test_scan_every_byte)
 			piece[pos] = (char)c;
 
 			/* A value: VCHAR, obs-text, SP, HTAB; OWS trimmed. */
-			len = (size_t)snprintf(s, sizeof(s),
-			    "GET / HTTP/1.1\r\nHost: h\r\nX: %24s\r\n\r\n", "");
-			off = strlen("GET / HTTP/1.1\r\nHost: h\r\nX: ");
-			memcpy(s + off, piece, 24);
+			len = place(s, sizeof(s),
+			    "GET / HTTP/1.1\r\nHost: h\r\nX: ", piece,
+			    "\r\n\r\n", pos, cuts);
 			if (c == ' ' || c == '\t')
 				(void)snprintf(want, sizeof(want), "%.*s%s%s",
 				    (int)pos, piece, pos > 0 && pos < 23 ?
@@ -1347,10 +1366,6 @@ START_TEST(test_scan_every_byte)
 			else
 				(void)snprintf(want, sizeof(want), "%s",
 				    piece);
-			cuts[0] = 0;
-			cuts[1] = off + pos;
-			cuts[2] = off + pos + 1;
-			cuts[3] = off + pos - 5;
 			for (k = 0; k < 4; k++) {
 				st = feed_once(s, len, cuts[k], &status, value,
 				    sizeof(value));
@@ -1367,13 +1382,8 @@ START_TEST(test_scan_every_byte)
 			}
 
 			/* A target: VCHAR and obs-text, SP ends it. */
-			len = (size_t)snprintf(s, sizeof(s),
-			    "GET /%24s HTTP/1.1\r\nHost: h\r\n\r\n", "");
-			off = strlen("GET /");
-			memcpy(s + off, piece, 24);
-			cuts[1] = off + pos;
-			cuts[2] = off + pos + 1;
-			cuts[3] = off + pos > 5 ? off + pos - 5 : 1;
+			len = place(s, sizeof(s), "GET /", piece,
+			    " HTTP/1.1\r\nHost: h\r\n\r\n", pos, cuts);
 			for (k = 0; k < 4; k++) {
 				st = feed_once(s, len, cuts[k], &status, value,
 				    sizeof(value));
@@ -1391,13 +1401,9 @@ START_TEST(test_scan_every_byte)
 			}
 
 			/* A field name: tokens; ':' ends it, if not first. */
-			len = (size_t)snprintf(s, sizeof(s),
-			    "GET / HTTP/1.1\r\nHost: h\r\n%24s: v\r\n\r\n", "");
-			off = strlen("GET / HTTP/1.1\r\nHost: h\r\n");
-			memcpy(s + off, piece, 24);
-			cuts[1] = off + pos;
-			cuts[2] = off + pos + 1;
-			cuts[3] = off + pos - 5;
+			len = place(s, sizeof(s),
+			    "GET / HTTP/1.1\r\nHost: h\r\n", piece,
+			    ": v\r\n\r\n", pos, cuts);
 			for (k = 0; k < 4; k++) {
 				st = feed_once(s, len, cuts[k], &status, value,
 				    sizeof(value));
@@ -1413,12 +1419,8 @@ START_TEST(test_scan_every_byte)
 			}
 
 			/* A method: a token (unknown: 501), then SP. */
-			len = (size_t)snprintf(s, sizeof(s),
-			    "%24s / HTTP/1.1\r\nHost: h\r\n\r\n", "");
-			memcpy(s, piece, 24);
-			cuts[1] = pos > 0 ? pos : 1;
-			cuts[2] = pos + 1;
-			cuts[3] = pos > 5 ? pos - 5 : 2;
+			len = place(s, sizeof(s), "", piece,
+			    " / HTTP/1.1\r\nHost: h\r\n\r\n", pos, cuts);
 			for (k = 0; k < 4; k++) {
 				st = feed_once(s, len, cuts[k], &status, value,
 				    sizeof(value));
