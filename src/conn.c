@@ -163,7 +163,7 @@ struct conn {
 	unsigned		 tls_read_blocked:1;	/* SSL_read wants to write */
 	unsigned		 queued;	/* answers in the output */
 	unsigned		 requests;	/* answered on this connection */
-	struct timeval		 answered;	/* the last answer (loop clock) */
+	uint64_t		 answered_ms;	/* the last answer, clock_ms() */
 	char			 peer[64];	/* the socket's peer, or PROXY's */
 	union {					/* the same, for trusted_proxies */
 		struct sockaddr		sa;
@@ -555,6 +555,7 @@ conn_respond(struct conn *c)
 	struct sy_req		*r = &rq->req;
 	struct evbuffer		*out = rq->out;
 	struct http_resp_head	 head;
+	struct timeval		 now;
 	int			 keepalive;
 
 	/* After a FIN, the last buffered request's answer says close. */
@@ -567,8 +568,8 @@ conn_respond(struct conn *c)
 	head.extra_len = r->headers_len;
 	head.body_len = evbuffer_get_length(r->body);
 	/* The loop's cached clock: no system call per response. */
-	(void)event_base_gettimeofday_cached(env->base, &c->answered);
-	head.date = date_format(c->answered.tv_sec);
+	(void)event_base_gettimeofday_cached(env->base, &now);
+	head.date = date_format(now.tv_sec);
 	head.keepalive = keepalive;
 	head.http10 = rq->http.minor == 0;
 	head.request_id = r->id;
@@ -590,7 +591,9 @@ conn_respond(struct conn *c)
 	}
 	r->nfiles = 0;
 
-	conn_account(c, head.status, head.body_len, c->answered.tv_sec, 1);
+	conn_account(c, head.status, head.body_len, now.tv_sec, 1);
+	/* The keep-alive clock: monotonic, unlike the Date's. */
+	c->answered_ms = clock_ms();
 
 	c->queued++;
 	r->id[0] = '\0';		/* the next request gets its own */
@@ -603,7 +606,7 @@ conn_respond(struct conn *c)
 	/*
 	 * That request's deadline is over. A keep-alive wait that is still
 	 * armed (the request came whole in one read) stays so: its timer
-	 * counts from c->answered when it fires (conn_timer_cb()).
+	 * counts from c->answered_ms when it fires (conn_timer_cb()).
 	 */
 	if (c->wait != CONN_WAIT_KEEPALIVE)
 		c->wait = CONN_WAIT_NONE;
@@ -915,8 +918,13 @@ conn_process(struct conn *c)
 static void
 conn_process_end(struct conn *c)
 {
-	/* Room again after a pause for a full input buffer. */
-	if (c->state == CONN_ACTIVE && !c->close_after_write &&
+	/*
+	 * Room again after a pause for a full input buffer; and the first
+	 * read's connection is watched from now on (conn_new()). While a
+	 * handler runs too: its client may leave, or pipeline.
+	 */
+	if ((c->state == CONN_ACTIVE || c->state == CONN_HANDLING) &&
+	    !c->close_after_write &&
 	    !c->read_eof && (c->rq == NULL ||
 	    evbuffer_get_length(c->rq->in) < CONN_INPUT_MAX))
 		conn_reading(c, 1);
@@ -1015,6 +1023,7 @@ conn_read_cb(evutil_socket_t fd, short what, void *arg)
 	case TLS_OK:
 		break;
 	case TLS_WANT_READ:
+		conn_reading(c, 1);	/* on already, but after conn_new() */
 		return;
 	case TLS_WANT_WRITE:
 		/*
@@ -1389,21 +1398,12 @@ conn_handler_timeout(struct conn *c)
 static int
 conn_keepalive_left(const struct conn *c, struct timeval *tv)
 {
-	struct timeval	 now, idle, ka = clock_tv(
-			    c->env->conf->timeouts.keepalive_ms);
+	uint64_t	 idle = clock_ms() - c->answered_ms;
+	unsigned	 ka = c->env->conf->timeouts.keepalive_ms;
 
-	/*
-	 * The same clock as c->answered's, cached per loop iteration: an
-	 * answer in this very iteration reads as now, no time idle. Should
-	 * the wall clock have gone back, so does it.
-	 */
-	(void)event_base_gettimeofday_cached(c->env->base, &now);
-	if (timercmp(&now, &c->answered, <))
-		now = c->answered;
-	timersub(&now, &c->answered, &idle);
-	if (!timercmp(&idle, &ka, <))
+	if (idle >= ka)
 		return 0;
-	timersub(&ka, &idle, tv);
+	*tv = clock_tv(ka - (unsigned)idle);
 	return 1;
 }
 
@@ -1501,18 +1501,19 @@ conn_new(struct conn_env *env, int fd, const struct sockaddr *sa,
 	conn_gauge(env);
 	atomic_fetch_add_explicit(&env->stats_slot->accepted, 1,
 	    memory_order_relaxed);
-	conn_reading(c, 1);
 	conn_timer_update(c);
 	/*
 	 * A client writes its request right after connect(2), so it is
 	 * often here already: read it now rather than after a trip through
-	 * epoll_wait(2). A connection answered and closed within this call
-	 * (HTTP/1.0, Connection: close) never reaches the kernel's epoll
-	 * set: the worker's loop defers its changes (changelist), and the
-	 * add and the delete cancel out.
+	 * epoll_wait(2), and watch the socket only if the connection goes
+	 * on (conn_read_cb() turns reading on). One answered and closed
+	 * within this call (HTTP/1.0, Connection: close) never reaches the
+	 * epoll set: no epoll_ctl(2) at all.
 	 */
 	if (c->tls == NULL)
 		conn_read_cb(fd, EV_READ, c);
+	else
+		conn_reading(c, 1);
 	return 0;
 }
 

@@ -118,7 +118,13 @@ worker_accept_set(struct worker *w, int on)
 static void
 worker_check_done(struct worker *w)
 {
-	if (w->stopping && w->env.nconns == w->env.norphans)
+	/*
+	 * Not while worker_listeners_close() takes the queue: a connection
+	 * it answers and closes at once (conn_new() reads at once) would
+	 * look like the last one, with the rest of the queue still to come.
+	 */
+	if (w->stopping && w->naccept == 0 &&
+	    w->env.nconns == w->env.norphans)
 		event_base_loopbreak(w->base);
 }
 
@@ -465,27 +471,6 @@ worker_free(struct worker *w)
 	event_base_free(w->base);
 }
 
-/*
- * The worker's loop. Its epoll changes are batched until the next
- * epoll_wait(2) (a changelist): a connection accepted, answered and
- * closed between two waits costs no epoll_ctl(2) at all, and a pause
- * in reading that ends in the same callback none either. Safe here
- * because no socket of the loop is ever dup(2)ed (libevent's caveat).
- */
-static struct event_base *
-worker_base_new(void)
-{
-	struct event_config	*cfg;
-	struct event_base	*base;
-
-	if ((cfg = event_config_new()) == NULL)
-		return NULL;
-	(void)event_config_set_flag(cfg, EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST);
-	base = event_base_new_with_config(cfg);
-	event_config_free(cfg);
-	return base;
-}
-
 void
 worker_main(const struct worker_params *p)
 {
@@ -544,7 +529,7 @@ worker_main(const struct worker_params *p)
 	    p->conf->worker_timeout_ms / 4 < beat_ms)
 		beat_ms = p->conf->worker_timeout_ms / 4;
 	w.beat_ms = beat_ms;
-	if ((w.base = worker_base_new()) == NULL)
+	if ((w.base = event_base_new()) == NULL)
 		fatalx("event_base_new failed");
 	if ((w.router = router_new(p->conf)) == NULL)
 		fatalx("cannot build the route table");
