@@ -163,7 +163,7 @@ struct conn {
 	unsigned		 tls_read_blocked:1;	/* SSL_read wants to write */
 	unsigned		 queued;	/* answers in the output */
 	unsigned		 requests;	/* answered on this connection */
-	uint64_t		 answered_ms;	/* the last answer, clock_ms() */
+	uint64_t		 answered_ms;	/* the last answer, monotonic */
 	char			 peer[64];	/* the socket's peer, or PROXY's */
 	union {					/* the same, for trusted_proxies */
 		struct sockaddr		sa;
@@ -479,7 +479,8 @@ conn_timer_update(struct conn *c)
 
 /*
  * The one place an answer is counted and logged: its route, mode, code
- * and time in the shared stats, and its access log line. job_times: the
+ * and time in the shared stats, and its access log line; the same clock
+ * reading is the keep-alive's last answer (c->answered_ms). job_times: the
  * pool job's times are ours to read (not while a handler still runs the
  * request, as for the 504 of a job that would not stop).
  */
@@ -492,10 +493,16 @@ conn_account(struct conn *c, int status, size_t body_bytes, time_t now,
 	const struct sy_req	*r = &rq->req;
 	struct stats_route_hot	*sr;
 	struct accesslog_entry	 e;
-	double			 duration = clock_since_s(&rq->start);
+	struct timespec		 t;
+	double			 duration;
 	int			 ran = job_times && r->mode != STATS_MODE_LOOP &&
 				    r->job.start_ns != 0;
 
+	clock_now(&t);
+	duration = (double)(t.tv_sec - rq->start.tv_sec) +
+	    (double)(t.tv_nsec - rq->start.tv_nsec) / 1e9;
+	c->answered_ms = (uint64_t)t.tv_sec * 1000u +
+	    (uint64_t)t.tv_nsec / 1000000u;
 	sr = stats_route_hot(env->stats, env->stats_slot,
 	    rq->route != NULL ? rq->route->stats_index : 0);
 	atomic_fetch_add_explicit(&sr->requests[r->mode][stats_code_index(
@@ -592,8 +599,6 @@ conn_respond(struct conn *c)
 	r->nfiles = 0;
 
 	conn_account(c, head.status, head.body_len, now.tv_sec, 1);
-	/* The keep-alive clock: monotonic, unlike the Date's. */
-	c->answered_ms = clock_ms();
 
 	c->queued++;
 	r->id[0] = '\0';		/* the next request gets its own */
