@@ -640,7 +640,7 @@ conn_req_start(struct conn *c)
 	api_req_start(&rq->req, &rq->http, rq->route);
 	if (rq->req.id[0] != '\0')
 		return;			/* a 504 for a job taken back */
-	if ((v = http_req_header(&rq->http, "x-request-id")) == NULL ||
+	if ((v = rq->http.request_id) == NULL ||
 	    reqid_copy(rq->req.id, v) == -1)
 		reqid_next(&c->env->reqid, rq->req.id);
 }

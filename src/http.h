@@ -94,6 +94,9 @@ struct http_req {
 	unsigned	 head:1;	/* HEAD: answer without a body */
 	unsigned	 expect_continue:1;	/* wants "100 Continue" */
 	unsigned	 has_body:1;	/* Content-Length > 0 or chunked */
+	const char	*request_id;	/* the first X-Request-Id's value, as
+					   sent (reqid_copy() checks it), or
+					   NULL */
 
 	/* Parse state, private to http.c. */
 	char		*hbuf;		/* target and header text */
@@ -102,10 +105,9 @@ struct http_req {
 	size_t		 text_len;	/* client bytes in hbuf, no NULs */
 	size_t		 piece_off;	/* start of the piece being copied */
 	size_t		 fr_left;	/* body or chunk bytes still to come */
-	unsigned char	 piece;		/* what the parser is sending */
 	unsigned char	 fr_state;	/* where the framing scan is */
 	unsigned char	 fr_count;	/* method bytes, or version bytes */
-	unsigned char	 fr_match;	/* name bytes matching Content-Length */
+	unsigned	 line_done:1;	/* http-parser has the request line */
 	unsigned	 method_done:1;	/* the method token has ended */
 	unsigned	 method_unknown:1;	/* http-parser refused it */
 	unsigned	 chunked:1;	/* the body is chunked */

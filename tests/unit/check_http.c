@@ -678,6 +678,109 @@ START_TEST(test_duplicate_content_length)
 }
 END_TEST
 
+/*
+ * http-parser is given the request line and the framing fields only
+ * (http.c): the fields between and around them, and the OWS around the
+ * length, must come out of the table as sent, the length must frame the
+ * body, and a repeat or a conflict must be found across fields it never
+ * saw. Every split, as check_stream() does.
+ */
+START_TEST(test_framing_among_fields)
+{
+	check_stream("POST /f HTTP/1.1\r\nX-A: 1\r\n"
+	    "Content-Length:\t 3 \t\r\nHost: h\r\nX-B:\t\r\n\r\n"
+	    "abcGET / HTTP/1.1\r\nHost: h\r\n\r\n",
+	    "CB POST /f body_len=0\n"
+	    "REQ POST /f path=/f query=(null) v=1.1 ka=1 head=0 exp=0 "
+	    "has_body=1 status=0\n"
+	    "H [X-A] [1]\n"
+	    "H [Content-Length] [3]\n"
+	    "H [Host] [h]\n"
+	    "H [X-B] []\n"
+	    "B 3 [abc]\n"
+	    "CB GET / body_len=0\n"
+	    "REQ GET / path=/ query=(null) v=1.1 ka=1 head=0 exp=0 "
+	    "has_body=0 status=0\n"
+	    "H [Host] [h]\n");
+	check_stream("POST / HTTP/1.1\r\ncontent-length: 3\r\nHost: h\r\n"
+	    "X-Between: 1\r\nCONTENT-LENGTH: 3\r\n\r\nabc", "ERROR 400\n");
+	check_stream("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n"
+	    "Host: h\r\nX-Between: 1\r\nContent-Length: 3\r\n\r\n"
+	    "3\r\nabc\r\n0\r\n\r\n", "ERROR 400\n");
+	check_stream("POST /c HTTP/1.1\r\nX-A: 1\r\nTransfer-Encoding:\t"
+	    "chunked \r\nHost: h\r\n\r\n3\r\nabc\r\n0\r\n\r\n",
+	    "CB POST /c body_len=0\n"
+	    "REQ POST /c path=/c query=(null) v=1.1 ka=1 head=0 exp=0 "
+	    "has_body=1 status=0\n"
+	    "H [X-A] [1]\n"
+	    "H [Transfer-Encoding] [chunked]\n"
+	    "H [Host] [h]\n"
+	    "B 3 [abc]\n");
+	/* A length only a field of its own name frames. */
+	check_stream("POST /n HTTP/1.1\r\nHost: h\r\nX-Content-Length: 3\r\n"
+	    "Content-Lengthy: 3\r\n\r\n",
+	    "CB POST /n body_len=0\n"
+	    "REQ POST /n path=/n query=(null) v=1.1 ka=1 head=0 exp=0 "
+	    "has_body=0 status=0\n"
+	    "H [Host] [h]\n"
+	    "H [X-Content-Length] [3]\n"
+	    "H [Content-Lengthy] [3]\n");
+}
+END_TEST
+
+/* The first X-Request-Id, as the scan found it, in any case. */
+START_TEST(test_request_id_field)
+{
+	static const char	 s[] = "GET / HTTP/1.1\r\nHost: h\r\n"
+	    "x-REQUEST-id:  abc-1 \r\nX-Request-Id: second\r\n\r\n";
+	static const char	 t[] = "GET / HTTP/1.1\r\nHost: h\r\n"
+	    "X-Request-Idx: no\r\n\r\n";
+	struct http_req		 req;
+	size_t			 i;
+
+	http_req_init(&req, &limits, NULL, NULL);
+	for (i = 0; i < sizeof(s) - 1; i++)
+		ck_assert_uint_eq(http_req_feed(&req, s + i, 1), 1);
+	ck_assert_int_eq(req.state, HTTP_COMPLETE);
+	ck_assert_ptr_nonnull(req.request_id);
+	ck_assert_str_eq(req.request_id, "abc-1");
+	http_req_reset(&req);
+	ck_assert_ptr_null(req.request_id);
+	ck_assert_uint_eq(http_req_feed(&req, t, sizeof(t) - 1),
+	    sizeof(t) - 1);
+	ck_assert_int_eq(req.state, HTTP_COMPLETE);
+	ck_assert_ptr_null(req.request_id);
+	http_req_cleanup(&req);
+}
+END_TEST
+
+/*
+ * http-parser refuses a head of more than 80 KiB of its own accord
+ * (HTTP_MAX_HEADER_SIZE), a limit of its build, not of the config: with
+ * limits.header_bytes above it, a longer head must pass, since the
+ * parser no longer sees the fields.
+ */
+START_TEST(test_header_bytes_over_parser_max)
+{
+	struct config_limits	 big = limits;
+	struct http_req		 req;
+	char			*v, *s;
+	size_t			 len;
+
+	big.header_bytes = 200 * 1024;
+	v = repeat('v', 120 * 1024);
+	s = fmt("GET / HTTP/1.1\r\nHost: h\r\nX-Big: %s\r\n\r\n", v);
+	len = strlen(s);
+	http_req_init(&req, &big, NULL, NULL);
+	ck_assert_uint_eq(http_req_feed(&req, s, len), len);
+	ck_assert_int_eq(req.state, HTTP_COMPLETE);
+	ck_assert_str_eq(http_req_header(&req, "x-big"), v);
+	http_req_cleanup(&req);
+	free(s);
+	free(v);
+}
+END_TEST
+
 START_TEST(test_content_length_and_chunked)
 {
 	check_stream("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\n"
@@ -2182,6 +2285,9 @@ http_suite(void)
 	tcase_add_test(tc, test_missing_host);
 	tcase_add_test(tc, test_duplicate_host);
 	tcase_add_test(tc, test_duplicate_content_length);
+	tcase_add_test(tc, test_framing_among_fields);
+	tcase_add_test(tc, test_request_id_field);
+	tcase_add_test(tc, test_header_bytes_over_parser_max);
 	tcase_add_test(tc, test_content_length_and_chunked);
 	tcase_add_test(tc, test_transfer_coding_unknown);
 	tcase_add_test(tc, test_chunk_crlf);
