@@ -61,7 +61,15 @@ struct http_req {
 	const struct config_limits	*limits;
 	http_headers_cb			 headers_cb;
 	void				*cb_arg;
+	char				*body_buf;	/* body's buffer, kept
+							   for the next request
+							   when small */
+	size_t				 body_cap;
 
+	/*
+	 * From here on, everything is one request's: http_req_reset()
+	 * zeroes it all at once.
+	 */
 	enum http_state	 state;
 	int		 status;	/* set in ERROR, or by headers_cb */
 	const char	*reason;	/* why ERROR, for the log */
@@ -82,9 +90,9 @@ struct http_req {
 	struct http_header *headers;	/* nheaders used, limits->headers max */
 	unsigned	 nheaders;
 
-	char		*body;		/* de-chunked, body_len bytes */
+	char		*body;		/* de-chunked, body_len bytes; NULL
+					   before the first */
 	size_t		 body_len;
-	size_t		 body_cap;
 	size_t		 body_want;	/* Content-Length, or the limit */
 
 	unsigned	 keepalive:1;	/* the client allows another request:
