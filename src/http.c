@@ -1416,6 +1416,13 @@ http_req_cleanup(struct http_req *req)
 void
 http_req_reset(struct http_req *req)
 {
+	/*
+	 * Not a byte since the last reset (the first takes the head
+	 * buffers), nor a verdict from outside: nothing to undo. The
+	 * connection resets once more when it goes idle.
+	 */
+	if (req->headers == NULL && req->state == HTTP_IDLE)
+		return;
 	/* A large body is not kept around for the life of the connection. */
 	if (req->body_cap > BODY_INITIAL) {
 		free(req->body_buf);
