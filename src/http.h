@@ -110,7 +110,8 @@ struct http_req {
 	char		*hbuf;		/* target and header text */
 	size_t		 hbuf_len;
 	size_t		 hbuf_cap;
-	size_t		 text_len;	/* client bytes in hbuf, no NULs */
+	size_t		 text_len;	/* client bytes in hbuf (no NULs),
+					   and the OWS before values */
 	size_t		 piece_off;	/* start of the piece being copied */
 	size_t		 fr_left;	/* body or chunk bytes still to come */
 	unsigned char	 fr_state;	/* where the framing scan is */

@@ -1742,12 +1742,13 @@ START_TEST(test_header_bytes_limit)
 	/*
 	 * With every header slot used, the text of target, names and
 	 * values may be header_bytes exactly: "/", eight "Hn" "v", "Host"
-	 * "h" and "H9" are 32 bytes, the last value takes the rest.
+	 * "h" and "H9" are 32 bytes, the last value takes the rest. No OWS
+	 * before the values: it counts too (test_header_bytes_leading_ows).
 	 */
 	v = repeat('v', limits.header_bytes - 32);
 	s = fmt("GET / HTTP/1.1\r\n"
-	    "H0: v\r\nH1: v\r\nH2: v\r\nH3: v\r\nH4: v\r\n"
-	    "H5: v\r\nH6: v\r\nH7: v\r\nHost: h\r\nH9: %s\r\n\r\n",
+	    "H0:v\r\nH1:v\r\nH2:v\r\nH3:v\r\nH4:v\r\n"
+	    "H5:v\r\nH6:v\r\nH7:v\r\nHost:h\r\nH9:%s\r\n\r\n",
 	    v);
 	want = fmt("CB GET / body_len=0\n"
 	    "REQ GET / path=/ query=(null) v=1.1 ka=1 head=0 exp=0 "
@@ -1764,8 +1765,8 @@ START_TEST(test_header_bytes_limit)
 
 	v = repeat('v', limits.header_bytes - 32 + 1);
 	s = fmt("GET / HTTP/1.1\r\n"
-	    "H0: v\r\nH1: v\r\nH2: v\r\nH3: v\r\nH4: v\r\n"
-	    "H5: v\r\nH6: v\r\nH7: v\r\nHost: h\r\nH9: %s\r\n\r\n",
+	    "H0:v\r\nH1:v\r\nH2:v\r\nH3:v\r\nH4:v\r\n"
+	    "H5:v\r\nH6:v\r\nH7:v\r\nHost:h\r\nH9:%s\r\n\r\n",
 	    v);
 	check_stream(s, "ERROR 431\n");
 	free(s);
@@ -1787,6 +1788,50 @@ START_TEST(test_header_count_limit)
 	check_stream("GET / HTTP/1.1\r\nHost: h\r\nA: 1\r\nB: 2\r\nC: 3\r\n"
 	    "D: 4\r\nE: 5\r\nF: 6\r\nG: 7\r\nH: 8\r\nI: 9\r\nJ: 10\r\n\r\n",
 	    "ERROR 431\n");
+}
+END_TEST
+
+/*
+ * The OWS before a value is header text as sent, as the OWS after it
+ * is: without it counted, a head had no bound at all (http-parser's own
+ * 80 KiB no longer sees the fields).
+ */
+START_TEST(test_header_bytes_leading_ows)
+{
+	struct http_req	 req;
+	char		*v, *s;
+	size_t		 len;
+
+	v = repeat(' ', limits.header_bytes + 100);
+	s = fmt("GET / HTTP/1.1\r\nHost: h\r\nX:%sv\r\n\r\n", v);
+	check_stream(s, "ERROR 431\n");
+	free(s);
+	/* Before an empty value, and in a framing field. */
+	s = fmt("GET / HTTP/1.1\r\nHost: h\r\nX:%s\r\n\r\n", v);
+	check_stream(s, "ERROR 431\n");
+	free(s);
+	s = fmt("POST / HTTP/1.1\r\nHost: h\r\nContent-Length:%s3\r\n\r\nabc",
+	    v);
+	check_stream(s, "ERROR 431\n");
+	free(s);
+	free(v);
+	v = repeat('\t', limits.header_bytes + 100);
+	s = fmt("GET / HTTP/1.1\r\nHost: h\r\nX:%sv\r\n\r\n", v);
+	check_stream(s, "ERROR 431\n");
+	free(s);
+	free(v);
+
+	/* Far past http-parser's old 80 KiB, fed at once. */
+	v = repeat(' ', 200 * 1024);
+	s = fmt("GET / HTTP/1.1\r\nHost: h\r\nX:%sv\r\n\r\n", v);
+	len = strlen(s);
+	http_req_init(&req, &limits, NULL, NULL);
+	ck_assert_uint_le(http_req_feed(&req, s, len), len);
+	ck_assert_int_eq(req.state, HTTP_ERROR);
+	ck_assert_int_eq(req.status, 431);
+	http_req_cleanup(&req);
+	free(s);
+	free(v);
 }
 END_TEST
 
@@ -2325,6 +2370,7 @@ http_suite(void)
 	tcase_add_test(tc, test_uri_limit);
 	tcase_add_test(tc, test_header_bytes_limit);
 	tcase_add_test(tc, test_header_count_limit);
+	tcase_add_test(tc, test_header_bytes_leading_ows);
 	/* Split at every offset under ASan takes a while. */
 	tcase_set_timeout(tc, 60);
 	suite_add_tcase(s, tc);
