@@ -1,11 +1,11 @@
 /*
  * http.h - the HTTP/1.x wire format: requests in, response heads out.
  *
- * http-parser does the tokenising of the request line and the header
- * fields; this module turns its callbacks into a struct http_req, enforces
- * the configured limits, and maps every failure to the status code to
- * answer. Framing (RFC 9112) is this module's own: a scan validates every
- * byte of the head before http-parser sees it, and reads the body itself.
+ * http-parser tokenises the request line and reads Content-Length and
+ * Transfer-Encoding; everything else is this module's own: a scan
+ * validates every byte of the head (RFC 9112 framing) before http-parser
+ * sees any, builds the header table, enforces the configured limits and
+ * reads the body, and every failure maps to the status code to answer.
  * It never touches a socket: the connection feeds it bytes and reads its
  * state, so tests can feed it byte streams split anywhere.
  *
