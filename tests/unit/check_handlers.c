@@ -599,10 +599,11 @@ treq_cleanup(struct treq *t)
 static char *
 treq_body(struct treq *t, size_t *len)
 {
-	size_t	 n = evbuffer_get_length(t->req.body);
+	size_t	 n = api_resp_body_len(&t->req);
 	char	*s = xmalloc(n + 1);
 
-	ck_assert_int_eq(evbuffer_copyout(t->req.body, s, n), (ssize_t)n);
+	ck_assert_int_eq(evbuffer_copyout(api_resp_body(&t->req), s, n),
+	    (ssize_t)n);
 	s[n] = '\0';
 	if (len != NULL)
 		*len = n;
@@ -920,7 +921,7 @@ START_TEST(encode_not)
 	free(v);
 	ck_assert_str_eq(v = treq_header(&t, "Content-Encoding"), "");
 	free(v);
-	ck_assert_uint_eq(evbuffer_get_length(t.req.body), sizeof(text));
+	ck_assert_uint_eq(api_resp_body_len(&t.req), sizeof(text));
 	treq_cleanup(&t);
 }
 END_TEST
@@ -1701,7 +1702,7 @@ START_TEST(hash_body_aborted)
 	atomic_store(&t.req.aborted, 1);	/* what conn_close() does */
 	loop_until(base, &t.finished, 1);
 	ck_assert_int_eq(t.finished, 1);
-	ck_assert_uint_eq(evbuffer_get_length(t.req.body), 0);
+	ck_assert_uint_eq(api_resp_body_len(&t.req), 0);
 	ck_assert_str_eq(t.req.content_type, "");
 	ck_assert_uint_eq(t.req.headers_len, 0);
 	treq_cleanup(&t);
