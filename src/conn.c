@@ -142,6 +142,7 @@ struct conn_rq {
 	 * a short write leaves of it, moves it into out (conn_out()).
 	 */
 	size_t			 direct_len;	/* bytes in direct[]; 0: none */
+	size_t			 direct_off;	/* of them, written */
 	const char		*direct_ref;	/* the static body, after them */
 	size_t			 direct_ref_len;
 	char			 direct[CONN_DIRECT_SIZE];
@@ -219,8 +220,8 @@ conn_out_len(const struct conn *c)
 {
 	const struct conn_rq	*rq = c->rq;
 
-	return rq != NULL ? evbuffer_get_length(rq->out) + rq->direct_len +
-	    rq->direct_ref_len : 0;
+	return rq != NULL ? evbuffer_get_length(rq->out) + rq->direct_len -
+	    rq->direct_off + rq->direct_ref_len : 0;
 }
 
 /*
@@ -232,9 +233,10 @@ static struct evbuffer *
 conn_out(struct conn_rq *rq)
 {
 	if (rq->direct_len > 0) {
-		if (evbuffer_add(rq->out, rq->direct, rq->direct_len) == -1)
+		if (evbuffer_add(rq->out, rq->direct + rq->direct_off,
+		    rq->direct_len - rq->direct_off) == -1)
 			return NULL;
-		rq->direct_len = 0;
+		rq->direct_len = rq->direct_off = 0;
 	}
 	if (rq->direct_ref_len > 0) {
 		if (evbuffer_add_reference(rq->out, rq->direct_ref,
@@ -317,7 +319,8 @@ conn_rq_put(struct conn *c)
 	rq->route = NULL;
 	rq->allowed = 0;
 	rq->nfiles = rq->files_head = rq->out_sent = 0;
-	rq->direct_len = rq->direct_ref_len = 0;	/* a closed one's */
+	/* A closed one's. */
+	rq->direct_len = rq->direct_off = rq->direct_ref_len = 0;
 	rq->direct_ref = NULL;
 	rq->req.id[0] = '\0';
 	if (env->nspare_rq >= CONN_SPARE || evbuffer_get_length(rq->in) > 0 ||
@@ -1311,8 +1314,8 @@ conn_direct_write(struct conn *c, int *progress)
 	int		 niov = 0;
 
 	if (rq->direct_len > 0) {
-		iov[niov].iov_base = rq->direct;
-		iov[niov++].iov_len = rq->direct_len;
+		iov[niov].iov_base = rq->direct + rq->direct_off;
+		iov[niov++].iov_len = rq->direct_len - rq->direct_off;
 	}
 	if (rq->direct_ref_len > 0) {
 		/* Only read: writev(2) takes no const. */
@@ -1327,21 +1330,20 @@ conn_direct_write(struct conn *c, int *progress)
 		w = 0;
 	}
 	n = (size_t)w;
-	if (n == rq->direct_len + rq->direct_ref_len) {
-		rq->direct_len = rq->direct_ref_len = 0;
+	if (n == rq->direct_len - rq->direct_off + rq->direct_ref_len) {
+		rq->direct_len = rq->direct_off = rq->direct_ref_len = 0;
 		rq->direct_ref = NULL;
 		return 1;
 	}
 	/* A short write: what is left goes the buffered way. */
 	*progress |= n > 0;
-	if (n >= rq->direct_len) {
-		rq->direct_ref += n - rq->direct_len;
-		rq->direct_ref_len -= n - rq->direct_len;
-		rq->direct_len = 0;
-	} else {
-		memmove(rq->direct, rq->direct + n, rq->direct_len - n);
-		rq->direct_len -= n;
-	}
+	if (n >= rq->direct_len - rq->direct_off) {
+		n -= rq->direct_len - rq->direct_off;
+		rq->direct_len = rq->direct_off = 0;
+		rq->direct_ref += n;
+		rq->direct_ref_len -= n;
+	} else
+		rq->direct_off += n;
 	if (conn_out(rq) == NULL) {
 		conn_close(c, "out of memory");
 		return -1;
