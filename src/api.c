@@ -69,6 +69,8 @@ api_req_answered(struct sy_req *req)
 	free(req->headers);
 	req->headers = NULL;
 	req->headers_len = 0;
+	req->body_ref = NULL;
+	req->body_ref_len = 0;
 }
 
 void
@@ -93,6 +95,8 @@ api_req_start(struct sy_req *req, const struct http_req *http,
 	req->job.submit_ns = req->job.start_ns = req->job.end_ns = 0;
 	/* The body was moved to the connection's output: it is empty. */
 	req->nfiles = 0;
+	req->body_ref = NULL;
+	req->body_ref_len = 0;
 }
 
 int
@@ -411,26 +415,69 @@ sy_resp_content_type(struct sy_req *req, const char *type)
 		memcpy(req->content_type, type, (size_t)len + 1);
 }
 
+size_t
+api_resp_body_len(const struct sy_req *req)
+{
+	/* With a reference, body is empty. */
+	return req->body_ref != NULL ? req->body_ref_len :
+	    evbuffer_get_length(req->body);
+}
+
+struct evbuffer *
+api_resp_body(struct sy_req *req)
+{
+	if (req->body_ref != NULL) {
+		if (evbuffer_add_reference(req->body, req->body_ref,
+		    req->body_ref_len, NULL, NULL) == -1)
+			return NULL;
+		req->body_ref = NULL;
+		req->body_ref_len = 0;
+	}
+	return req->body;
+}
+
 int
 sy_resp_body(struct sy_req *req, const void *data, size_t len)
 {
-	return evbuffer_add(req->body, data, len);
+	struct evbuffer	*body;
+
+	if ((body = api_resp_body(req)) == NULL)
+		return -1;
+	return evbuffer_add(body, data, len);
 }
 
 int
 sy_resp_body_static(struct sy_req *req, const void *data, size_t len)
 {
-	return evbuffer_add_reference(req->body, data, len, NULL, NULL);
+	struct evbuffer	*body;
+
+	if (len == 0)
+		return 0;
+	/*
+	 * The whole body so far: a pointer, no chain to allocate and free
+	 * (a chain per request was a malloc/free pair per /hello).
+	 */
+	if (req->body_ref == NULL && evbuffer_get_length(req->body) == 0) {
+		req->body_ref = data;
+		req->body_ref_len = len;
+		return 0;
+	}
+	if ((body = api_resp_body(req)) == NULL)
+		return -1;
+	return evbuffer_add_reference(body, data, len, NULL, NULL);
 }
 
 int
 sy_resp_printf(struct sy_req *req, const char *fmt, ...)
 {
-	va_list	 ap;
-	int	 n;
+	struct evbuffer	*body;
+	va_list		 ap;
+	int		 n;
 
+	if ((body = api_resp_body(req)) == NULL)
+		return -1;
 	va_start(ap, fmt);
-	n = evbuffer_add_vprintf(req->body, fmt, ap);
+	n = evbuffer_add_vprintf(body, fmt, ap);
 	va_end(ap);
 	return n < 0 ? -1 : 0;
 }
@@ -445,14 +492,19 @@ dump_cb(const char *buf, size_t len, void *arg)
 int
 sy_resp_json(struct sy_req *req, int status, json_t *json)
 {
-	int	 rc;
+	struct evbuffer	*body;
+	int		 rc;
 
 	if (json == NULL)
 		return -1;
+	if ((body = api_resp_body(req)) == NULL) {
+		json_decref(json);
+		return -1;
+	}
 	sy_resp_status(req, status);
 	sy_resp_content_type(req, "application/json");
 	/* 9 digits: "0.00209295", not "0.0020929500000000001". */
-	rc = json_dump_callback(json, dump_cb, req->body,
+	rc = json_dump_callback(json, dump_cb, body,
 	    JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(9));
 	json_decref(json);
 	return rc;
@@ -462,6 +514,8 @@ int
 sy_resp_error(struct sy_req *req, int status, const char *message)
 {
 	evbuffer_drain(req->body, evbuffer_get_length(req->body));
+	req->body_ref = NULL;
+	req->body_ref_len = 0;
 	req->nfiles = 0;
 	return sy_resp_json(req, status, json_pack("{s:s}", "detail", message));
 }
@@ -524,11 +578,15 @@ int
 api_resp_file_piece(struct sy_req *req, struct evbuffer_file_segment *seg,
     int fd, off_t offset, off_t length)
 {
-	size_t	 at = evbuffer_get_length(req->body);
-	int	 rc;
+	struct evbuffer	*body;
+	size_t		 at;
+	int		 rc;
 
-	rc = evbuffer_add_file_segment(req->body, seg, offset, length);
-	if (rc == 0 && evbuffer_get_length(req->body) > at) {
+	if ((body = api_resp_body(req)) == NULL)
+		return -1;
+	at = evbuffer_get_length(body);
+	rc = evbuffer_add_file_segment(body, seg, offset, length);
+	if (rc == 0 && evbuffer_get_length(body) > at) {
 		if (req->nfiles == req->files_size) {
 			req->files_size = req->files_size ? req->files_size * 2 : 2;
 			req->files = xreallocarray(req->files, req->files_size,
@@ -537,7 +595,7 @@ api_resp_file_piece(struct sy_req *req, struct evbuffer_file_segment *seg,
 		/* What was added: a length of -1 means "to the end". */
 		req->files[req->nfiles++] = (struct api_file){ .at = at,
 		    .offset = offset, .length = (off_t)(evbuffer_get_length(
-		    req->body) - at), .fd = fd };
+		    body) - at), .fd = fd };
 	}
 	return rc;
 }
@@ -621,6 +679,7 @@ etag_weaken(struct sy_req *req)
 void
 api_resp_encode(struct sy_req *req)
 {
+	struct evbuffer	*body;
 	const char	*ae;
 	size_t		 len;
 	int		 status = req->status;
@@ -634,7 +693,7 @@ api_resp_encode(struct sy_req *req)
 	if (req->http->head || status < 200 || status == 204 ||
 	    status == 206 || status == 304 || req->nfiles > 0 ||
 	    atomic_load(&req->aborted) ||
-	    evbuffer_get_length(req->body) < COMPRESS_MIN_BYTES ||
+	    api_resp_body_len(req) < COMPRESS_MIN_BYTES ||
 	    !compress_type_ok(req->content_type) ||
 	    resp_header(req, "Content-Encoding", &len) != NULL ||
 	    (ae = http_req_header(req->http, "Accept-Encoding")) == NULL ||
@@ -647,16 +706,16 @@ api_resp_encode(struct sy_req *req)
 	 */
 	if (req->headers == NULL ||	/* the Vary above allocated it */
 	    req->headers_len + sizeof(API_CODED_HEADER) - 1 + 2 >
-	    API_HEADERS_MAX ||
-	    compress_gzip(req->body, req->coded) == -1)
+	    API_HEADERS_MAX || (body = api_resp_body(req)) == NULL ||
+	    compress_gzip(body, req->coded) == -1)
 		return;
 	memcpy(req->headers + req->headers_len, API_CODED_HEADER,
 	    sizeof(API_CODED_HEADER) - 1);
 	req->headers_len += sizeof(API_CODED_HEADER) - 1;
 	etag_weaken(req);
-	(void)evbuffer_drain(req->body, evbuffer_get_length(req->body));
+	(void)evbuffer_drain(body, evbuffer_get_length(body));
 	/* Moves the chains: no copy. */
-	(void)evbuffer_add_buffer(req->body, req->coded);
+	(void)evbuffer_add_buffer(body, req->coded);
 }
 
 struct sy_req *

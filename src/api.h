@@ -46,7 +46,16 @@ struct sy_req {
 					   bytes from the first one to the
 					   answer; else NULL */
 	size_t		 headers_len;
-	struct evbuffer	*body;
+	struct evbuffer	*body;		/* empty while body_ref is set */
+	/*
+	 * A body that is one sy_resp_body_static() alone (most fixed
+	 * answers) stays a reference here, without a libevent chain: the
+	 * connection writes it from where it is. Whatever else is appended
+	 * moves it into body first (api_resp_body()), so bytes keep their
+	 * order.
+	 */
+	const void	*body_ref;	/* NULL: the body is all in body */
+	size_t		 body_ref_len;
 	struct evbuffer	*coded;		/* api_resp_encode()'s output; empty
 					   between calls */
 	/*
@@ -115,6 +124,16 @@ void	api_req_answered(struct sy_req *req);
  * callback, once, last: that may finish req (done_cb) at once.
  */
 void	api_req_abort(struct sy_req *req);
+
+/* The length of req's response body, so far. */
+size_t	api_resp_body_len(const struct sy_req *req);
+
+/*
+ * req's response body, all of it in req->body (a reference moved in), for
+ * whoever needs it as an evbuffer: NULL when out of memory (the body is
+ * then as it was). The thread that holds req.
+ */
+struct evbuffer	*api_resp_body(struct sy_req *req);
 
 /*
  * The response is complete: apply the route's content coding. On a

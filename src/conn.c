@@ -53,7 +53,11 @@
  * buffer, written with one writev(2) (sendfile(2) for file segments) as
  * soon as the callback that made them is done, so all pipelined answers
  * of one read leave together and the usual case needs no EPOLLOUT round
- * trip. When the output holds more than CONN_OUTPUT_MAX bytes or
+ * trip. The usual answer (plain, alone, its body in memory) skips the
+ * buffer and its chains: its head is formatted into the request's own
+ * buffer and goes with the body, from where the handler left it, in one
+ * writev(2); an answer behind it, or a short write, puts it in the output
+ * after all (conn_direct(), conn_out()). When the output holds more than CONN_OUTPUT_MAX bytes or
  * CONN_QUEUED_MAX answers (a client pipelining faster than it reads)
  * parsing stops until it drains: the count bounds what small answers can
  * hold that bytes do not show, such as the open file of each static one.
@@ -62,9 +66,11 @@
 
 #include <errno.h>
 #include <netinet/in.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -97,6 +103,8 @@
 #define CONN_PROXY_MS		3000	/* the PROXY header (capped: header_ms) */
 #define CONN_TLS_RECORD		16384	/* plaintext of one TLS record */
 #define CONN_SPARE		128	/* spare conns and requests kept */
+#define CONN_DIRECT_SIZE	4096	/* a direct answer's head, body copy */
+#define CONN_DIRECT_COPY	1024	/* bodies copied there, at most */
 
 enum conn_state {
 	CONN_ACTIVE,
@@ -125,6 +133,19 @@ struct conn_rq {
 	struct sy_req		 req;
 	struct evbuffer		*in;		/* read, not yet parsed */
 	struct evbuffer		*out;		/* answers not yet written */
+	/*
+	 * The last answer, kept out of out while out is empty and the
+	 * answer is plain and in memory: its head and a small body copied
+	 * in direct[], a body of one sy_resp_body_static() by reference.
+	 * conn_flush() writes it from there with one writev(2), no libevent
+	 * chain to allocate and free. An answer queued behind it, or what
+	 * a short write leaves of it, moves it into out (conn_out()).
+	 */
+	size_t			 direct_len;	/* bytes in direct[]; 0: none */
+	size_t			 direct_off;	/* of them, written */
+	const char		*direct_ref;	/* the static body, after them */
+	size_t			 direct_ref_len;
+	char			 direct[CONN_DIRECT_SIZE];
 	/*
 	 * TLS: the file segments in out, each at its position in the
 	 * stream of bytes written (out_sent counts them), from
@@ -197,7 +218,34 @@ conn_gauge(struct conn_env *env)
 static size_t
 conn_out_len(const struct conn *c)
 {
-	return c->rq != NULL ? evbuffer_get_length(c->rq->out) : 0;
+	const struct conn_rq	*rq = c->rq;
+
+	return rq != NULL ? evbuffer_get_length(rq->out) + rq->direct_len -
+	    rq->direct_off + rq->direct_ref_len : 0;
+}
+
+/*
+ * The request's output, with its direct answer moved in, for whatever
+ * must come after that answer: NULL when out of memory (what could not be
+ * moved stays direct, behind out, and still goes in order).
+ */
+static struct evbuffer *
+conn_out(struct conn_rq *rq)
+{
+	if (rq->direct_len > 0) {
+		if (evbuffer_add(rq->out, rq->direct + rq->direct_off,
+		    rq->direct_len - rq->direct_off) == -1)
+			return NULL;
+		rq->direct_len = rq->direct_off = 0;
+	}
+	if (rq->direct_ref_len > 0) {
+		if (evbuffer_add_reference(rq->out, rq->direct_ref,
+		    rq->direct_ref_len, NULL, NULL) == -1)
+			return NULL;
+		rq->direct_ref = NULL;
+		rq->direct_ref_len = 0;
+	}
+	return rq->out;
 }
 
 static enum http_state
@@ -271,6 +319,9 @@ conn_rq_put(struct conn *c)
 	rq->route = NULL;
 	rq->allowed = 0;
 	rq->nfiles = rq->files_head = rq->out_sent = 0;
+	/* A closed one's. */
+	rq->direct_len = rq->direct_off = rq->direct_ref_len = 0;
+	rq->direct_ref = NULL;
 	rq->req.id[0] = '\0';
 	if (env->nspare_rq >= CONN_SPARE || evbuffer_get_length(rq->in) > 0 ||
 	    evbuffer_get_length(rq->out) > 0 ||
@@ -293,8 +344,7 @@ conn_idle(struct conn *c)
 	if (c->rq != NULL && c->state == CONN_ACTIVE &&
 	    c->rq->http.state == HTTP_IDLE && !c->close_after_write &&
 	    !c->write_blocked && !c->timed_out && !c->proxy_wait &&
-	    evbuffer_get_length(c->rq->in) == 0 &&
-	    evbuffer_get_length(c->rq->out) == 0)
+	    evbuffer_get_length(c->rq->in) == 0 && conn_out_len(c) == 0)
 		conn_rq_put(c);
 }
 
@@ -553,6 +603,39 @@ conn_tls_files(struct conn_rq *rq, size_t out_len)
 	}
 }
 
+/*
+ * The answer is plain, in memory, and nothing waits to go before it: its
+ * head goes into direct[] and its body stays where it is, a static
+ * reference, or is copied behind the head when small (cheaper than a
+ * chain). 0 when it cannot be so (then it goes into out).
+ */
+static int
+conn_direct(struct conn *c, const struct http_resp_head *head, int nobody)
+{
+	struct conn_rq	*rq = c->rq;
+	struct sy_req	*r = &rq->req;
+	size_t		 copy, n;
+
+	if (c->tls != NULL || r->nfiles > 0 || rq->direct_len > 0 ||
+	    rq->direct_ref_len > 0 || evbuffer_get_length(rq->out) > 0)
+		return 0;
+	copy = nobody || r->body_ref != NULL ? 0 : head->body_len;
+	if (copy > CONN_DIRECT_COPY || (n = http_resp_head_format(rq->direct,
+	    sizeof(rq->direct) - copy, head)) == 0)
+		return 0;
+	if (nobody)
+		;			/* conn_respond() drops the body */
+	else if (r->body_ref != NULL) {
+		rq->direct_ref = r->body_ref;
+		rq->direct_ref_len = r->body_ref_len;
+	} else if (copy > 0) {
+		(void)evbuffer_remove(r->body, rq->direct + n, copy);
+		n += copy;
+	}
+	rq->direct_len = n;
+	return 1;
+}
+
 /* Write the response in the request's sy_req; ready for the next one. */
 static void
 conn_respond(struct conn *c)
@@ -560,10 +643,10 @@ conn_respond(struct conn *c)
 	struct conn_env		*env = c->env;
 	struct conn_rq		*rq = c->rq;
 	struct sy_req		*r = &rq->req;
-	struct evbuffer		*out = rq->out;
+	struct evbuffer		*out;
 	struct http_resp_head	 head;
 	struct timeval		 now;
-	int			 keepalive;
+	int			 keepalive, nobody;
 
 	/* After a FIN, the last buffered request's answer says close. */
 	keepalive = rq->http.state == HTTP_COMPLETE && rq->http.keepalive &&
@@ -573,29 +656,36 @@ conn_respond(struct conn *c)
 	head.content_type = r->content_type[0] ? r->content_type : NULL;
 	head.extra = r->headers;
 	head.extra_len = r->headers_len;
-	head.body_len = evbuffer_get_length(r->body);
+	head.body_len = api_resp_body_len(r);
 	/* The loop's cached clock: no system call per response. */
 	(void)event_base_gettimeofday_cached(env->base, &now);
 	head.date = date_format(now.tv_sec);
 	head.keepalive = keepalive;
 	head.http10 = rq->http.minor == 0;
 	head.request_id = r->id;
-	if (http_resp_head_write(out, &head) == -1) {
+	/* HEAD, and statuses without a body (their head has no length). */
+	nobody = rq->http.head || head.status < 200 || head.status == 204 ||
+	    head.status == 304;
+	if (conn_direct(c, &head, nobody))
+		;
+	else if ((out = conn_out(rq)) == NULL ||
+	    http_resp_head_write(out, &head) == -1) {
 		/* Out of memory: end the connection once the output drains. */
 		c->close_after_write = 1;
 		c->linger = 0;
 		conn_reading(c, 0);
 		return;
-	}
-	/* HEAD, and statuses without a body (their head has no length). */
-	if (rq->http.head || head.status < 200 || head.status == 204 ||
-	    head.status == 304)
-		evbuffer_drain(r->body, head.body_len);
-	else {
+	} else if (!nobody) {
 		if (c->tls != NULL)
 			conn_tls_files(rq, evbuffer_get_length(out));
-		evbuffer_add_buffer(out, r->body);
+		if (r->body_ref != NULL ? evbuffer_add_reference(out,
+		    r->body_ref, r->body_ref_len, NULL, NULL) == -1 :
+		    evbuffer_add_buffer(out, r->body) == -1)
+			keepalive = 0;	/* cut short: the close says so */
 	}
+	/* What was not moved is dropped (the reference with the rest). */
+	if (r->body_ref == NULL && evbuffer_get_length(r->body) > 0)
+		evbuffer_drain(r->body, evbuffer_get_length(r->body));
 	r->nfiles = 0;
 
 	conn_account(c, head.status, head.body_len, now.tv_sec, 1);
@@ -810,6 +900,7 @@ conn_headers_cb(struct http_req *http, void *arg)
 	static const char	 cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
 	struct conn		*c = arg;
 	struct conn_rq		*rq = c->rq;
+	struct evbuffer		*out;
 
 	conn_forwarded(c);
 	rq->route = router_match(c->env->router,
@@ -817,8 +908,9 @@ conn_headers_cb(struct http_req *http, void *arg)
 	    &rq->allowed);
 	if (rq->route == NULL)
 		return rq->allowed ? 405 : 404;
-	if (http->expect_continue)
-		(void)evbuffer_add(rq->out, cont, sizeof(cont) - 1);
+	/* Behind the answers before it: conn_out(). */
+	if (http->expect_continue && (out = conn_out(rq)) != NULL)
+		(void)evbuffer_add(out, cont, sizeof(cont) - 1);
 	return 0;
 }
 
@@ -1208,44 +1300,115 @@ conn_written(struct conn *c)
 }
 
 /*
+ * Write the direct answer (behind an empty out): 1 when all of it went,
+ * 0 when the socket took only part (*progress says whether any): the rest
+ * is in out now, for the EV_WRITE path. -1 when c was closed.
+ */
+static int
+conn_direct_write(struct conn *c, int *progress)
+{
+	struct conn_rq	*rq = c->rq;
+	struct iovec	 iov[2];
+	size_t		 n;
+	ssize_t		 w;
+	int		 niov = 0;
+
+	if (rq->direct_len > 0) {
+		iov[niov].iov_base = rq->direct + rq->direct_off;
+		iov[niov++].iov_len = rq->direct_len - rq->direct_off;
+	}
+	if (rq->direct_ref_len > 0) {
+		/* Only read: writev(2) takes no const. */
+		iov[niov].iov_base = (void *)(uintptr_t)rq->direct_ref;
+		iov[niov++].iov_len = rq->direct_ref_len;
+	}
+	if ((w = writev(c->fd, iov, niov)) == -1) {
+		if (errno != EAGAIN && errno != EINTR) {
+			conn_close(c, strerror(errno));
+			return -1;
+		}
+		w = 0;
+	}
+	n = (size_t)w;
+	if (n == rq->direct_len - rq->direct_off + rq->direct_ref_len) {
+		rq->direct_len = rq->direct_off = rq->direct_ref_len = 0;
+		rq->direct_ref = NULL;
+		return 1;
+	}
+	/* A short write: what is left goes the buffered way. */
+	*progress |= n > 0;
+	if (n >= rq->direct_len - rq->direct_off) {
+		n -= rq->direct_len - rq->direct_off;
+		rq->direct_len = rq->direct_off = 0;
+		rq->direct_ref += n;
+		rq->direct_ref_len -= n;
+	} else
+		rq->direct_off += n;
+	if (conn_out(rq) == NULL) {
+		conn_close(c, "out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+/*
  * Write what the output holds now, straight from the callback that made
- * it: all pipelined answers of one read leave in one writev(2), and the
- * usual case needs no EPOLLOUT round trip. Only a short write waits for
- * the socket (EV_WRITE, with timeouts.send_ms). c may be freed on return.
+ * it: all pipelined answers of one read leave in one writev(2) (each one
+ * behind the first went into out, and the first with it: conn_out()), and
+ * the usual case needs no EPOLLOUT round trip. A lone answer in memory
+ * goes from where it is (conn_direct_write()). Only a short write waits
+ * for the socket (EV_WRITE, with timeouts.send_ms). c may be freed on
+ * return.
  */
 static void
 conn_flush(struct conn *c)
 {
+	struct conn_rq	*rq = c->rq;
 	struct evbuffer	*out;
-	int		 n;
+	int		 n, progress = 0;
 
 	if (c->tls != NULL) {
 		conn_tls_flush(c);
 		return;
 	}
-	if (c->rq == NULL || evbuffer_get_length(out = c->rq->out) == 0) {
+	if (rq == NULL) {
 		conn_written(c);
 		return;
 	}
-	if ((n = evbuffer_write(out, c->fd)) == -1 && errno != EAGAIN &&
-	    errno != EINTR) {
-		conn_close(c, strerror(errno));
-		return;
-	}
-	if (n == 0) {
-		/* sendfile(2) at the end of a file that shrank under it. */
-		conn_close(c, "file shrank under its response");
-		return;
-	}
-	if (evbuffer_get_length(out) > 0) {
-		if (conn_wait(c, EV_WRITE, n > 0) == -1)
+	if (evbuffer_get_length(out = rq->out) > 0) {
+		if ((n = evbuffer_write(out, c->fd)) == -1 &&
+		    errno != EAGAIN && errno != EINTR) {
+			conn_close(c, strerror(errno));
 			return;
-		conn_timer_update(c);
-		return;
+		}
+		if (n == 0) {
+			/* sendfile(2) at the end of a file that shrank. */
+			conn_close(c, "file shrank under its response");
+			return;
+		}
+		progress = n > 0;
+		if (evbuffer_get_length(out) > 0)
+			goto wait;
+	}
+	/* Behind out only when moving it in ran out of memory. */
+	if (rq->direct_len > 0 || rq->direct_ref_len > 0) {
+		switch (conn_direct_write(c, &progress)) {
+		case -1:
+			return;		/* closed */
+		case 0:
+			goto wait;
+		default:
+			break;
+		}
 	}
 	if (c->wev != NULL)
 		event_del(c->wev);
 	conn_written(c);
+	return;
+wait:
+	if (conn_wait(c, EV_WRITE, progress) == -1)
+		return;
+	conn_timer_update(c);
 }
 
 /*
@@ -1350,6 +1513,7 @@ conn_handler_timeout(struct conn *c)
 	static const char	 body[] =
 	    "{\"detail\":\"Gateway Timeout: handler deadline passed\"}";
 	struct conn_rq		*rq = c->rq;
+	struct evbuffer		*out;
 	struct http_resp_head	 head;
 	struct timeval		 now;
 
@@ -1374,8 +1538,9 @@ conn_handler_timeout(struct conn *c)
 	head.request_id = rq->req.id;
 	head.keepalive = 0;
 	/* HEAD: the length a GET would have had, and no body. */
-	if (http_resp_head_write(rq->out, &head) == -1 || (!rq->http.head &&
-	    evbuffer_add(rq->out, body, sizeof(body) - 1) == -1)) {
+	if ((out = conn_out(rq)) == NULL ||
+	    http_resp_head_write(out, &head) == -1 || (!rq->http.head &&
+	    evbuffer_add(out, body, sizeof(body) - 1) == -1)) {
 		conn_close(c, "out of memory");
 		return;
 	}

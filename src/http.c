@@ -1602,22 +1602,37 @@ head_format(char *p, const struct http_resp_head *h, size_t ctype_len,
 /* Heads up to this size are built on the stack: all but large extras. */
 #define HEAD_STACK	1024
 
+/*
+ * The most the head can take, and the lengths head_format() needs. Fixed
+ * text, date and two numbers fit in 256 generously; the reason phrase is
+ * at most 31 ("Network Authentication Required").
+ */
+static size_t
+head_max(const struct http_resp_head *h, size_t *ctype_len, size_t *id_len)
+{
+	*ctype_len = h->content_type ? strlen(h->content_type) : 0;
+	*id_len = h->request_id ? strlen(h->request_id) : 0;
+	return 256 + 32 + *ctype_len + *id_len + h->extra_len;
+}
+
+size_t
+http_resp_head_format(char *buf, size_t size, const struct http_resp_head *h)
+{
+	size_t	 ctype_len, id_len;
+
+	if (head_max(h, &ctype_len, &id_len) > size)
+		return 0;
+	return (size_t)(head_format(buf, h, ctype_len, id_len) - buf);
+}
+
 int
 http_resp_head_write(struct evbuffer *out, const struct http_resp_head *h)
 {
 	struct evbuffer_iovec	 v;
 	char			 buf[HEAD_STACK], *p;
-	size_t			 ctype_len = h->content_type ?
-				    strlen(h->content_type) : 0;
-	size_t			 id_len = h->request_id ?
-				    strlen(h->request_id) : 0;
-	size_t			 max;
+	size_t			 ctype_len, id_len, max;
 
-	/*
-	 * Fixed text, date and two numbers fit in 256 generously; the
-	 * reason phrase is at most 31 ("Network Authentication Required").
-	 */
-	max = 256 + 32 + ctype_len + id_len + h->extra_len;
+	max = head_max(h, &ctype_len, &id_len);
 	/*
 	 * One evbuffer_add() of a head built on the stack costs a copy of
 	 * two hundred bytes; reserving and committing space in the buffer

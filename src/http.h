@@ -195,4 +195,12 @@ struct http_resp_head {
 int	http_resp_head_write(struct evbuffer *out,
 	    const struct http_resp_head *head);
 
+/*
+ * The same head, formatted into the size bytes at buf (no NUL): its
+ * length, or 0 when size is less than the most it could take (then
+ * http_resp_head_write() it).
+ */
+size_t	http_resp_head_format(char *buf, size_t size,
+	    const struct http_resp_head *head);
+
 #endif /* HTTP_H */

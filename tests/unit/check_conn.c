@@ -14,12 +14,13 @@
 #include <sys/socket.h>
 
 #include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <arpa/inet.h>
+#include <linux/tcp.h>		/* tcpi_data_segs_out: not in glibc's */
 
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +37,7 @@
 #include "router.h"
 #include "stats.h"
 #include "unit.h"
+#include "xmalloc.h"
 
 #define GUARD_S		20	/* a wait that lasts this long has failed */
 
@@ -49,10 +51,32 @@ t_hi(struct sy_req *req, void *state)
 	return sy_resp_body(req, "hi\n", 3);
 }
 
+static int
+t_static(struct sy_req *req, void *state)
+{
+	(void)state;
+	sy_resp_content_type(req, "text/plain");
+	return sy_resp_body_static(req, "static\n", 7);
+}
+
+/* More than any socket buffer here holds: it cannot go in one write. */
+static char	big[1 << 20];
+
+static int
+t_big(struct sy_req *req, void *state)
+{
+	(void)state;
+	return sy_resp_body_static(req, big, sizeof(big));
+}
+
 static const struct sy_handler h_hi = { SY_ABI_VERSION, "t_hi", 0, NULL,
 					NULL, t_hi };
+static const struct sy_handler h_static = { SY_ABI_VERSION, "t_static", 0,
+					NULL, NULL, t_static };
+static const struct sy_handler h_big = { SY_ABI_VERSION, "t_big", 0, NULL,
+					NULL, t_big };
 static const struct sy_handler *const test_handlers[] = {
-	&h_hi, &gate_handler, NULL
+	&h_hi, &h_static, &h_big, &gate_handler, NULL
 };
 
 /* -- the worker around one connection ---------------------------------- */
@@ -67,6 +91,9 @@ static const char conf_fmt[] =
 	" \"routes\": ["
 	"  {\"path\": \"/hi\", \"handler\": \"t_hi\", \"mode\": \"nonblocking\"},"
 	"  {\"path\": \"/pool\", \"handler\": \"t_hi\", \"mode\": \"blocking\"},"
+	"  {\"path\": \"/static\", \"handler\": \"t_static\","
+	"   \"mode\": \"nonblocking\"},"
+	"  {\"path\": \"/big\", \"handler\": \"t_big\", \"mode\": \"nonblocking\"},"
 	"  {\"path\": \"/gate\", \"handler\": \"t_gate\", \"mode\": \"blocking\"}"
 	"]}";
 
@@ -112,6 +139,8 @@ setup(void)
 	size_t			 i;
 
 	registry_set_builtins(test_handlers);
+	for (i = 0; i < sizeof(big); i++)
+		big[i] = (char)('a' + i % 26);
 	(void)snprintf(json, sizeof(json), conf_fmt, handler_ms,
 	    keepalive_ms);
 	conf = config_load_string(json, "conn.json", &err);
@@ -183,9 +212,10 @@ teardown(void)
 /* The client's end: what it has read so far, and whether EOF came. */
 struct client {
 	int		 fd;
+	int		 sfd;		/* the server's end (conn's) */
 	struct event	*ev;
-	char		 buf[65536];
-	size_t		 len;
+	char		*buf;
+	size_t		 len, size;	/* read, and room in buf */
 	int		 eof;		/* FIN or RST */
 };
 
@@ -196,7 +226,7 @@ client_read_cb(evutil_socket_t fd, short what, void *arg)
 	ssize_t		 n;
 
 	(void)what;
-	n = recv(fd, cl->buf + cl->len, sizeof(cl->buf) - 1 - cl->len, 0);
+	n = recv(fd, cl->buf + cl->len, cl->size - 1 - cl->len, 0);
 	if (n > 0) {
 		cl->len += (size_t)n;
 		cl->buf[cl->len] = '\0';
@@ -206,21 +236,37 @@ client_read_cb(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
-/* Connect, and hand the accepted socket to a new connection. */
+/*
+ * Connect, and hand the accepted socket to a new connection: a client
+ * that reads up to size bytes, with small socket buffers both ways if
+ * small is set (so that a large answer needs many writes).
+ */
 static void
-client_open(struct client *cl)
+client_open_with(struct client *cl, size_t size, int small)
 {
 	struct sockaddr_storage	 ss;
 	socklen_t		 sslen = sizeof(ss);
-	int			 sfd;
+	int			 sfd, one = 1, sz = 4096;
 
 	memset(cl, 0, sizeof(*cl));
+	cl->buf = xmalloc(cl->size = size);
 	ck_assert_int_eq(getsockname(lfd, (struct sockaddr *)&ss, &sslen), 0);
 	ck_assert_int_ge(cl->fd = socket(AF_INET, SOCK_STREAM, 0), 0);
+	/* Before connect(2): the window it offers follows. */
+	if (small)
+		ck_assert_int_eq(setsockopt(cl->fd, SOL_SOCKET, SO_RCVBUF, &sz,
+		    sizeof(sz)), 0);
 	ck_assert_int_eq(connect(cl->fd, (struct sockaddr *)&ss, sslen), 0);
 	sslen = sizeof(ss);
 	ck_assert_int_ge(sfd = accept4(lfd, (struct sockaddr *)&ss, &sslen,
 	    SOCK_NONBLOCK | SOCK_CLOEXEC), 0);
+	/* As the worker's listeners have it: each write leaves at once. */
+	ck_assert_int_eq(setsockopt(sfd, IPPROTO_TCP, TCP_NODELAY, &one,
+	    sizeof(one)), 0);
+	if (small)
+		ck_assert_int_eq(setsockopt(sfd, SOL_SOCKET, SO_SNDBUF, &sz,
+		    sizeof(sz)), 0);
+	cl->sfd = sfd;
 	ck_assert_int_eq(conn_new(&env, sfd, (struct sockaddr *)&ss, sslen,
 	    &plain), 0);
 	ck_assert_int_eq(fcntl(cl->fd, F_SETFL, O_NONBLOCK), 0);
@@ -230,10 +276,17 @@ client_open(struct client *cl)
 }
 
 static void
+client_open(struct client *cl)
+{
+	client_open_with(cl, 65536, 0);
+}
+
+static void
 client_close(struct client *cl)
 {
 	event_free(cl->ev);
 	(void)close(cl->fd);
+	free(cl->buf);
 }
 
 static void
@@ -385,6 +438,95 @@ START_TEST(pipelined_answers_keep_order_across_modes)
 	expect(response(&cl, 2), "HTTP/1.1 200 OK\r\n", "hi\n");
 	ck_assert_ptr_nonnull(strstr(response(&cl, 2),
 	    "\r\nConnection: close\r\n"));
+	client_close(&cl);
+}
+END_TEST
+
+/* Data segments the server's end has sent: with TCP_NODELAY, its writes. */
+static unsigned
+segments_out(const struct client *cl)
+{
+	struct tcp_info	 ti;
+	socklen_t	 len = sizeof(ti);
+
+	memset(&ti, 0, sizeof(ti));
+	ck_assert_int_eq(getsockopt(cl->sfd, IPPROTO_TCP, TCP_INFO, &ti, &len),
+	    0);
+	ck_assert_uint_ge(len, offsetof(struct tcp_info, tcpi_data_segs_out) +
+	    sizeof(ti.tcpi_data_segs_out));
+	return ti.tcpi_data_segs_out;
+}
+
+/*
+ * Answers to the requests of one read leave together, in order, in one
+ * write: the first (alone, it would have gone from where it is, its
+ * static body by reference) moved into the output when the second was
+ * queued behind it. A HEAD's body is dropped, its length kept.
+ */
+START_TEST(pipelined_answers_leave_in_one_write)
+{
+	struct client	 cl;
+	unsigned	 before;
+
+	client_open(&cl);
+	client_send(&cl, "GET /static HTTP/1.1\r\nHost: t\r\n\r\n");
+	RUN_UNTIL(complete(&cl, 0));
+	expect(response(&cl, 0), "HTTP/1.1 200 OK\r\n", "static\n");
+	before = segments_out(&cl);
+	client_send(&cl, "GET /static HTTP/1.1\r\nHost: t\r\n\r\n"
+	    "GET /hi HTTP/1.1\r\nHost: t\r\n\r\n"
+	    "HEAD /static HTTP/1.1\r\nHost: t\r\n\r\n"
+	    "GET /static HTTP/1.1\r\nHost: t\r\n\r\n");
+	RUN_UNTIL(complete(&cl, 4));
+	ck_assert_uint_eq(segments_out(&cl) - before, 1);
+	ck_assert_uint_eq(responses(&cl), 5);
+	expect(response(&cl, 1), "HTTP/1.1 200 OK\r\n", "static\n");
+	expect(response(&cl, 2), "HTTP/1.1 200 OK\r\n", "hi\n");
+	expect(response(&cl, 3), "HTTP/1.1 200 OK\r\n", "");
+	ck_assert_ptr_nonnull(strstr(response(&cl, 3),
+	    "\r\nContent-Length: 7\r\n"));
+	expect(response(&cl, 4), "HTTP/1.1 200 OK\r\n", "static\n");
+	/* Everything went: the request state is given back. */
+	RUN_UNTIL(env.nspare_rq == 1);
+	ck_assert_int_eq(cl.eof, 0);
+	client_close(&cl);
+}
+END_TEST
+
+/*
+ * A static body larger than the socket takes: the first write is short,
+ * the rest goes out from the output as the client reads, and a request
+ * sent meanwhile is answered after it, not in the middle.
+ */
+START_TEST(short_write_leaves_the_rest_buffered)
+{
+	struct client	 cl;
+	const char	*head, *end, *next;
+	size_t		 first;
+
+	client_open_with(&cl, sizeof(big) + 4096, 1);
+	/* Not read until the server has written what the socket took. */
+	event_del(cl.ev);
+	client_send(&cl, "GET /big HTTP/1.1\r\nHost: t\r\n\r\n");
+	RUN_UNTIL(segments_out(&cl) > 0);
+	ck_assert_int_eq(event_add(cl.ev, NULL), 0);
+	RUN_UNTIL(cl.len > 0);
+	first = cl.len;
+	ck_assert_uint_lt(first, sizeof(big));
+	client_send(&cl, "GET /static HTTP/1.1\r\nHost: t\r\n\r\n");
+	RUN_UNTIL(complete(&cl, 1));
+	ck_assert_uint_eq(responses(&cl), 2);
+
+	head = cl.buf;
+	ck_assert_ptr_nonnull(end = strstr(head, "\r\n\r\n"));
+	ck_assert_int_eq(strncmp(head, "HTTP/1.1 200 OK\r\n", 17), 0);
+	ck_assert_ptr_nonnull(strstr(head, "\r\nContent-Length: 1048576\r\n"));
+	ck_assert_ptr_nonnull(next = strstr(end, "HTTP/1.1 "));
+	ck_assert_uint_eq((size_t)(next - (end + 4)), sizeof(big));
+	ck_assert(memcmp(end + 4, big, sizeof(big)) == 0);
+	expect(next, "HTTP/1.1 200 OK\r\n", "static\n");
+	RUN_UNTIL(env.nspare_rq == 1);
+	ck_assert_int_eq(cl.eof, 0);
 	client_close(&cl);
 }
 END_TEST
@@ -634,6 +776,8 @@ conn_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, keepalive_two_requests);
 	tcase_add_test(tc, pipelined_answers_keep_order_across_modes);
+	tcase_add_test(tc, pipelined_answers_leave_in_one_write);
+	tcase_add_test(tc, short_write_leaves_the_rest_buffered);
 	tcase_add_test(tc, half_close_still_answered);
 	tcase_add_test(tc, malformed_is_400_and_closed);
 	tcase_add_test(tc, full_queue_is_503_and_connection_stays);

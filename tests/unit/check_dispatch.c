@@ -249,10 +249,11 @@ static const char *
 treq_body(struct treq *t)
 {
 	static char	 buf[512];
-	size_t		 n = evbuffer_get_length(t->req.body);
+	size_t		 n = api_resp_body_len(&t->req);
 
 	ck_assert_uint_lt(n, sizeof(buf));
-	ck_assert_int_eq(evbuffer_copyout(t->req.body, buf, n), (ssize_t)n);
+	ck_assert_int_eq(evbuffer_copyout(api_resp_body(&t->req), buf, n),
+	    (ssize_t)n);
 	buf[n] = '\0';
 	return buf;
 }

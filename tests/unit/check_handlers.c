@@ -599,10 +599,11 @@ treq_cleanup(struct treq *t)
 static char *
 treq_body(struct treq *t, size_t *len)
 {
-	size_t	 n = evbuffer_get_length(t->req.body);
+	size_t	 n = api_resp_body_len(&t->req);
 	char	*s = xmalloc(n + 1);
 
-	ck_assert_int_eq(evbuffer_copyout(t->req.body, s, n), (ssize_t)n);
+	ck_assert_int_eq(evbuffer_copyout(api_resp_body(&t->req), s, n),
+	    (ssize_t)n);
 	s[n] = '\0';
 	if (len != NULL)
 		*len = n;
@@ -920,7 +921,7 @@ START_TEST(encode_not)
 	free(v);
 	ck_assert_str_eq(v = treq_header(&t, "Content-Encoding"), "");
 	free(v);
-	ck_assert_uint_eq(evbuffer_get_length(t.req.body), sizeof(text));
+	ck_assert_uint_eq(api_resp_body_len(&t.req), sizeof(text));
 	treq_cleanup(&t);
 }
 END_TEST
@@ -1185,6 +1186,102 @@ START_TEST(api_response_buffers)
 	type[API_CTYPE_MAX - 1] = '\0';
 	sy_resp_content_type(&t.req, type);
 	ck_assert_str_eq(t.req.content_type, type);
+	treq_cleanup(&t);
+}
+END_TEST
+
+/* As the connection does once an answer is out: empty, and the next. */
+static void
+api_answer_next(struct treq *t)
+{
+	api_req_answered(&t->req);
+	(void)evbuffer_drain(t->req.body, evbuffer_get_length(t->req.body));
+	api_req_start(&t->req, &t->http, &t->route);
+}
+
+/*
+ * A body of one sy_resp_body_static() stays a reference, no copy and no
+ * chain; whatever else is appended keeps the order of the calls, and an
+ * error answer drops it as it drops the rest.
+ */
+START_TEST(api_static_body)
+{
+	static const char	 a[] = "static,", b[] = "again";
+	struct treq		 t;
+	char			*s;
+
+	treq_start_str(&t, "hello", NULL, "GET /t HTTP/1.1\r\nHost: x\r\n"
+	    "\r\n");
+	ck_assert_int_eq(sy_resp_body_static(&t.req, "", 0), 0);
+	ck_assert_ptr_null(t.req.body_ref);
+	ck_assert_int_eq(sy_resp_body_static(&t.req, a, 7), 0);
+	ck_assert_ptr_eq(t.req.body_ref, a);
+	ck_assert_uint_eq(evbuffer_get_length(t.req.body), 0);
+	ck_assert_uint_eq(api_resp_body_len(&t.req), 7);
+	ck_assert_int_eq(sy_resp_printf(&t.req, "%d,", 42), 0);
+	ck_assert_ptr_null(t.req.body_ref);
+	ck_assert_int_eq(sy_resp_body_static(&t.req, b, 5), 0);
+	ck_assert_int_eq(sy_resp_body(&t.req, "!", 1), 0);
+	ck_assert_uint_eq(api_resp_body_len(&t.req), 16);
+	ck_assert_str_eq(s = treq_body(&t, NULL), "static,42,again!");
+	free(s);
+
+	/* The next answer starts empty; the reference goes with it. */
+	api_answer_next(&t);
+	ck_assert_int_eq(sy_resp_body_static(&t.req, a, 7), 0);
+	ck_assert_int_eq(sy_resp_json(&t.req, 200, json_integer(1)), 0);
+	ck_assert_str_eq(s = treq_body(&t, NULL), "static,1");
+	free(s);
+	api_answer_next(&t);
+	ck_assert_ptr_null(t.req.body_ref);
+	ck_assert_int_eq(sy_resp_body_static(&t.req, b, 5), 0);
+	ck_assert_int_eq(sy_resp_error(&t.req, 500, "no"), 0);
+	ck_assert_ptr_null(t.req.body_ref);
+	ck_assert_str_eq(s = treq_body(&t, NULL), "{\"detail\":\"no\"}");
+	free(s);
+	api_answer_next(&t);
+	ck_assert_int_eq(sy_resp_body_static(&t.req, b, 5), 0);
+	api_req_answered(&t.req);
+	ck_assert_ptr_null(t.req.body_ref);
+	ck_assert_uint_eq(api_resp_body_len(&t.req), 0);
+	treq_cleanup(&t);
+}
+END_TEST
+
+/* A static body is gzipped as any other. */
+START_TEST(encode_static_body)
+{
+	static char	 text[4000];
+	struct treq	 t;
+	char		*out, *v;
+	size_t		 i, len;
+	z_stream	 z;
+	unsigned char	 back[4001];
+
+	for (i = 0; i < sizeof(text); i++)
+		text[i] = "switchyard "[i % 11];
+	treq_start_str(&t, "hello", NULL, "GET /t HTTP/1.1\r\nHost: x\r\n"
+	    "Accept-Encoding: gzip\r\n\r\n");
+	t.route.compress = 1;
+	sy_resp_content_type(&t.req, "text/plain");
+	ck_assert_int_eq(sy_resp_body_static(&t.req, text, sizeof(text)), 0);
+	api_resp_encode(&t.req);
+	ck_assert_str_eq(v = treq_header(&t, "Content-Encoding"), "gzip");
+	free(v);
+	ck_assert_ptr_null(t.req.body_ref);
+	out = treq_body(&t, &len);
+	ck_assert_uint_lt(len, sizeof(text) / 4);
+	memset(&z, 0, sizeof(z));
+	ck_assert_int_eq(inflateInit2(&z, 15 + 16), Z_OK);
+	z.next_in = (unsigned char *)out;
+	z.avail_in = (uInt)len;
+	z.next_out = back;
+	z.avail_out = sizeof(back);
+	ck_assert_int_eq(inflate(&z, Z_FINISH), Z_STREAM_END);
+	ck_assert_uint_eq(z.total_out, sizeof(text));
+	ck_assert(memcmp(back, text, sizeof(text)) == 0);
+	(void)inflateEnd(&z);
+	free(out);
 	treq_cleanup(&t);
 }
 END_TEST
@@ -1701,7 +1798,7 @@ START_TEST(hash_body_aborted)
 	atomic_store(&t.req.aborted, 1);	/* what conn_close() does */
 	loop_until(base, &t.finished, 1);
 	ck_assert_int_eq(t.finished, 1);
-	ck_assert_uint_eq(evbuffer_get_length(t.req.body), 0);
+	ck_assert_uint_eq(api_resp_body_len(&t.req), 0);
 	ck_assert_str_eq(t.req.content_type, "");
 	ck_assert_uint_eq(t.req.headers_len, 0);
 	treq_cleanup(&t);
@@ -1921,8 +2018,10 @@ handlers_suite(void)
 	tcase_add_test(tc, echo_chunked);
 	tcase_add_test(tc, encode_gzip);
 	tcase_add_test(tc, encode_not);
+	tcase_add_test(tc, encode_static_body);
 	tcase_add_test(tc, api_request_id);
 	tcase_add_test(tc, api_response_buffers);
+	tcase_add_test(tc, api_static_body);
 	tcase_add_test(tc, health_follows_master);
 	tcase_add_test(tc, dashboard_page);
 	tcase_add_test(tc, json_small);

@@ -468,10 +468,11 @@ treq_free(struct treq *t)
 static char *
 treq_body(struct treq *t)
 {
-	size_t	 n = evbuffer_get_length(t->req.body);
+	size_t	 n = api_resp_body_len(&t->req);
 	char	*s = xmalloc(n + 1);
 
-	ck_assert_int_eq(evbuffer_copyout(t->req.body, s, n), (ssize_t)n);
+	ck_assert_int_eq(evbuffer_copyout(api_resp_body(&t->req), s, n),
+	    (ssize_t)n);
 	s[n] = '\0';
 	ck_assert_uint_eq(strlen(s), n);	/* no NUL inside */
 	return s;
