@@ -117,6 +117,7 @@ struct http_req {
 	unsigned char	 fr_state;	/* where the framing scan is */
 	unsigned char	 fr_count;	/* method bytes, or version bytes */
 	unsigned	 line_done:1;	/* http-parser has the request line */
+	unsigned	 framing_field:1; /* it has had CL or TE, too */
 	unsigned	 method_done:1;	/* the method token has ended */
 	unsigned	 method_unknown:1;	/* http-parser refused it */
 	unsigned	 chunked:1;	/* the body is chunked */
