@@ -109,7 +109,7 @@ static const char *const top_keys[] = {
 	"pid_file", "plugins", "trusted_proxies", "routes", NULL
 };
 static const char *const listen_keys[] = {
-	"address", "proxy_protocol", "tls", NULL
+	"address", "proxy_protocol", "deferred", "tls", NULL
 };
 static const char *const tls_keys[] = {	/* both required, in order */
 	"certificate", "key", NULL
@@ -471,6 +471,12 @@ parse_listen(const json_t *v, struct config *conf, struct config_error *err)
 			if ((pp = json_object_get(item, "proxy_protocol")) !=
 			    NULL && get_bool(pp, where,
 			    &conf->listen[i].proxy_protocol, err) == -1)
+				return -1;
+			(void)snprintf(where, sizeof(where), "%s.deferred",
+			    label);
+			if ((pp = json_object_get(item, "deferred")) != NULL &&
+			    get_bool(pp, where, &conf->listen[i].deferred,
+			    err) == -1)
 				return -1;
 			tls = json_object_get(item, "tls");
 			if (tls != NULL && parse_tls(tls, label, conf,

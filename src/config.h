@@ -60,6 +60,7 @@ struct config_listen {
 	struct sockaddr_storage	 addr;
 	socklen_t		 addrlen;
 	int			 proxy_protocol;	/* PROXY header first */
+	int			 deferred;	/* TCP_DEFER_ACCEPT */
 	/*
 	 * "tls": the files, resolved against the config's directory, and
 	 * the context built from them at load (tls.c). NULL: plain HTTP.

@@ -196,6 +196,30 @@ worker_listener(const struct worker *w, int fd)
 	return &w->conf->listen[i < w->naccept ? i : 0];
 }
 
+/*
+ * "deferred": the kernel completes the accept only once the request's
+ * first bytes are there, as nginx's "listen ... deferred". Under ab, and
+ * any client that writes after its connect(2) returns, the worker is
+ * otherwise woken before the request: its read finds nothing, and the
+ * socket goes into epoll (and is taken out again before its close), three
+ * calls where a deferred accept needs none. A connection that sends
+ * nothing waits in the kernel for about timeouts.header_ms, rounded up
+ * to seconds, before it is accepted and its header timeout starts.
+ * Set (or cleared, after a reload) by every worker on its own sockets;
+ * unix sockets refuse it and have no handshake to defer.
+ */
+static void
+worker_defer_accept(int fd, const struct config *conf, size_t i)
+{
+	int	 secs = 0;
+
+	/* header_ms is at least 1: never 0, which is off. */
+	if (i < conf->nlisten && conf->listen[i].deferred)
+		secs = (int)((conf->timeouts.header_ms + 999) / 1000);
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &secs,
+	    sizeof(secs));
+}
+
 static void
 worker_accept_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -594,6 +618,7 @@ worker_main(const struct worker_params *p)
 		 */
 		(void)setsockopt(p->fds[i], IPPROTO_TCP, TCP_NODELAY, &one,
 		    sizeof(one));
+		worker_defer_accept(p->fds[i], p->conf, i);
 		if ((w.accept_evs[i] = event_new(w.base, p->fds[i],
 		    EV_READ | EV_PERSIST, worker_accept_cb, &w)) == NULL)
 			fatalx("event_new failed");

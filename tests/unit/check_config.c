@@ -331,6 +331,8 @@ START_TEST(test_full)
 	ck_assert_uint_eq(ntohl(sin->sin_addr.s_addr), INADDR_ANY);
 	ck_assert_int_eq(conf->listen[0].proxy_protocol, 0);
 	ck_assert_int_eq(conf->listen[2].proxy_protocol, 1);
+	ck_assert_int_eq(conf->listen[0].deferred, 0);
+	ck_assert_int_eq(conf->listen[2].deferred, 1);
 	ck_assert_uint_eq(conf->ntrusted, 3);
 	ck_assert_int_eq(conf->trusted[0].family, AF_INET);
 	ck_assert_uint_eq(conf->trusted[0].prefix, 8);
