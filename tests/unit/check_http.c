@@ -1792,6 +1792,95 @@ START_TEST(test_header_count_limit)
 END_TEST
 
 /*
+ * http-parser judges a Content-Length when the scan gives it the field,
+ * at its CR: a length it refuses is the first error however much of
+ * the head follows, even when that is a limit's (431). An empty length
+ * is refused at its own line, not at the next one http-parser is given.
+ */
+START_TEST(test_framing_error_before_limit)
+{
+	char	*v, *s;
+
+	/* Then one field too many (the limit is ten). */
+	check_stream("POST / HTTP/1.1\r\nContent-Length:\r\nHost: h\r\n"
+	    "A: 1\r\nB: 2\r\nC: 3\r\nD: 4\r\nE: 5\r\nF: 6\r\nG: 7\r\n"
+	    "H: 8\r\nI: 9\r\n\r\n", "ERROR 400\n");
+	check_stream("POST / HTTP/1.1\r\nContent-Length: \t \r\nHost: h\r\n"
+	    "A: 1\r\nB: 2\r\nC: 3\r\nD: 4\r\nE: 5\r\nF: 6\r\nG: 7\r\n"
+	    "H: 8\r\nI: 9\r\n\r\n", "ERROR 400\n");
+	/* Then more than header_bytes in the next field. */
+	v = repeat('v', limits.header_bytes + 100);
+	s = fmt("POST / HTTP/1.1\r\nContent-Length:\r\nHost: h\r\nX: %s\r\n"
+	    "\r\n", v);
+	check_stream(s, "ERROR 400\n");
+	free(s);
+	free(v);
+	/* The same with nothing after it: 400 either way. */
+	check_stream("POST / HTTP/1.1\r\nHost: h\r\nContent-Length:\r\n\r\n",
+	    "ERROR 400\n");
+
+	/* A bad length whose value goes on past header_bytes. */
+	v = repeat('y', limits.header_bytes + 100);
+	s = fmt("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 1x%s\r\n\r\n",
+	    v);
+	check_stream(s, "ERROR 400\n");
+	free(s);
+	free(v);
+	/*
+	 * The bad byte as the last one under the limit, then as the first
+	 * over it. Counted: "/", "Host", " h", "Content-Length", " ": 22.
+	 */
+	v = repeat('0', limits.header_bytes - 22 - 2);
+	s = fmt("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: %s1xyz\r\n"
+	    "\r\n", v);
+	check_stream(s, "ERROR 400\n");
+	free(s);
+	free(v);
+	v = repeat('0', limits.header_bytes - 22 - 1);
+	s = fmt("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: %s1xyz\r\n"
+	    "\r\n", v);
+	check_stream(s, "ERROR 431\n");
+	free(s);
+	free(v);
+	v = repeat('y', limits.header_bytes + 100);
+	/* A length after OWS, and the bad byte past it. */
+	s = fmt("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 1 \t 2%s\r\n\r\n",
+	    v);
+	check_stream(s, "ERROR 400\n");
+	free(s);
+	free(v);
+	/* A second length, long: the repeat comes first. */
+	v = repeat('3', limits.header_bytes + 100);
+	s = fmt("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\n"
+	    "Content-Length: %s\r\n\r\n", v);
+	check_stream(s, "ERROR 400\n");
+	free(s);
+	free(v);
+
+	/* A good length followed by OWS past the limit: the limit is first. */
+	v = repeat(' ', limits.header_bytes + 100);
+	s = fmt("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 3%s\t\r\n\r\n"
+	    "abc", v);
+	check_stream(s, "ERROR 431\n");
+	free(s);
+	free(v);
+	v = repeat('\t', limits.header_bytes + 100);
+	s = fmt("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 3%s\r\n\r\n"
+	    "abc", v);
+	check_stream(s, "ERROR 431\n");
+	free(s);
+	free(v);
+	/* Zeros never overflow: the length is good as far as it goes. */
+	v = repeat('0', limits.header_bytes + 100);
+	s = fmt("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: %s3\r\n\r\n"
+	    "abc", v);
+	check_stream(s, "ERROR 431\n");
+	free(s);
+	free(v);
+}
+END_TEST
+
+/*
  * The OWS before a value is header text as sent, as the OWS after it
  * is: without it counted, a head had no bound at all (http-parser's own
  * 80 KiB no longer sees the fields).
@@ -2370,6 +2459,7 @@ http_suite(void)
 	tcase_add_test(tc, test_uri_limit);
 	tcase_add_test(tc, test_header_bytes_limit);
 	tcase_add_test(tc, test_header_count_limit);
+	tcase_add_test(tc, test_framing_error_before_limit);
 	tcase_add_test(tc, test_header_bytes_leading_ows);
 	/* Split at every offset under ASan takes a while. */
 	tcase_set_timeout(tc, 60);
