@@ -316,6 +316,18 @@ fmt(const char *f, ...)
 	return sb.buf;
 }
 
+/* check_stream() of head, n copies of c, then tail. */
+static void
+check_run(const char *head, char c, size_t n, const char *tail,
+    const char *want)
+{
+	char	*v = repeat(c, n), *s = fmt("%s%s%s", head, v, tail);
+
+	check_stream(s, want);
+	free(s);
+	free(v);
+}
+
 /* -- well-formed requests --------------------------------------------- */
 
 START_TEST(test_get_simple)
@@ -1799,7 +1811,7 @@ END_TEST
  */
 START_TEST(test_framing_error_before_limit)
 {
-	char	*v, *s;
+	const size_t	 hb = limits.header_bytes;
 
 	/* Then one field too many (the limit is ten). */
 	check_stream("POST / HTTP/1.1\r\nContent-Length:\r\nHost: h\r\n"
@@ -1809,74 +1821,38 @@ START_TEST(test_framing_error_before_limit)
 	    "A: 1\r\nB: 2\r\nC: 3\r\nD: 4\r\nE: 5\r\nF: 6\r\nG: 7\r\n"
 	    "H: 8\r\nI: 9\r\n\r\n", "ERROR 400\n");
 	/* Then more than header_bytes in the next field. */
-	v = repeat('v', limits.header_bytes + 100);
-	s = fmt("POST / HTTP/1.1\r\nContent-Length:\r\nHost: h\r\nX: %s\r\n"
-	    "\r\n", v);
-	check_stream(s, "ERROR 400\n");
-	free(s);
-	free(v);
+	check_run("POST / HTTP/1.1\r\nContent-Length:\r\nHost: h\r\nX: ", 'v',
+	    hb + 100, "\r\n\r\n", "ERROR 400\n");
 	/* The same with nothing after it: 400 either way. */
 	check_stream("POST / HTTP/1.1\r\nHost: h\r\nContent-Length:\r\n\r\n",
 	    "ERROR 400\n");
 
 	/* A bad length whose value goes on past header_bytes. */
-	v = repeat('y', limits.header_bytes + 100);
-	s = fmt("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 1x%s\r\n\r\n",
-	    v);
-	check_stream(s, "ERROR 400\n");
-	free(s);
-	free(v);
+	check_run("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 1x", 'y',
+	    hb + 100, "\r\n\r\n", "ERROR 400\n");
 	/*
 	 * The bad byte as the last one under the limit, then as the first
 	 * over it. Counted: "/", "Host", " h", "Content-Length", " ": 22.
 	 */
-	v = repeat('0', limits.header_bytes - 22 - 2);
-	s = fmt("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: %s1xyz\r\n"
-	    "\r\n", v);
-	check_stream(s, "ERROR 400\n");
-	free(s);
-	free(v);
-	v = repeat('0', limits.header_bytes - 22 - 1);
-	s = fmt("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: %s1xyz\r\n"
-	    "\r\n", v);
-	check_stream(s, "ERROR 431\n");
-	free(s);
-	free(v);
-	v = repeat('y', limits.header_bytes + 100);
+	check_run("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: ", '0',
+	    hb - 22 - 2, "1xyz\r\n\r\n", "ERROR 400\n");
+	check_run("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: ", '0',
+	    hb - 22 - 1, "1xyz\r\n\r\n", "ERROR 431\n");
 	/* A length after OWS, and the bad byte past it. */
-	s = fmt("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 1 \t 2%s\r\n\r\n",
-	    v);
-	check_stream(s, "ERROR 400\n");
-	free(s);
-	free(v);
+	check_run("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 1 \t 2", 'y',
+	    hb + 100, "\r\n\r\n", "ERROR 400\n");
 	/* A second length, long: the repeat comes first. */
-	v = repeat('3', limits.header_bytes + 100);
-	s = fmt("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\n"
-	    "Content-Length: %s\r\n\r\n", v);
-	check_stream(s, "ERROR 400\n");
-	free(s);
-	free(v);
+	check_run("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\n"
+	    "Content-Length: ", '3', hb + 100, "\r\n\r\n", "ERROR 400\n");
 
 	/* A good length followed by OWS past the limit: the limit is first. */
-	v = repeat(' ', limits.header_bytes + 100);
-	s = fmt("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 3%s\t\r\n\r\n"
-	    "abc", v);
-	check_stream(s, "ERROR 431\n");
-	free(s);
-	free(v);
-	v = repeat('\t', limits.header_bytes + 100);
-	s = fmt("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 3%s\r\n\r\n"
-	    "abc", v);
-	check_stream(s, "ERROR 431\n");
-	free(s);
-	free(v);
+	check_run("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 3", ' ',
+	    hb + 100, "\t\r\n\r\nabc", "ERROR 431\n");
+	check_run("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 3", '\t',
+	    hb + 100, "\r\n\r\nabc", "ERROR 431\n");
 	/* Zeros never overflow: the length is good as far as it goes. */
-	v = repeat('0', limits.header_bytes + 100);
-	s = fmt("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: %s3\r\n\r\n"
-	    "abc", v);
-	check_stream(s, "ERROR 431\n");
-	free(s);
-	free(v);
+	check_run("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: ", '0',
+	    hb + 100, "3\r\n\r\nabc", "ERROR 431\n");
 }
 END_TEST
 
