@@ -43,7 +43,11 @@
  * Errors come in byte order, however the stream was cut into reads: the
  * scan stops at the first bad byte, and stops to hand http-parser the
  * request line at its end and each framing field at its CR, so a failure
- * there (414, a bad length) is the earlier one and wins.
+ * there (414, a bad length) is the earlier one and wins. An empty length
+ * is refused at its CR, not at the next byte http-parser is given, and a
+ * length that header_bytes cuts is handed over as far as it went before
+ * the 431 is answered. What is judged from the whole head (the version,
+ * Transfer-Encoding, Content-Length with it, Host) comes at its end.
  *
  * The target (from http-parser's on_url) and the fields' names and
  * values (from the scan) are copied, in order, into one buffer of
@@ -201,6 +205,25 @@ append(struct http_req *req, const char *at, size_t len)
 	memcpy(req->hbuf + req->hbuf_len, at, len);
 	req->hbuf_len += len;
 	return 0;
+}
+
+/*
+ * As much of a piece as fits under header_bytes, when append() refused
+ * the whole: the head is over the limit, but what came before the limit
+ * may hold an earlier error (parse_field_cut).
+ */
+static void
+append_fit(struct http_req *req, const char *at, size_t len)
+{
+	size_t	 room = req->limits->header_bytes - req->text_len;
+
+	if (len > room)
+		len = room;
+	if (req->hbuf_len + len + 1 > req->hbuf_cap)
+		return;
+	req->text_len += len;
+	memcpy(req->hbuf + req->hbuf_len, at, len);
+	req->hbuf_len += len;
 }
 
 /*
@@ -858,6 +881,8 @@ frame_scan(struct http_req *req, const char **pp, const char *end)
 			p = skip_vchar(p, e, 1);
 			if (!req->trailers && append(req, (const char *)s,
 			    (size_t)(p - s)) == -1) {
+				append_fit(req, (const char *)s,
+				    (size_t)(p - s));
 				why = scan_fail(req, 431,
 				    "header section too large");
 				goto out;
@@ -1241,11 +1266,48 @@ parse_field(struct http_req *req)
 {
 	const struct http_header *h = &req->headers[req->nheaders - 1];
 
+	/*
+	 * http-parser refuses an empty length only at the next byte it is
+	 * given: the next framing field or the blank line, after any
+	 * number of other fields that could cross a limit first (431).
+	 * Refused here, at its own CR, as it would be. Of the two framing
+	 * fields, only Content-Length starts with 'c'.
+	 */
+	if (h->value_len == 0 && (h->name[0] | 0x20) == 'c') {
+		req->state = HTTP_ERROR;
+		req->status = error_status(req, HPE_INVALID_CONTENT_LENGTH);
+		return -1;
+	}
 	if (parse(req, h->name, h->name_len) == -1 || parse(req, ":", 1) == -1)
 		return -1;
 	if (h->value_len > 0 && parse(req, h->value, h->value_len) == -1)
 		return -1;
 	return parse(req, "\r\n", 2);
+}
+
+/*
+ * The head crossed header_bytes inside a value (431). If that is a
+ * Content-Length, http-parser judges it first as far as it went under
+ * the limit: a byte it refuses ("1x", a repeated length) came before
+ * the limit was crossed, so its 400 wins. OWS at the cut is left out:
+ * it may yet be the OWS after a good length. Transfer-Encoding needs
+ * nothing of the kind: its verdicts, like a missing Host, are the
+ * head's, given at its end (head_finish), which a limit comes before.
+ */
+static void
+parse_field_cut(struct http_req *req)
+{
+	const struct http_header *h = &req->headers[req->nheaders - 1];
+	const char		*v = req->hbuf + req->piece_off;
+	size_t			 len = req->hbuf_len - req->piece_off;
+
+	if (!LC_EQ(h->name, h->name_len, "content-length"))
+		return;
+	while (len > 0 && (v[len - 1] == ' ' || v[len - 1] == '\t'))
+		len--;
+	if (parse(req, h->name, h->name_len) == 0 && parse(req, ":", 1) == 0 &&
+	    len > 0)
+		(void)parse(req, v, len);
 }
 
 /* Scan and parse the head from p; returns how far it got. */
@@ -1275,6 +1337,9 @@ head_feed(struct http_req *req, const char *p, const char *end)
 	switch (why) {
 	case SCAN_ERROR:
 		req->state = HTTP_ERROR;
+		/* Only the value's copy refuses with 431 in FR_VALUE. */
+		if (req->status == 431 && req->fr_state == FR_VALUE)
+			parse_field_cut(req);
 		break;
 	case SCAN_LINE:
 		req->line_done = 1;

@@ -316,6 +316,18 @@ fmt(const char *f, ...)
 	return sb.buf;
 }
 
+/* check_stream() of head, n copies of c, then tail. */
+static void
+check_run(const char *head, char c, size_t n, const char *tail,
+    const char *want)
+{
+	char	*v = repeat(c, n), *s = fmt("%s%s%s", head, v, tail);
+
+	check_stream(s, want);
+	free(s);
+	free(v);
+}
+
 /* -- well-formed requests --------------------------------------------- */
 
 START_TEST(test_get_simple)
@@ -1792,6 +1804,59 @@ START_TEST(test_header_count_limit)
 END_TEST
 
 /*
+ * http-parser judges a Content-Length when the scan gives it the field,
+ * at its CR: a length it refuses is the first error however much of
+ * the head follows, even when that is a limit's (431). An empty length
+ * is refused at its own line, not at the next one http-parser is given.
+ */
+START_TEST(test_framing_error_before_limit)
+{
+	const size_t	 hb = limits.header_bytes;
+
+	/* Then one field too many (the limit is ten). */
+	check_stream("POST / HTTP/1.1\r\nContent-Length:\r\nHost: h\r\n"
+	    "A: 1\r\nB: 2\r\nC: 3\r\nD: 4\r\nE: 5\r\nF: 6\r\nG: 7\r\n"
+	    "H: 8\r\nI: 9\r\n\r\n", "ERROR 400\n");
+	check_stream("POST / HTTP/1.1\r\nContent-Length: \t \r\nHost: h\r\n"
+	    "A: 1\r\nB: 2\r\nC: 3\r\nD: 4\r\nE: 5\r\nF: 6\r\nG: 7\r\n"
+	    "H: 8\r\nI: 9\r\n\r\n", "ERROR 400\n");
+	/* Then more than header_bytes in the next field. */
+	check_run("POST / HTTP/1.1\r\nContent-Length:\r\nHost: h\r\nX: ", 'v',
+	    hb + 100, "\r\n\r\n", "ERROR 400\n");
+	/* The same with nothing after it: 400 either way. */
+	check_stream("POST / HTTP/1.1\r\nHost: h\r\nContent-Length:\r\n\r\n",
+	    "ERROR 400\n");
+
+	/* A bad length whose value goes on past header_bytes. */
+	check_run("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 1x", 'y',
+	    hb + 100, "\r\n\r\n", "ERROR 400\n");
+	/*
+	 * The bad byte as the last one under the limit, then as the first
+	 * over it. Counted: "/", "Host", " h", "Content-Length", " ": 22.
+	 */
+	check_run("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: ", '0',
+	    hb - 22 - 2, "1xyz\r\n\r\n", "ERROR 400\n");
+	check_run("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: ", '0',
+	    hb - 22 - 1, "1xyz\r\n\r\n", "ERROR 431\n");
+	/* A length after OWS, and the bad byte past it. */
+	check_run("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 1 \t 2", 'y',
+	    hb + 100, "\r\n\r\n", "ERROR 400\n");
+	/* A second length, long: the repeat comes first. */
+	check_run("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\n"
+	    "Content-Length: ", '3', hb + 100, "\r\n\r\n", "ERROR 400\n");
+
+	/* A good length followed by OWS past the limit: the limit is first. */
+	check_run("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 3", ' ',
+	    hb + 100, "\t\r\n\r\nabc", "ERROR 431\n");
+	check_run("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 3", '\t',
+	    hb + 100, "\r\n\r\nabc", "ERROR 431\n");
+	/* Zeros never overflow: the length is good as far as it goes. */
+	check_run("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: ", '0',
+	    hb + 100, "3\r\n\r\nabc", "ERROR 431\n");
+}
+END_TEST
+
+/*
  * The OWS before a value is header text as sent, as the OWS after it
  * is: without it counted, a head had no bound at all (http-parser's own
  * 80 KiB no longer sees the fields).
@@ -2370,6 +2435,7 @@ http_suite(void)
 	tcase_add_test(tc, test_uri_limit);
 	tcase_add_test(tc, test_header_bytes_limit);
 	tcase_add_test(tc, test_header_count_limit);
+	tcase_add_test(tc, test_framing_error_before_limit);
 	tcase_add_test(tc, test_header_bytes_leading_ows);
 	/* Split at every offset under ASan takes a while. */
 	tcase_set_timeout(tc, 60);
