@@ -1120,6 +1120,7 @@ conn_read_cb(evutil_socket_t fd, short what, void *arg)
 	case TLS_OK:
 		break;
 	case TLS_WANT_READ:
+		c->env->read_missed = 1;	/* for conn_new() */
 		conn_reading(c, 1);	/* on already, but after conn_new() */
 		return;
 	case TLS_WANT_WRITE:
@@ -1678,13 +1679,34 @@ conn_new(struct conn_env *env, int fd, const struct sockaddr *sa,
 	 * epoll_wait(2), and watch the socket only if the connection goes
 	 * on (conn_read_cb() turns reading on). One answered and closed
 	 * within this call (HTTP/1.0, Connection: close) never reaches the
-	 * epoll set: no epoll_ctl(2) at all.
+	 * epoll set: no epoll_ctl(2) at all. Clients that write only once
+	 * their own loop sees the connect done (ab) are not there yet: for
+	 * them the read is skipped (conn_early_want()).
 	 */
-	if (c->tls == NULL)
-		conn_read_cb(fd, EV_READ, c);
-	else
+	if (c->tls == NULL && conn_early_want(&env->early)) {
+		env->read_missed = 0;
+		conn_read_cb(fd, EV_READ, c);	/* may free c */
+		conn_early_note(&env->early, !env->read_missed);
+	} else
 		conn_reading(c, 1);
 	return 0;
+}
+
+int
+conn_early_want(struct conn_early *e)
+{
+	if (e->hits * 3 >= CONN_EARLY_ONE || ++e->skipped >= 16) {
+		e->skipped = 0;
+		return 1;
+	}
+	return 0;
+}
+
+void
+conn_early_note(struct conn_early *e, int hit)
+{
+	/* A moving average over about the last 8 tries. */
+	e->hits = e->hits - e->hits / 8 + (hit ? CONN_EARLY_ONE / 8 : 0);
 }
 
 static const struct timeval *
@@ -1717,6 +1739,7 @@ conn_env_init(struct conn_env *env, struct event_base *base,
 	TAILQ_INIT(&env->conns);
 	TAILQ_INIT(&env->orphans);
 	TAILQ_INIT(&env->spare_conns);
+	env->early.hits = CONN_EARLY_ONE;	/* try, until it misses */
 	env->tv_header = common_timeout(base, t->header_ms);
 	/* A balancer sends its PROXY header at once: a short deadline. */
 	env->tv_proxy = common_timeout(base, t->header_ms < CONN_PROXY_MS ?

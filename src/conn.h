@@ -28,6 +28,27 @@ struct stats_cell;
 struct conn;
 struct conn_rq;
 
+/*
+ * Whether the read right after accept finds the request: a moving
+ * average of its hits (of CONN_EARLY_ONE), and the connections since the
+ * last try. See conn_early_want().
+ */
+#define CONN_EARLY_ONE	256
+struct conn_early {
+	unsigned	hits;
+	unsigned	skipped;
+};
+
+/*
+ * Try the first read at accept (1), or put the socket in epoll and wait
+ * (0); then conn_early_note() what a try found. Tried while it finds the
+ * request at least one time in three (a miss costs the read, and the
+ * socket goes into epoll anyway: 3 system calls against 2), else once in
+ * 16 connections to see whether the clients changed.
+ */
+int	conn_early_want(struct conn_early *e);
+void	conn_early_note(struct conn_early *e, int hit);
+
 /* What the connections of one worker share. Loop thread only. */
 struct conn_env {
 	struct event_base	*base;
@@ -73,6 +94,9 @@ struct conn_env {
 	unsigned		 nspare_conns;
 	struct conn_rq		*spare_rq;
 	unsigned		 nspare_rq;
+
+	struct conn_early	 early;
+	int			 read_missed;	/* a read found nothing */
 };
 
 /* What a worker hands its connections; every part but alog is required. */

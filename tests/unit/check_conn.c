@@ -745,6 +745,43 @@ END_TEST
  * one cached clock, so the answer reads as no time idle at all, not as
  * a clock gone back.
  */
+/*
+ * The read at accept: tried while it finds the request one time in
+ * three or more, else once in 16 connections; the estimate follows the
+ * clients both ways.
+ */
+static unsigned
+early_tries(struct conn_early *e, unsigned n, unsigned hit_every)
+{
+	unsigned	 i, tries = 0, k = 0;
+
+	for (i = 0; i < n; i++)
+		if (conn_early_want(e)) {
+			tries++;
+			conn_early_note(e, hit_every > 0 && ++k % hit_every == 0);
+		}
+	return tries;
+}
+
+START_TEST(early_read_follows_its_hit_rate)
+{
+	struct conn_early	 e = { CONN_EARLY_ONE, 0 };
+
+	/* Every read finds the request: every connection tries. */
+	ck_assert_uint_eq(early_tries(&e, 1000, 1), 1000);
+	/* Half of them: still worth it. */
+	ck_assert_uint_eq(early_tries(&e, 1000, 2), 1000);
+	/* None: a few tries to learn it, then one in 16. */
+	ck_assert_uint_le(early_tries(&e, 1600, 0), 100 + 20);
+	ck_assert_uint_ge(early_tries(&e, 1600, 0), 100);
+	/* One in five is below the third: still mostly skipped. */
+	ck_assert_uint_le(early_tries(&e, 1600, 5), 200);
+	/* The clients change: hits bring the tries back within 16 + 8. */
+	ck_assert_uint_ge(early_tries(&e, 1000, 1), 1000 - 24);
+	ck_assert(conn_early_want(&e));
+}
+END_TEST
+
 START_TEST(keepalive_answer_in_the_deadline_iteration)
 {
 	struct client	 cl;
@@ -797,6 +834,10 @@ conn_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, keepalive_counts_from_the_last_answer);
 	tcase_add_test(tc, keepalive_answer_in_the_deadline_iteration);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("early");
+	tcase_add_test(tc, early_read_follows_its_hit_rate);
 	suite_add_tcase(s, tc);
 	return s;
 }
