@@ -52,10 +52,12 @@ set title "$2"
 set style fill solid 0.85 border -1
 set grid ytics lc rgb "#dddddd"
 set key inside top right vertical opaque box lc rgb "#cccccc"
-set xtics nomirror rotate by -20 font ",9"
+set xtics nomirror rotate by -20 font ",8"
 set ytics nomirror
 set border 3
 set bmargin 5
+# room for the last rotated x label, which runs right of its bar
+set rmargin 30
 # A bar's value as text: whole numbers from 100 on, 3 digits below.
 fmt(v) = v >= 100 ? sprintf("%.0f", v) : sprintf("%.3g", v)
 EOF
