@@ -44,23 +44,28 @@ config() {
 }
 sy_start "$(config true)" || exit 1
 
-# (a) 1 worker, one socket per address: a socket's accept queue is FIFO,
-# so a silent connection accepted at all is accepted before a request
-# that came after it is answered.
-a0=$(accepted)
-exec {silent}<>"/dev/tcp/127.0.0.1/$DEFERRED"
-check "a request on the deferred listener is answered" \
-    [ "$(hello_on "$DEFERRED")" = 200 ]
-a1=$(accepted)
-check "the silent connection was not accepted (accepted $a0 -> $a1: the request and the scrape)" \
-    [ $((a1 - a0)) -eq 2 ]
-exec {control}<>"/dev/tcp/127.0.0.1/$PLAIN"
-check "a request on the plain listener is answered" \
-    [ "$(hello_on "$PLAIN")" = 200 ]
-a2=$(accepted)
-check "control: a silent connection to the plain listener was accepted (accepted $a1 -> $a2)" \
-    [ $((a2 - a1)) -eq 3 ]
-exec {control}>&-
+# probe PORT WHAT: a silent connection to PORT (its descriptor in
+# SILENT), then a request on PORT; DELTA is what the accepted count grew
+# by: the request and the scrape after it, and the silent connection if a
+# worker got it. 1 worker, one socket per address, and an accept queue is
+# FIFO: one accepted at all is accepted before the request after it.
+probe() {
+	local before
+	before=$(accepted)
+	exec {SILENT}<>"/dev/tcp/127.0.0.1/$1"
+	check "$2: a request is answered" [ "$(hello_on "$1")" = 200 ]
+	DELTA=$(($(accepted) - before))
+}
+
+# (a)
+probe "$DEFERRED" "deferred listener"
+silent=$SILENT
+check "the silent connection was not accepted (the count grew by $DELTA: the request and the scrape)" \
+    [ "$DELTA" -eq 2 ]
+probe "$PLAIN" "plain listener"
+check "control: a silent connection to the plain listener was accepted (grew by $DELTA)" \
+    [ "$DELTA" -eq 3 ]
+exec {SILENT}>&-
 
 # (b)
 printf 'GET /hello HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n' >&"$silent"
@@ -76,12 +81,8 @@ printf '%s\n' "$(config false)" >"$SY_CONF.new" && mv "$SY_CONF.new" "$SY_CONF"
 kill -HUP "$SY_PID"
 check "the reload's new worker replaces pid $old" \
     wait_for "grep -q '(pid $old, generation [0-9]*) ' '$SY_LOG'" 30
-a3=$(accepted)
-exec {silent}<>"/dev/tcp/127.0.0.1/$DEFERRED"
-check "after the reload, a request on that address is answered" \
-    [ "$(hello_on "$DEFERRED")" = 200 ]
-a4=$(accepted)
-check "after the reload, a silent connection to it is accepted (accepted $a3 -> $a4)" \
-    [ $((a4 - a3)) -eq 3 ]
-exec {silent}>&-
+probe "$DEFERRED" "after the reload"
+check "after the reload, a silent connection to it is accepted (grew by $DELTA)" \
+    [ "$DELTA" -eq 3 ]
+exec {SILENT}>&-
 sy_stop
