@@ -63,14 +63,21 @@ api_req_cleanup(struct sy_req *req)
 	api_req_answered(req);
 }
 
+/* The body is no longer a reference (gone, or moved into req->body). */
+static void
+body_ref_drop(struct sy_req *req)
+{
+	req->body_ref = NULL;
+	req->body_ref_len = 0;
+}
+
 void
 api_req_answered(struct sy_req *req)
 {
 	free(req->headers);
 	req->headers = NULL;
 	req->headers_len = 0;
-	req->body_ref = NULL;
-	req->body_ref_len = 0;
+	body_ref_drop(req);
 }
 
 void
@@ -95,8 +102,7 @@ api_req_start(struct sy_req *req, const struct http_req *http,
 	req->job.submit_ns = req->job.start_ns = req->job.end_ns = 0;
 	/* The body was moved to the connection's output: it is empty. */
 	req->nfiles = 0;
-	req->body_ref = NULL;
-	req->body_ref_len = 0;
+	body_ref_drop(req);
 }
 
 int
@@ -430,8 +436,7 @@ api_resp_body(struct sy_req *req)
 		if (evbuffer_add_reference(req->body, req->body_ref,
 		    req->body_ref_len, NULL, NULL) == -1)
 			return NULL;
-		req->body_ref = NULL;
-		req->body_ref_len = 0;
+		body_ref_drop(req);
 	}
 	return req->body;
 }
@@ -514,8 +519,7 @@ int
 sy_resp_error(struct sy_req *req, int status, const char *message)
 {
 	evbuffer_drain(req->body, evbuffer_get_length(req->body));
-	req->body_ref = NULL;
-	req->body_ref_len = 0;
+	body_ref_drop(req);
 	req->nfiles = 0;
 	return sy_resp_json(req, status, json_pack("{s:s}", "detail", message));
 }

@@ -57,10 +57,11 @@
  * buffer and its chains: its head is formatted into the request's own
  * buffer and goes with the body, from where the handler left it, in one
  * writev(2); an answer behind it, or a short write, puts it in the output
- * after all (conn_direct(), conn_out()). When the output holds more than CONN_OUTPUT_MAX bytes or
- * CONN_QUEUED_MAX answers (a client pipelining faster than it reads)
- * parsing stops until it drains: the count bounds what small answers can
- * hold that bytes do not show, such as the open file of each static one.
+ * after all (conn_direct(), conn_out()). When the output holds more than
+ * CONN_OUTPUT_MAX bytes or CONN_QUEUED_MAX answers (a client pipelining
+ * faster than it reads) parsing stops until it drains: the count bounds
+ * what small answers can hold that bytes do not show, such as the open
+ * file of each static one.
  */
 #include "autoconfig.h"
 
